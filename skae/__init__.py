@@ -1,0 +1,23 @@
+"""skae: scikit-learn estimators for autoencoders, built on Keras 3."""
+
+import importlib
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    "AutoencoderTransformer": "._autoencoder",
+}
+
+__all__ = sorted(_PUBLIC)
+
+
+def __getattr__(name):
+    # Lazy: ``import skae.cli`` stays cheap and imports Keras (and so
+    # TensorFlow) only when an estimator is first used.
+    if name in _PUBLIC:
+        return getattr(importlib.import_module(_PUBLIC[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

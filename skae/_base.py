@@ -1,0 +1,681 @@
+"""The estimator all of skae's autoencoders share.
+
+Data flows one way: user array -> validation (shape, dtype, feature names)
+-> standardisation -> the Keras model -> numpy out in the user's shape and
+dtype. Training goes through ``_fit`` and every prediction through
+``_forward``; subclasses add only what makes them different (their loss, their
+scores, their corruption).
+"""
+
+import numbers
+from collections import defaultdict
+
+import keras
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_array,
+    check_is_fitted,
+    validate_data,
+)
+
+from ._compat import ScikerasBase, seeded
+from .architectures import build_dense_decoder, build_dense_encoder
+
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+# Rows per call of the compiled network at inference: large enough that the
+# per-call overhead is negligible, small enough that the activations of one
+# chunk stay a few MB whatever the number of rows.
+INFERENCE_BATCH_SIZE = 4096
+
+
+def _positive_int_sequence(value):
+    try:
+        sizes = tuple(value)
+    except TypeError:
+        return False
+    return all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
+        for s in sizes
+    )
+
+
+def _reject_non_numeric(X, estimator_name):
+    """Raise a clear error for string or categorical input.
+
+    Without this, strings reach NumPy's float conversion and fail with a
+    message that names neither the column nor the fix.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "items"):
+        bad = [
+            str(name)
+            for name, dtype in dtypes.items()
+            if getattr(dtype, "kind", "O") not in "biufc"
+        ]
+        if bad:
+            raise ValueError(
+                f"{estimator_name} needs numeric input, but column(s) {bad} of X "
+                "are not numeric (strings, categories or objects). Encode them "
+                "first, for example with a sklearn.compose.ColumnTransformer that "
+                "applies OneHotEncoder to them, or drop them."
+            )
+        return
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None and dtype.kind in "USO":
+        try:
+            np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            if dtype.kind == "O":
+                raise  # scikit-learn's checks expect NumPy's own message here
+            raise ValueError(
+                f"{estimator_name} needs numeric input, but X holds strings "
+                f"({exc}). Encode them first, for example with OneHotEncoder."
+            ) from None
+
+
+def _robust_center_scale(X):
+    """Per-feature mean and one global scale, without overflow for huge values."""
+    X = np.asarray(X, dtype=np.float64)
+    magnitude = np.max(np.abs(X))
+    if not np.isfinite(magnitude):
+        raise ValueError(
+            "X has values too large for float64 arithmetic (up to "
+            f"{magnitude}); rescale the data, e.g. with StandardScaler."
+        )
+    if magnitude == 0:
+        return np.zeros(X.shape[1:]), 1.0
+    shrunk = X / magnitude
+    mean = shrunk.mean(axis=0)
+    scale = np.sqrt(np.mean((shrunk - mean) ** 2))
+    if scale == 0:
+        scale = 1.0 / magnitude
+    return mean * magnitude, float(scale * magnitude)
+
+
+def _float64_copy(model):
+    """The same network with float64 weights and arithmetic, for inference.
+
+    float32 results for a row change by about 3e-8 with its position in the
+    batch (oneDNN blocks the matrix products by batch size); float64 inference
+    makes every row's output independent of the other rows.
+    """
+
+    def to_float64(layer):
+        config = layer.get_config()
+        config["dtype"] = "float64"
+        return layer.__class__.from_config(config)
+
+    inputs = [keras.Input(batch_shape=t.shape, dtype="float64") for t in model.inputs]
+    copy = keras.models.clone_model(
+        model,
+        input_tensors=inputs if len(inputs) > 1 else inputs[0],
+        clone_function=to_float64,
+    )
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+class _BaseAutoencoder(ScikerasBase):
+    """Base class for skae's autoencoders. Not for direct use.
+
+    Subclasses set ``_estimator_kind`` and may override ``_build_networks``,
+    ``_compile``, ``_fit_target`` and the inference hooks ``_encode_batch``
+    and ``_decode_batch``.
+    """
+
+    _parameter_constraints = {
+        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [str, callable],
+        "latent_activation": [str, callable],
+        "loss": [StrOptions({"mse", "binary_crossentropy"})],
+        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+        "batch_normalization": ["boolean"],
+        "encoder": [None, callable],
+        "decoder": [None, callable],
+        "optimizer": [str, type, HasMethods(["apply_gradients"])],
+        "learning_rate": [
+            Interval(numbers.Real, 0, None, closed="neither"),
+            HasMethods(["get_config", "__call__"]),
+        ],
+        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "reduce_lr_on_plateau": ["boolean"],
+        "callbacks": [None, list],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        hidden_layer_sizes=(128, 64),
+        activation="relu",
+        latent_activation="linear",
+        loss="mse",
+        dropout=0.0,
+        batch_normalization=False,
+        encoder=None,
+        decoder=None,
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=200,
+        batch_size=32,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        reduce_lr_on_plateau=True,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.latent_activation = latent_activation
+        self.loss = loss
+        self.dropout = dropout
+        self.batch_normalization = batch_normalization
+        self.encoder = encoder
+        self.decoder = decoder
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.reduce_lr_on_plateau = reduce_lr_on_plateau
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------
+    # scikit-learn protocol
+    # ------------------------------------------------------------------
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        if tags.transformer_tags is not None:
+            tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # encoder_ and decoder_ are views into model_; rebuilt on load so that
+        # they keep sharing its layers (pickling them separately would not).
+        for name in ("encoder_", "decoder_", "_inference_models"):
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if hasattr(self, "model_"):
+            self._link_networks()
+
+    # ------------------------------------------------------------------
+    # input validation
+    # ------------------------------------------------------------------
+    def _check_input(self, X, *, reset):
+        _reject_non_numeric(X, type(self).__name__)
+        return validate_data(
+            self, X, reset=reset, dtype=_FLOAT_DTYPES, accept_sparse=False
+        )
+
+    def _fit_target(self, X, y):
+        """The array the network learns to output; X itself for an autoencoder."""
+        return X
+
+    def _check_hyperparameters(self):
+        if not _positive_int_sequence(self.hidden_layer_sizes):
+            raise ValueError(
+                "hidden_layer_sizes must be a sequence of positive integers, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+
+    # ------------------------------------------------------------------
+    # the networks
+    # ------------------------------------------------------------------
+    def _build_networks(self, n_features):
+        """Return ``(encoder, decoder)`` Keras models for ``n_features`` inputs."""
+        output_activation = "sigmoid" if self.loss == "binary_crossentropy" else "linear"
+        encoder = self._user_network(self.encoder, (n_features,), self.n_components)
+        if encoder is None:
+            encoder = build_dense_encoder(
+                n_features,
+                self.n_components,
+                hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+                activation=self.activation,
+                latent_activation=self.latent_activation,
+                dropout=self.dropout,
+                batch_normalization=self.batch_normalization,
+            )
+        decoder = self._user_network(self.decoder, self.n_components, (n_features,))
+        if decoder is None:
+            decoder = build_dense_decoder(
+                self.n_components,
+                n_features,
+                hidden_layer_sizes=tuple(reversed(tuple(self.hidden_layer_sizes))),
+                activation=self.activation,
+                output_activation=output_activation,
+                dropout=self.dropout,
+                batch_normalization=self.batch_normalization,
+            )
+        return encoder, decoder
+
+    @staticmethod
+    def _user_network(spec, input_spec, output_spec):
+        """A fresh copy of a user's network, or the network a builder returns."""
+        if spec is None:
+            return None
+        if isinstance(spec, keras.Model):
+            network = keras.models.clone_model(spec)
+            network.set_weights(spec.get_weights())
+            return network
+        network = spec(input_spec, output_spec)
+        if not isinstance(network, keras.Model):
+            raise TypeError(
+                "A builder given as encoder or decoder must return a keras.Model, "
+                f"got {type(network).__name__}."
+            )
+        return network
+
+    def _assemble(self, n_features):
+        encoder, decoder = self._build_networks(n_features)
+        name = type(self).__name__
+        self._check_network_shapes(encoder, decoder, n_features)
+        inputs = keras.Input(shape=(n_features,), name="input")
+        return keras.Model(inputs, decoder(encoder(inputs)), name=name.lower())
+
+    def _check_network_shapes(self, encoder, decoder, n_features):
+        code_shape = tuple(encoder.output_shape[1:])
+        if code_shape != (self.n_components,):
+            raise ValueError(
+                f"The encoder outputs codes of shape {code_shape}, but "
+                f"n_components={self.n_components}. Make the encoder's last layer "
+                f"output {self.n_components} units, or set n_components to match."
+            )
+        if tuple(decoder.input_shape[1:]) != code_shape:
+            raise ValueError(
+                f"The decoder reads inputs of shape {tuple(decoder.input_shape[1:])}, "
+                f"but the encoder outputs codes of shape {code_shape}."
+            )
+        if tuple(decoder.output_shape[1:]) != (n_features,):
+            raise ValueError(
+                f"The decoder outputs shape {tuple(decoder.output_shape[1:])}, but X "
+                f"has {n_features} features: the decoder must output ({n_features},)."
+            )
+
+    def _link_networks(self):
+        """Point ``encoder_``/``decoder_`` at the sub-models of ``model_``."""
+        _, self.encoder_, self.decoder_ = self.model_.layers[:3]
+        self._inference_models = {}
+
+    def _make_optimizer(self):
+        optimizer = self.optimizer
+        if isinstance(optimizer, keras.optimizers.Optimizer):
+            # a fresh copy: never train (and so mutate) the user's instance
+            return optimizer.__class__.from_config(optimizer.get_config())
+        if isinstance(optimizer, str):
+            optimizer = type(keras.optimizers.get(optimizer))
+        return optimizer(learning_rate=self.learning_rate)
+
+    def _compile(self, model):
+        loss = (
+            keras.losses.BinaryCrossentropy()
+            if self.loss == "binary_crossentropy"
+            else keras.losses.MeanSquaredError()
+        )
+        model.compile(optimizer=self._make_optimizer(), loss=loss)
+
+    # ------------------------------------------------------------------
+    # training
+    # ------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the autoencoder to X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        reset = not (self.warm_start and hasattr(self, "model_"))
+        return self._fit(X, y, sample_weight, epochs=self.epochs, reset=reset)
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train for one more epoch on X, building the model on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one epoch further.
+        """
+        first_call = not hasattr(self, "model_")
+        if first_call:
+            self._validate_params()
+        return self._fit(X, y, sample_weight, epochs=1, reset=first_call, partial=True)
+
+    def _fit(self, X, y, sample_weight, *, epochs, reset, partial=False):
+        self._check_hyperparameters()
+        X = self._check_input(X, reset=reset)
+        target = self._fit_target(X, y)
+        n_samples = X.shape[0]
+        name = type(self).__name__
+        if n_samples < 2:
+            raise ValueError(
+                f"{name} needs at least 2 samples to fit, got n_samples = "
+                f"{n_samples} (1 sample)."
+            )
+        if self.loss == "binary_crossentropy" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "loss='binary_crossentropy' needs X in [0, 1], but X ranges from "
+                f"{X.min():g} to {X.max():g}. Scale it with MinMaxScaler, or use "
+                "loss='mse'."
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(
+                sample_weight, X, dtype=np.float64, ensure_non_negative=True
+            )
+
+        if reset:
+            rng = check_random_state(self.random_state)
+            self._seed = int(rng.randint(np.iinfo(np.int32).max))
+            if self.loss == "binary_crossentropy":
+                self.mean_, self.scale_ = np.zeros(X.shape[1:]), 1.0
+            else:
+                self.mean_, self.scale_ = _robust_center_scale(X)
+            with seeded(self._seed):
+                model = self._assemble(X.shape[1])
+            self._compile(model)
+            self.model_ = model
+            self._link_networks()
+            self.history_ = defaultdict(list)
+        seed = self._seed + len(self.history_.get("loss", ()))
+
+        inputs = self._standardize(X).astype(keras.backend.floatx())
+        targets = self._standardize(target).astype(keras.backend.floatx())
+        fit_kwargs = {}
+        monitor = "loss"
+        if self.early_stopping and not partial:
+            train, val = self._validation_split(n_samples, seed)
+            fit_kwargs["validation_data"] = (
+                inputs[val],
+                targets[val],
+                None if sample_weight is None else sample_weight[val],
+            )
+            inputs, targets = inputs[train], targets[train]
+            if sample_weight is not None:
+                sample_weight = sample_weight[train]
+            monitor = "val_loss"
+        callbacks = self._training_callbacks(monitor, partial)
+
+        initial_epoch = len(self.history_.get("loss", ()))
+        try:
+            with seeded(seed):
+                history = self.model_.fit(
+                    inputs,
+                    targets,
+                    sample_weight=sample_weight,
+                    batch_size=min(self.batch_size, len(inputs)),
+                    epochs=initial_epoch + epochs,
+                    initial_epoch=initial_epoch,
+                    callbacks=callbacks,
+                    verbose=self.verbose,
+                    shuffle=True,
+                    **fit_kwargs,
+                )
+        finally:
+            self._inference_models = {}
+        for key, values in history.history.items():
+            self.history_[key].extend(float(v) for v in values)
+        self._check_training_finite()
+        self.n_iter_ = len(self.history_["loss"])
+        return self
+
+    def _validation_split(self, n_samples, seed):
+        n_val = int(np.floor(self.validation_fraction * n_samples))
+        if n_val < 1 or n_val >= n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves "
+                f"{'no validation' if n_val < 1 else 'no training'} sample with "
+                f"n_samples={n_samples}. Use more samples, a "
+                f"{'larger' if n_val < 1 else 'smaller'} validation_fraction, or "
+                "early_stopping=False."
+            )
+        order = np.random.RandomState(seed).permutation(n_samples)
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+    def _training_callbacks(self, monitor, partial):
+        callbacks = [keras.callbacks.TerminateOnNaN()]
+        if self.early_stopping and not partial:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(
+                    monitor=monitor,
+                    patience=self.n_iter_no_change,
+                    min_delta=self.tol,
+                    restore_best_weights=True,
+                )
+            )
+        schedule_given = not isinstance(self.learning_rate, numbers.Real)
+        if self.reduce_lr_on_plateau and not partial and not schedule_given:
+            callbacks.append(
+                keras.callbacks.ReduceLROnPlateau(
+                    monitor=monitor,
+                    factor=0.5,
+                    patience=max(1, self.n_iter_no_change // 2),
+                    min_delta=self.tol,
+                    min_lr=1e-6,
+                )
+            )
+        return callbacks + list(self.callbacks or [])
+
+    def _check_training_finite(self):
+        losses = self.history_.get("loss", [])
+        weights_finite = all(
+            np.all(np.isfinite(keras.ops.convert_to_numpy(w)))
+            for w in self.model_.weights
+        )
+        if np.all(np.isfinite(losses)) and weights_finite:
+            return
+        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attribute)
+        raise ValueError(
+            f"Training of {type(self).__name__} diverged: the loss became NaN or "
+            "infinite, so the model was discarded. Lower learning_rate, scale X "
+            "(e.g. with StandardScaler), or check X for extreme values."
+        )
+
+    # ------------------------------------------------------------------
+    # the one inference path
+    # ------------------------------------------------------------------
+    def _standardize(self, X):
+        return (X - self.mean_) / self.scale_
+
+    def _unstandardize(self, X):
+        return X * self.scale_ + self.mean_
+
+    def _networks_for(self, dtype):
+        """Encoder and decoder computing in ``dtype`` (built once per fit)."""
+        dtype = np.dtype(dtype).name
+        if dtype not in self._inference_models:
+            if dtype == keras.backend.floatx():
+                networks = (self.encoder_, self.decoder_)
+            else:
+                try:
+                    networks = (_float64_copy(self.encoder_), _float64_copy(self.decoder_))
+                except Exception:  # noqa: BLE001 - e.g. subclassed user models
+                    networks = (self.encoder_, self.decoder_)
+            self._inference_models[dtype] = networks
+        return self._inference_models[dtype]
+
+    def _encode_batch(self, encoder, batch):
+        return encoder.predict_on_batch(batch)
+
+    def _decode_batch(self, decoder, batch):
+        return decoder.predict_on_batch(batch)
+
+    def _forward(self, X, *, encode=True, decode=True):
+        """Run X through the encoder and/or decoder in bounded-size chunks.
+
+        Computes in X's float precision (float64 input is run through a float64
+        copy of the network) and returns X's dtype. Every public inference
+        method goes through here.
+        """
+        dtype = X.dtype
+        encoder, decoder = self._networks_for(dtype)
+        out = None
+        for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE):
+            batch = X[start : start + INFERENCE_BATCH_SIZE]
+            if encode:
+                batch = self._encode_batch(
+                    encoder, self._standardize(batch).astype(dtype, copy=False)
+                )
+            if decode:
+                batch = self._unstandardize(
+                    np.asarray(self._decode_batch(decoder, np.asarray(batch, dtype)))
+                )
+            batch = np.asarray(batch)
+            if out is None:
+                out = np.empty((X.shape[0],) + batch.shape[1:], dtype=dtype)
+            out[start : start + len(batch)] = batch
+        return out
+
+    # ------------------------------------------------------------------
+    # public inference
+    # ------------------------------------------------------------------
+    def transform(self, X):
+        """Encode X into its codes.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The codes, in X's float dtype.
+        """
+        check_is_fitted(self)
+        X = self._check_input(X, reset=False)
+        return self._forward(X, decode=False)
+
+    def inverse_transform(self, X):
+        """Decode codes back to the input space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components)
+            Codes, as returned by ``transform``.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features)
+            The decoded data, in the codes' float dtype.
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
+        if Z.shape[1] != self.n_components:
+            raise ValueError(
+                f"X has {Z.shape[1]} features, but {type(self).__name__}."
+                f"inverse_transform expects codes with n_components="
+                f"{self.n_components} features."
+            )
+        return self._forward(Z, encode=False)
+
+    def reconstruct(self, X):
+        """Encode then decode X: its reconstruction by the autoencoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to reconstruct.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of shape (n_samples, n_features)
+            The reconstruction, in X's float dtype.
+        """
+        check_is_fitted(self)
+        X = self._check_input(X, reset=False)
+        return self._forward(X)
+
+    def score_samples(self, X):
+        """Minus the mean squared reconstruction error of each sample.
+
+        Higher is better reconstructed (more typical of the training data).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            ``-mean((X - reconstruct(X)) ** 2, axis=1)``, as float64.
+        """
+        check_is_fitted(self)
+        X = self._check_input(X, reset=False)
+        return self._score_samples(X)
+
+    def _score_samples(self, X):
+        errors = np.asarray(X, dtype=np.float64) - self._forward(X)
+        return -np.mean(errors.reshape(len(X), -1) ** 2, axis=1)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Mean of ``score_samples``: minus the mean squared reconstruction error.
+
+        Higher is better, so ``GridSearchCV`` can tune an autoencoder without
+        a scorer, as it does ``PCA``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to score.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the mean.
+
+        Returns
+        -------
+        score : float
+        """
+        scores = self.score_samples(X)
+        return float(np.average(scores, weights=sample_weight))

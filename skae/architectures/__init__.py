@@ -1,0 +1,10 @@
+"""Pure Keras builders for encoders and decoders.
+
+Each builder is a small function that returns a ``keras.Model`` from a few
+arguments and knows nothing of scikit-learn, so it can be used, tested and
+extended on its own.
+"""
+
+from .dense import build_dense_decoder, build_dense_encoder
+
+__all__ = ["build_dense_decoder", "build_dense_encoder"]
