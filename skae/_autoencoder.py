@@ -123,6 +123,10 @@ class AutoencoderTransformer(
     (3, 64)
     """
 
+    # Bound here, not inherited, because set_output(transform="pandas") wraps
+    # only the methods a class defines itself.
+    transform = _BaseAutoencoder.transform
+
     @property
     def _n_features_out(self):
         return self.n_components

@@ -217,7 +217,7 @@ class _BaseAutoencoder(ScikerasBase):
         return tags
 
     def __getstate__(self):
-        state = super().__getstate__()
+        state = dict(super().__getstate__())
         # encoder_ and decoder_ are views into model_; rebuilt on load so that
         # they keep sharing its layers (pickling them separately would not).
         for name in ("encoder_", "decoder_", "_inference_models"):

@@ -1,0 +1,52 @@
+"""scikit-learn's estimator checks on every public skae estimator."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skae import AutoencoderTransformer
+
+from .conftest import FAST
+
+# Checks that cannot pass for a stochastic, minibatch-trained network, each
+# with the reason. Everything else must pass.
+EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "minibatch training: a zero-weight sample still changes how the other "
+        "samples are shuffled into batches, so it is not the same as dropping it"
+    ),
+}
+
+
+def _estimators():
+    return [AutoencoderTransformer(**FAST)]
+
+
+def _expected_failed_checks(estimator):
+    return EXPECTED_FAILURES
+
+
+@parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+# Checks that check_estimator does not run by itself on third-party estimators.
+EXTRA_CHECKS = [
+    "check_transformer_get_feature_names_out",
+    "check_transformer_get_feature_names_out_pandas",
+    "check_set_output_transform",
+    "check_set_output_transform_pandas",
+    "check_global_output_transform_pandas",
+    "check_dataframe_column_names_consistency",
+    "check_param_validation",
+    "check_n_features_in_after_fitting",
+    "check_fit_check_is_fitted",
+]
+
+
+@pytest.mark.parametrize("check_name", EXTRA_CHECKS)
+@pytest.mark.parametrize("estimator", _estimators(), ids=lambda est: type(est).__name__)
+def test_extra_sklearn_checks(estimator, check_name):
+    from sklearn.utils import estimator_checks
+
+    getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)
