@@ -83,6 +83,9 @@ class AutoencoderTransformer(
         after each fit.
     verbose : int, default=0
         Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
+    run_eagerly : bool, default=False
+        Run training step by step in Python instead of compiling it: slower
+        on real data, but easier to debug and quicker for a handful of rows.
 
     Attributes
     ----------

@@ -22,7 +22,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._compat import ScikerasBase, seeded
+from ._compat import ScikerasBase, no_retracing_warning, seeded
 from .architectures import build_dense_decoder, build_dense_encoder
 
 _FLOAT_DTYPES = (np.float64, np.float32)
@@ -154,6 +154,7 @@ class _BaseAutoencoder(ScikerasBase):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "run_eagerly": ["boolean"],
     }
 
     def __init__(
@@ -181,6 +182,7 @@ class _BaseAutoencoder(ScikerasBase):
         warm_start=False,
         random_state=None,
         verbose=0,
+        run_eagerly=False,
     ):
         self.n_components = n_components
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -204,6 +206,7 @@ class _BaseAutoencoder(ScikerasBase):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.run_eagerly = run_eagerly
 
     # ------------------------------------------------------------------
     # scikit-learn protocol
@@ -342,7 +345,9 @@ class _BaseAutoencoder(ScikerasBase):
             if self.loss == "binary_crossentropy"
             else keras.losses.MeanSquaredError()
         )
-        model.compile(optimizer=self._make_optimizer(), loss=loss)
+        model.compile(
+            optimizer=self._make_optimizer(), loss=loss, run_eagerly=self.run_eagerly
+        )
 
     # ------------------------------------------------------------------
     # training
@@ -558,6 +563,11 @@ class _BaseAutoencoder(ScikerasBase):
         """
         dtype = X.dtype
         encoder, decoder = self._networks_for(dtype)
+        with no_retracing_warning():
+            return self._forward_batches(X, encoder, decoder, encode, decode)
+
+    def _forward_batches(self, X, encoder, decoder, encode, decode):
+        dtype = X.dtype
         out = None
         for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE):
             batch = X[start : start + INFERENCE_BATCH_SIZE]

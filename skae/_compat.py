@@ -5,6 +5,7 @@ around so that it can be dropped once the upstream behaviour changes.
 """
 
 import contextlib
+import logging
 import random
 import sys
 
@@ -132,3 +133,28 @@ def _never(estimator):
 # must be False for them, or scikit-learn treats a transformer as a predictor.
 ScikerasBase.predict = available_if(_never)(BaseWrapper.predict)
 ScikerasBase.initialize = available_if(_never)(BaseWrapper.initialize)
+
+
+class _RetracingFilter(logging.Filter):
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+_RETRACING_FILTER = _RetracingFilter()
+
+
+@contextlib.contextmanager
+def no_retracing_warning():
+    """Hide TensorFlow's "triggered tf.function retracing" warning meanwhile.
+
+    Keras compiles one predict function per model, and TensorFlow counts the
+    tracings of all of them together: fitting a few models in a loop (as
+    GridSearchCV does) makes it warn about retracing although each model is
+    traced once. Only that message is filtered, only during skae's calls.
+    """
+    logger = logging.getLogger("tensorflow")
+    logger.addFilter(_RETRACING_FILTER)
+    try:
+        yield
+    finally:
+        logger.removeFilter(_RETRACING_FILTER)

@@ -1,0 +1,219 @@
+"""The shared machinery of skae's estimators: input validation, clear errors,
+edge-case data, divergence and hyperparameter checks."""
+
+import re
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skae import AutoencoderTransformer
+
+from .conftest import FAST
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    """AutoencoderTransformer(2, **FAST) fitted on the digits. Never mutate it."""
+    X, _ = digits
+    return AutoencoderTransformer(2, **FAST).fit(X)
+
+
+# ----------------------------------------------------------------------
+# not fitted
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "method", ["transform", "inverse_transform", "reconstruct", "score_samples", "score"]
+)
+def test_methods_before_fit_raise_not_fitted(digits, method):
+    X, _ = digits
+    data = X[:, :2] if method == "inverse_transform" else X
+    with pytest.raises(NotFittedError):
+        getattr(AutoencoderTransformer(2, **FAST), method)(data)
+
+
+# ----------------------------------------------------------------------
+# bad input
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("method", ["transform", "reconstruct", "score_samples", "score"])
+def test_wrong_number_of_features_raises(fitted, digits, method):
+    X, _ = digits
+    message = "X has 63 features, but AutoencoderTransformer is expecting 64 features"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        getattr(fitted, method)(X[:, :63])
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_to_fit_raises(digits, bad_value):
+    X, _ = digits
+    X = X.copy()
+    X[3, 5] = bad_value
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        AutoencoderTransformer(2, **FAST).fit(X)
+
+
+@pytest.mark.parametrize("bad_value", [np.nan, np.inf])
+def test_non_finite_input_to_transform_raises(fitted, digits, bad_value):
+    X, _ = digits
+    X = X[:5].copy()
+    X[0, 0] = bad_value
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        fitted.transform(X)
+
+
+def test_numpy_string_array_raises(digits):
+    X = np.array([["a", "b", "c"], ["d", "e", "f"], ["g", "h", "i"]])
+    with pytest.raises(ValueError, match="string"):
+        AutoencoderTransformer(2, **FAST).fit(X)
+
+
+def test_dataframe_with_non_numeric_columns_names_them(digits):
+    frame = pd.DataFrame(
+        {
+            "height": np.linspace(0.0, 1.0, 6),
+            "city": ["Oslo", "Rome", "Lima", "Oslo", "Rome", "Lima"],
+            "grade": pd.Categorical(["a", "b", "a", "b", "a", "b"]),
+        }
+    )
+    with pytest.raises(ValueError, match="ColumnTransformer") as excinfo:
+        AutoencoderTransformer(2, **FAST).fit(frame)
+    message = str(excinfo.value)
+    assert "city" in message and "grade" in message
+    assert "height" not in message
+
+
+def test_empty_input_raises():
+    with pytest.raises(ValueError, match="0 sample"):
+        AutoencoderTransformer(2, **FAST).fit(np.empty((0, 5)))
+
+
+@pytest.mark.parametrize("to_sparse", [sp.csr_matrix, sp.csr_array])
+def test_sparse_input_raises_type_error_about_dense(digits, to_sparse):
+    X, _ = digits
+    with pytest.raises(TypeError, match="dense"):
+        AutoencoderTransformer(2, **FAST).fit(to_sparse(X))
+
+
+def test_single_sample_raises(digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="sample"):
+        AutoencoderTransformer(2, **FAST).fit(X[:1])
+
+
+def test_fewer_samples_than_batch_size_works(digits):
+    X, _ = digits
+    ae = AutoencoderTransformer(2, **{**FAST, "batch_size": 64}).fit(X[:10])
+    assert ae.n_iter_ == FAST["epochs"]
+    assert ae.transform(X[:10]).shape == (10, 2)
+    assert np.all(np.isfinite(ae.transform(X[:10])))
+
+
+def test_validation_fraction_leaving_no_validation_sample_raises(digits):
+    X, _ = digits
+    ae = AutoencoderTransformer(
+        2, **{**FAST, "early_stopping": True, "validation_fraction": 0.1}
+    )
+    with pytest.raises(ValueError, match="validation_fraction"):
+        ae.fit(X[:5])
+
+
+# ----------------------------------------------------------------------
+# awkward but valid data
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("which", ["one column", "all columns"])
+def test_constant_columns_give_finite_outputs(which):
+    X = np.random.RandomState(0).uniform(size=(60, 6))
+    if which == "one column":
+        X[:, 2] = 5.0
+    else:
+        X[:] = 5.0
+    ae = AutoencoderTransformer(2, **FAST).fit(X)
+    assert np.all(np.isfinite(ae.history_["loss"]))
+    assert np.all(np.isfinite(ae.transform(X)))
+    assert np.all(np.isfinite(ae.reconstruct(X)))
+    assert np.all(np.isfinite(ae.score_samples(X)))
+
+
+def test_huge_values_scale_with_the_data(fitted, digits):
+    X, _ = digits
+    scale = 1e30
+    ae = AutoencoderTransformer(2, **FAST).fit(X * scale)
+
+    reconstruction = ae.reconstruct(X * scale)
+    assert np.all(np.isfinite(ae.transform(X * scale)))
+    assert np.all(np.isfinite(reconstruction))
+    assert np.all(np.isfinite(ae.score_samples(X * scale)))
+
+    relative_error = np.linalg.norm(reconstruction - X * scale) / np.linalg.norm(X * scale)
+    reference = np.linalg.norm(fitted.reconstruct(X) - X) / np.linalg.norm(X)
+    # The estimator standardises its input, so the same data in other units
+    # must be learned about as well as at unit scale.
+    assert relative_error < 1.0
+    assert relative_error == pytest.approx(reference, rel=0.1)
+
+
+class _PoisonWeights(keras.callbacks.Callback):
+    """Sets every weight to NaN at the end of the first epoch."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            self.model.set_weights(
+                [np.full_like(w, np.nan) for w in self.model.get_weights()]
+            )
+
+
+def test_diverged_training_raises_and_leaves_estimator_unfitted(digits):
+    X, _ = digits
+    ae = AutoencoderTransformer(
+        2, **{**FAST, "epochs": 5, "callbacks": [_PoisonWeights()]}
+    )
+    with pytest.raises(ValueError, match="diverged"):
+        ae.fit(X)
+    with pytest.raises(NotFittedError):
+        ae.transform(X)
+
+
+# ----------------------------------------------------------------------
+# hyperparameters
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "param, value",
+    [
+        ("epochs", 0),
+        ("batch_size", 0),
+        ("n_components", 0),
+        ("validation_fraction", 1.5),
+    ],
+)
+def test_constraint_violations_raise_invalid_parameter_error(digits, param, value):
+    X, _ = digits
+    ae = AutoencoderTransformer(**{**FAST, param: value})
+    with pytest.raises(InvalidParameterError, match=param):
+        ae.fit(X)
+
+
+@pytest.mark.parametrize("sizes", [(0,), (8, 0), (-3,), (2.5,)])
+def test_non_positive_hidden_layer_sizes_raise(digits, sizes):
+    X, _ = digits
+    ae = AutoencoderTransformer(2, **{**FAST, "hidden_layer_sizes": sizes})
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        ae.fit(X)
+
+
+def test_negative_sample_weight_raises(digits):
+    X, _ = digits
+    sample_weight = np.ones(X.shape[0])
+    sample_weight[4] = -1.0
+    with pytest.raises(ValueError, match="[Nn]egative"):
+        AutoencoderTransformer(2, **FAST).fit(X, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("n_columns", [1, 3])
+def test_inverse_transform_with_wrong_number_of_codes_raises(fitted, n_columns):
+    codes = np.zeros((4, n_columns))
+    with pytest.raises(ValueError, match="n_components=2"):
+        fitted.inverse_transform(codes)
