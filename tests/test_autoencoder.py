@@ -370,11 +370,15 @@ def test_custom_networks_as_builders(digits):
 
     def make_encoder(input_shape, n_components):
         calls.append(("encoder", input_shape, n_components))
-        return build_dense_encoder(input_shape[0], n_components, hidden_layer_sizes=(6,))
+        return build_dense_encoder(
+            input_shape[0], n_components, hidden_layer_sizes=(6,)
+        )
 
     def make_decoder(n_components, output_shape):
         calls.append(("decoder", n_components, output_shape))
-        return build_dense_decoder(n_components, output_shape[0], hidden_layer_sizes=(6,))
+        return build_dense_decoder(
+            n_components, output_shape[0], hidden_layer_sizes=(6,)
+        )
 
     ae = AutoencoderTransformer(
         3, **{**FAST, "encoder": make_encoder, "decoder": make_decoder}
@@ -382,7 +386,8 @@ def test_custom_networks_as_builders(digits):
 
     assert ("encoder", (64,), 3) in calls
     assert ("decoder", 3, (64,)) in calls
-    assert [layer.units for layer in ae.encoder_.layers if hasattr(layer, "units")] == [6, 3]
+    units = [layer.units for layer in ae.encoder_.layers if hasattr(layer, "units")]
+    assert units == [6, 3]
     assert ae.transform(X).shape == (X.shape[0], 3)
     assert ae.reconstruct(X).shape == X.shape
 

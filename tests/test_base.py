@@ -27,7 +27,8 @@ def fitted(digits):
 # not fitted
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "method", ["transform", "inverse_transform", "reconstruct", "score_samples", "score"]
+    "method",
+    ["transform", "inverse_transform", "reconstruct", "score_samples", "score"],
 )
 def test_methods_before_fit_raise_not_fitted(digits, method):
     X, _ = digits
@@ -39,7 +40,9 @@ def test_methods_before_fit_raise_not_fitted(digits, method):
 # ----------------------------------------------------------------------
 # bad input
 # ----------------------------------------------------------------------
-@pytest.mark.parametrize("method", ["transform", "reconstruct", "score_samples", "score"])
+@pytest.mark.parametrize(
+    "method", ["transform", "reconstruct", "score_samples", "score"]
+)
 def test_wrong_number_of_features_raises(fitted, digits, method):
     X, _ = digits
     message = "X has 63 features, but AutoencoderTransformer is expecting 64 features"
@@ -148,7 +151,8 @@ def test_huge_values_scale_with_the_data(fitted, digits):
     assert np.all(np.isfinite(reconstruction))
     assert np.all(np.isfinite(ae.score_samples(X * scale)))
 
-    relative_error = np.linalg.norm(reconstruction - X * scale) / np.linalg.norm(X * scale)
+    error = np.linalg.norm(reconstruction - X * scale)
+    relative_error = error / np.linalg.norm(X * scale)
     reference = np.linalg.norm(fitted.reconstruct(X) - X) / np.linalg.norm(X)
     # The estimator standardises its input, so the same data in other units
     # must be learned about as well as at unit scale.
