@@ -79,8 +79,10 @@ class AutoencoderTransformer(
         When True, ``fit`` continues training the existing model.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split and shuffling: the
-        same int gives the same model. Global random states are restored
-        after each fit.
+        same int gives the same model, and the global Python, NumPy,
+        TensorFlow and Keras random states are left as they were. With None,
+        each fit draws its seed from NumPy's global generator, as scikit-learn
+        estimators do.
     verbose : int, default=0
         Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
     run_eagerly : bool, default=False

@@ -3,31 +3,39 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skae import AutoencoderTransformer
+import skae
 
 from .conftest import FAST
-
-# Checks that cannot pass for a stochastic, minibatch-trained network, each
-# with the reason. Everything else must pass.
-EXPECTED_FAILURES = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "minibatch training: a zero-weight sample still changes how the other "
-        "samples are shuffled into batches, so it is not the same as dropping it"
-    ),
-}
-
 
 # Eager training halves the cost of the hundreds of tiny fits the checks make;
 # the compiled path is what every other test uses.
 COMMON_PARAMS = {**FAST, "run_eagerly": True}
 
+# Extra parameters some estimators need for the checks, by class name.
+ESTIMATOR_PARAMS = {}
+
+# Checks that cannot pass for a stochastic, minibatch-trained network, each
+# with the reason, by class name ("*" for all). Everything else must pass.
+EXPECTED_FAILURES = {
+    "*": {
+        "check_sample_weight_equivalence_on_dense_data": (
+            "minibatch training: a zero-weight sample still changes how the other "
+            "samples are shuffled into batches, so it is not the same as dropping it"
+        ),
+    },
+}
+
 
 def _estimators():
-    return [AutoencoderTransformer(**COMMON_PARAMS)]
+    return [
+        getattr(skae, name)(**COMMON_PARAMS, **ESTIMATOR_PARAMS.get(name, {}))
+        for name in skae.__all__
+        if isinstance(getattr(skae, name), type)
+    ]
 
 
 def _expected_failed_checks(estimator):
-    return EXPECTED_FAILURES
+    return {**EXPECTED_FAILURES["*"], **EXPECTED_FAILURES.get(type(estimator).__name__, {})}
 
 
 @parametrize_with_checks(_estimators(), expected_failed_checks=_expected_failed_checks)
@@ -55,3 +63,8 @@ def test_extra_sklearn_checks(estimator, check_name):
     from sklearn.utils import estimator_checks
 
     getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)
+
+
+def test_every_public_estimator_is_checked():
+    checked = {type(est).__name__ for est in _estimators()}
+    assert {"AutoencoderTransformer"} <= checked
