@@ -27,9 +27,26 @@ class AutoencoderTransformer(
     ----------
     n_components : int, default=2
         Size of the code (the bottleneck).
+    architecture : {"dense", "conv"}, default="dense"
+        "dense" builds fully connected networks from ``hidden_layer_sizes``;
+        "conv" builds convolutional networks from ``filters`` for images,
+        given as arrays ``(n_samples, height, width)``, ``(n_samples, height,
+        width, channels)``, or flattened rows with ``input_shape``.
+    input_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, channels)`` of images given as
+        flattened rows (as after other transformers in a ``Pipeline``). Read
+        from the data when X is an image array.
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Units of the encoder's hidden layers, input side first; the decoder
-        mirrors them.
+        mirrors them. Used by ``architecture="dense"``.
+    filters : tuple of int, default=(32, 64, 128)
+        Filters of the encoder's convolutions, input side first; the decoder
+        mirrors them. Used by ``architecture="conv"``; images of any size are
+        padded and cropped inside the model to round-trip exactly.
+    kernel_size : int, default=3
+        Size of the square convolution kernels.
+    strides : int, default=2
+        Stride of each convolution: the image shrinks by this factor per layer.
     activation : str, default="relu"
         Activation of the hidden layers.
     latent_activation : str, default="linear"
@@ -107,8 +124,11 @@ class AutoencoderTransformer(
         Per-feature mean subtracted before the network.
     scale_ : float
         Global scale the centred data is divided by.
+    image_shape_ : tuple of int or None
+        ``(height, width, channels)`` of the images seen during fit (or of
+        ``input_shape``); None for rows of features.
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features seen during fit (values per image for images).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
 

@@ -23,7 +23,12 @@ from sklearn.utils.validation import (
 )
 
 from ._compat import ScikerasBase, no_retracing_warning, seeded
-from .architectures import build_dense_decoder, build_dense_encoder
+from .architectures import (
+    build_conv_decoder,
+    build_conv_encoder,
+    build_dense_decoder,
+    build_dense_encoder,
+)
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -130,7 +135,12 @@ class _BaseAutoencoder(ScikerasBase):
 
     _parameter_constraints = {
         "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+        "architecture": [StrOptions({"dense", "conv"})],
+        "input_shape": [None, "array-like"],
         "hidden_layer_sizes": ["array-like"],
+        "filters": ["array-like"],
+        "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "strides": [Interval(numbers.Integral, 1, None, closed="left")],
         "activation": [str, callable],
         "latent_activation": [str, callable],
         "loss": [StrOptions({"mse", "binary_crossentropy"})],
@@ -161,7 +171,12 @@ class _BaseAutoencoder(ScikerasBase):
         self,
         n_components=2,
         *,
+        architecture="dense",
+        input_shape=None,
         hidden_layer_sizes=(128, 64),
+        filters=(32, 64, 128),
+        kernel_size=3,
+        strides=2,
         activation="relu",
         latent_activation="linear",
         loss="mse",
@@ -185,7 +200,12 @@ class _BaseAutoencoder(ScikerasBase):
         run_eagerly=False,
     ):
         self.n_components = n_components
+        self.architecture = architecture
+        self.input_shape = input_shape
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = strides
         self.activation = activation
         self.latent_activation = latent_activation
         self.loss = loss
@@ -236,10 +256,96 @@ class _BaseAutoencoder(ScikerasBase):
     # input validation
     # ------------------------------------------------------------------
     def _check_input(self, X, *, reset):
+        """Validate X and return it as rows ``(n_samples, n_features)``.
+
+        Image arrays ``(n, H, W)`` and ``(n, H, W, C)`` are flattened here (and
+        their shape recorded in ``image_shape_`` at fit), so that the rest of
+        the estimator, feature counts included, sees one row per sample.
+        """
         _reject_non_numeric(X, type(self).__name__)
-        return validate_data(
+        X = self._images_as_rows(X, reset=reset)
+        X = validate_data(
             self, X, reset=reset, dtype=_FLOAT_DTYPES, accept_sparse=False
         )
+        if reset:
+            self._set_image_shape(X.shape[1])
+        return X
+
+    def _images_as_rows(self, X, *, reset):
+        ndim = getattr(X, "ndim", None)
+        if ndim is None and not hasattr(X, "shape"):
+            converted = np.asarray(X)
+            ndim = converted.ndim if converted.dtype.kind in "biuf" else None
+            if ndim in (3, 4):
+                X = converted
+        if ndim not in (3, 4):
+            if reset:
+                self._fit_ndim = 2
+            return X
+        shape = tuple(X.shape[1:]) + ((1,) if ndim == 3 else ())
+        name = type(self).__name__
+        if reset:
+            self._fit_ndim = ndim
+            self._given_image_shape = shape
+        elif getattr(self, "image_shape_", None) != shape:
+            fitted = getattr(self, "image_shape_", None)
+            fitted = "rows of features" if fitted is None else f"images of shape {fitted}"
+            raise ValueError(
+                f"X holds images of shape {shape} (height, width, channels), but "
+                f"{name} was fitted on {fitted}. Resize or crop the images to "
+                "match, or fit the estimator on images of this shape."
+            )
+        return np.asarray(X).reshape(len(X), -1)
+
+    def _set_image_shape(self, n_features):
+        """Decide ``image_shape_`` from the images seen or ``input_shape``."""
+        name = type(self).__name__
+        given = getattr(self, "_given_image_shape", None) if self._fit_ndim > 2 else None
+        self.__dict__.pop("_given_image_shape", None)
+        declared = None
+        if self.input_shape is not None:
+            declared = tuple(int(s) for s in self.input_shape)
+            if len(declared) == 2:
+                declared += (1,)
+            if len(declared) != 3 or min(declared) < 1:
+                raise ValueError(
+                    f"input_shape must be (height, width) or (height, width, "
+                    f"channels), got {self.input_shape!r}."
+                )
+            if given is not None and given != declared:
+                raise ValueError(
+                    f"input_shape={self.input_shape!r} does not match the images "
+                    f"in X, of shape {given}. Drop input_shape (it is read from "
+                    "image arrays) or pass images of that shape."
+                )
+            if int(np.prod(declared)) != n_features:
+                raise ValueError(
+                    f"X has {n_features} features per row, but input_shape="
+                    f"{self.input_shape!r} holds {int(np.prod(declared))} values. "
+                    "Pass input_shape=(height, width, channels) with height * "
+                    "width * channels equal to the number of features."
+                )
+        self.image_shape_ = given or declared
+        if self.architecture == "conv" and self.image_shape_ is None:
+            raise ValueError(
+                f"architecture='conv' needs images, but X is 2-D {name} input "
+                "without input_shape. Pass X of shape (n_samples, height, width) "
+                "or (n_samples, height, width, channels), or flattened rows with "
+                "input_shape=(height, width, channels)."
+            )
+
+    def _network_shape(self):
+        """Shape of one sample as the network sees it."""
+        if self.architecture == "conv":
+            return self.image_shape_
+        return (self.n_features_in_,)
+
+    def _as_given(self, rows, ndim):
+        """Reshape rows ``(n, n_features)`` to the user's form of ``ndim`` dims."""
+        if ndim == 2 or self.image_shape_ is None:
+            return rows
+        shape = self.image_shape_ if ndim == 4 else self.image_shape_[:2]
+        return rows.reshape((len(rows),) + tuple(shape))
 
     def _fit_target(self, X, y):
         """The array the network learns to output; X itself for an autoencoder."""
@@ -255,13 +361,30 @@ class _BaseAutoencoder(ScikerasBase):
     # ------------------------------------------------------------------
     # the networks
     # ------------------------------------------------------------------
-    def _build_networks(self, n_features):
-        """Return ``(encoder, decoder)`` Keras models for ``n_features`` inputs."""
+    def _build_networks(self, input_shape):
+        """Return ``(encoder, decoder)`` Keras models for samples of ``input_shape``."""
         output_activation = "sigmoid" if self.loss == "binary_crossentropy" else "linear"
-        encoder = self._user_network(self.encoder, (n_features,), self.n_components)
-        if encoder is None:
+        conv = self.architecture == "conv"
+        if conv:
+            conv_options = dict(
+                kernel_size=self.kernel_size,
+                strides=self.strides,
+                activation=self.activation,
+                dropout=self.dropout,
+                batch_normalization=self.batch_normalization,
+            )
+        encoder = self._user_network(self.encoder, input_shape, self.n_components)
+        if encoder is None and conv:
+            encoder = build_conv_encoder(
+                input_shape,
+                self.n_components,
+                filters=tuple(self.filters),
+                latent_activation=self.latent_activation,
+                **conv_options,
+            )
+        elif encoder is None:
             encoder = build_dense_encoder(
-                n_features,
+                input_shape[0],
                 self.n_components,
                 hidden_layer_sizes=tuple(self.hidden_layer_sizes),
                 activation=self.activation,
@@ -269,11 +392,19 @@ class _BaseAutoencoder(ScikerasBase):
                 dropout=self.dropout,
                 batch_normalization=self.batch_normalization,
             )
-        decoder = self._user_network(self.decoder, self.n_components, (n_features,))
-        if decoder is None:
+        decoder = self._user_network(self.decoder, self.n_components, input_shape)
+        if decoder is None and conv:
+            decoder = build_conv_decoder(
+                self.n_components,
+                input_shape,
+                filters=tuple(reversed(tuple(self.filters))),
+                output_activation=output_activation,
+                **conv_options,
+            )
+        elif decoder is None:
             decoder = build_dense_decoder(
                 self.n_components,
-                n_features,
+                input_shape[0],
                 hidden_layer_sizes=tuple(reversed(tuple(self.hidden_layer_sizes))),
                 activation=self.activation,
                 output_activation=output_activation,
@@ -299,14 +430,14 @@ class _BaseAutoencoder(ScikerasBase):
             )
         return network
 
-    def _assemble(self, n_features):
-        encoder, decoder = self._build_networks(n_features)
+    def _assemble(self, input_shape):
+        encoder, decoder = self._build_networks(input_shape)
         name = type(self).__name__
-        self._check_network_shapes(encoder, decoder, n_features)
-        inputs = keras.Input(shape=(n_features,), name="input")
+        self._check_network_shapes(encoder, decoder, input_shape)
+        inputs = keras.Input(shape=input_shape, name="input")
         return keras.Model(inputs, decoder(encoder(inputs)), name=name.lower())
 
-    def _check_network_shapes(self, encoder, decoder, n_features):
+    def _check_network_shapes(self, encoder, decoder, input_shape):
         code_shape = tuple(encoder.output_shape[1:])
         if code_shape != (self.n_components,):
             raise ValueError(
@@ -319,10 +450,11 @@ class _BaseAutoencoder(ScikerasBase):
                 f"The decoder reads inputs of shape {tuple(decoder.input_shape[1:])}, "
                 f"but the encoder outputs codes of shape {code_shape}."
             )
-        if tuple(decoder.output_shape[1:]) != (n_features,):
+        if tuple(decoder.output_shape[1:]) != tuple(input_shape):
             raise ValueError(
-                f"The decoder outputs shape {tuple(decoder.output_shape[1:])}, but X "
-                f"has {n_features} features: the decoder must output ({n_features},)."
+                f"The decoder outputs samples of shape "
+                f"{tuple(decoder.output_shape[1:])}, but the encoder reads samples "
+                f"of shape {tuple(input_shape)}: the decoder must output that shape."
             )
 
     def _link_networks(self):
@@ -358,8 +490,9 @@ class _BaseAutoencoder(ScikerasBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data: rows, or images ``(n_samples, height, width)`` or
+            ``(n_samples, height, width, channels)``.
         y : Ignored
             Not used, present for API consistency by convention.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -378,8 +511,9 @@ class _BaseAutoencoder(ScikerasBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data: rows, or images ``(n_samples, height, width)`` or
+            ``(n_samples, height, width, channels)``.
         y : Ignored
             Not used, present for API consistency by convention.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -425,15 +559,15 @@ class _BaseAutoencoder(ScikerasBase):
             else:
                 self.mean_, self.scale_ = _robust_center_scale(X)
             with seeded(self._seed):
-                model = self._assemble(X.shape[1])
+                model = self._assemble(self._network_shape())
             self._compile(model)
             self.model_ = model
             self._link_networks()
             self.history_ = defaultdict(list)
         seed = self._seed + len(self.history_.get("loss", ()))
 
-        inputs = self._standardize(X).astype(keras.backend.floatx())
-        targets = self._standardize(target).astype(keras.backend.floatx())
+        inputs = self._to_network(self._standardize(X), keras.backend.floatx())
+        targets = self._to_network(self._standardize(target), keras.backend.floatx())
         fit_kwargs = {}
         monitor = "loss"
         if self.early_stopping and not partial:
@@ -451,7 +585,7 @@ class _BaseAutoencoder(ScikerasBase):
 
         initial_epoch = len(self.history_.get("loss", ()))
         try:
-            with seeded(seed):
+            with seeded(seed), no_retracing_warning():
                 history = self.model_.fit(
                     inputs,
                     targets,
@@ -528,6 +662,10 @@ class _BaseAutoencoder(ScikerasBase):
     # ------------------------------------------------------------------
     # the one inference path
     # ------------------------------------------------------------------
+    def _to_network(self, rows, dtype):
+        """Rows ``(n, n_features)`` as the network's input, in ``dtype``."""
+        return np.asarray(rows, dtype=dtype).reshape((len(rows),) + self._network_shape())
+
     def _standardize(self, X):
         return (X - self.mean_) / self.scale_
 
@@ -573,12 +711,11 @@ class _BaseAutoencoder(ScikerasBase):
             batch = X[start : start + INFERENCE_BATCH_SIZE]
             if encode:
                 batch = self._encode_batch(
-                    encoder, self._standardize(batch).astype(dtype, copy=False)
+                    encoder, self._to_network(self._standardize(batch), dtype)
                 )
             if decode:
-                batch = self._unstandardize(
-                    np.asarray(self._decode_batch(decoder, np.asarray(batch, dtype)))
-                )
+                decoded = np.asarray(self._decode_batch(decoder, np.asarray(batch, dtype)))
+                batch = self._unstandardize(decoded.reshape(len(decoded), -1))
             batch = np.asarray(batch)
             if out is None:
                 out = np.empty((X.shape[0],) + batch.shape[1:], dtype=dtype)
@@ -593,8 +730,9 @@ class _BaseAutoencoder(ScikerasBase):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to encode: rows, or images ``(n_samples, height, width)`` or
+            ``(n_samples, height, width, channels)``.
 
         Returns
         -------
@@ -615,8 +753,9 @@ class _BaseAutoencoder(ScikerasBase):
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features)
-            The decoded data, in the codes' float dtype.
+        X_original : ndarray of shape (n_samples, n_features) or image array
+            The decoded data, in the codes' float dtype, shaped like the data
+            seen in ``fit`` (rows, or images of ``image_shape_``).
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=_FLOAT_DTYPES, input_name="X")
@@ -626,24 +765,26 @@ class _BaseAutoencoder(ScikerasBase):
                 f"inverse_transform expects codes with n_components="
                 f"{self.n_components} features."
             )
-        return self._forward(Z, encode=False)
+        return self._as_given(self._forward(Z, encode=False), self._fit_ndim)
 
     def reconstruct(self, X):
         """Encode then decode X: its reconstruction by the autoencoder.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to reconstruct.
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to reconstruct: rows, or images ``(n_samples, height, width)``
+            or ``(n_samples, height, width, channels)``.
 
         Returns
         -------
-        X_reconstructed : ndarray of shape (n_samples, n_features)
-            The reconstruction, in X's float dtype.
+        X_reconstructed : ndarray of the shape of X
+            The reconstruction, in X's float dtype and shape.
         """
         check_is_fitted(self)
+        ndim = np.ndim(X)
         X = self._check_input(X, reset=False)
-        return self._forward(X)
+        return self._as_given(self._forward(X), ndim)
 
     def score_samples(self, X):
         """Minus the mean squared reconstruction error of each sample.

@@ -5,6 +5,12 @@ arguments and knows nothing of scikit-learn, so it can be used, tested and
 extended on its own.
 """
 
+from .conv import build_conv_decoder, build_conv_encoder
 from .dense import build_dense_decoder, build_dense_encoder
 
-__all__ = ["build_dense_decoder", "build_dense_encoder"]
+__all__ = [
+    "build_conv_decoder",
+    "build_conv_encoder",
+    "build_dense_decoder",
+    "build_dense_encoder",
+]

@@ -1,0 +1,232 @@
+"""Convolutional encoder and decoder builders for images of any size."""
+
+import math
+
+import keras
+
+
+def _padding(image_shape, strides, depth):
+    """Zero-padding ((top, bottom), (left, right)) to a multiple of strides**depth."""
+    factor = strides**depth
+    pads = []
+    for size in image_shape[:2]:
+        extra = math.ceil(size / factor) * factor - size
+        pads.append((extra // 2, extra - extra // 2))
+    return tuple(pads)
+
+
+def _conv_block(x, layer, *, activation, dropout, batch_normalization, name, dtype):
+    x = layer(x)
+    if batch_normalization:
+        x = keras.layers.BatchNormalization(name=f"{name}_batchnorm", dtype=dtype)(x)
+    x = keras.layers.Activation(activation, name=f"{name}_activation", dtype=dtype)(x)
+    if dropout:
+        x = keras.layers.SpatialDropout2D(
+            dropout, name=f"{name}_dropout", dtype=dtype
+        )(x)
+    return x
+
+
+def _check_image_shape(image_shape):
+    image_shape = tuple(int(s) for s in image_shape)
+    if len(image_shape) != 3 or min(image_shape) < 1:
+        raise ValueError(
+            "image_shape must be (height, width, channels) with positive sizes, "
+            f"got {image_shape}."
+        )
+    return image_shape
+
+
+def build_conv_encoder(
+    image_shape,
+    n_components,
+    *,
+    filters=(32, 64, 128),
+    kernel_size=3,
+    strides=2,
+    activation="relu",
+    latent_activation="linear",
+    dropout=0.0,
+    batch_normalization=False,
+    dtype=None,
+    name="encoder",
+):
+    """Build a convolutional encoder: image -> strided convolutions -> codes.
+
+    The seed tutorial's encoder (Conv2D 32/64/128 with stride 2, then a dense
+    latent layer) generalised to any image size: the image is zero-padded to
+    a multiple of ``strides ** len(filters)`` inside the model, and
+    :func:`build_conv_decoder` crops the same amount back off.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(height, width, channels)`` of the input images.
+    n_components : int
+        Size of the code.
+    filters : tuple of int, default=(32, 64, 128)
+        Filters of each convolution, input side first; its length is the
+        depth.
+    kernel_size : int, default=3
+        Size of the square convolution kernels.
+    strides : int, default=2
+        Stride of each convolution (the downsampling factor per layer).
+    activation : str, default="relu"
+        Activation of the convolutions.
+    latent_activation : str, default="linear"
+        Activation of the code layer.
+    dropout : float, default=0.0
+        Spatial dropout rate after each convolution.
+    batch_normalization : bool, default=False
+        Batch normalization before each convolution's activation.
+    dtype : str, default=None
+        Keras dtype policy of the layers (None: Keras's global policy).
+    name : str, default="encoder"
+        Name of the returned model.
+
+    Returns
+    -------
+    encoder : keras.Model
+        Maps ``(batch, height, width, channels)`` to ``(batch, n_components)``.
+
+    Examples
+    --------
+    >>> from skae.architectures import build_conv_encoder
+    >>> encoder = build_conv_encoder((27, 19, 1), 16, filters=(8, 16))
+    >>> encoder.output_shape
+    (None, 16)
+    """
+    image_shape = _check_image_shape(image_shape)
+    inputs = keras.Input(shape=image_shape, name=f"{name}_input", dtype=dtype)
+    x = keras.layers.ZeroPadding2D(
+        _padding(image_shape, strides, len(filters)), name=f"{name}_pad", dtype=dtype
+    )(inputs)
+    for i, n_filters in enumerate(filters):
+        conv = keras.layers.Conv2D(
+            n_filters,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            use_bias=not batch_normalization,
+            name=f"{name}_conv{i}",
+            dtype=dtype,
+        )
+        x = _conv_block(
+            x,
+            conv,
+            activation=activation,
+            dropout=dropout,
+            batch_normalization=batch_normalization,
+            name=f"{name}_conv{i}",
+            dtype=dtype,
+        )
+    x = keras.layers.Flatten(name=f"{name}_flatten", dtype=dtype)(x)
+    codes = keras.layers.Dense(
+        n_components, activation=latent_activation, name=f"{name}_codes", dtype=dtype
+    )(x)
+    return keras.Model(inputs, codes, name=name)
+
+
+def build_conv_decoder(
+    n_components,
+    image_shape,
+    *,
+    filters=(128, 64, 32),
+    kernel_size=3,
+    strides=2,
+    activation="relu",
+    output_activation="linear",
+    dropout=0.0,
+    batch_normalization=False,
+    dtype=None,
+    name="decoder",
+):
+    """Build a convolutional decoder: codes -> transposed convolutions -> image.
+
+    The mirror of :func:`build_conv_encoder`: a dense layer to a small
+    feature map, ``Conv2DTranspose`` layers that upsample by ``strides`` each,
+    a final convolution to the image's channels, and a crop to exactly
+    ``image_shape``.
+
+    Parameters
+    ----------
+    n_components : int
+        Size of the code the decoder reads.
+    image_shape : tuple of int
+        ``(height, width, channels)`` of the output images.
+    filters : tuple of int, default=(128, 64, 32)
+        Filters of each transposed convolution, code side first (the
+        encoder's, reversed).
+    kernel_size : int, default=3
+        Size of the square kernels.
+    strides : int, default=2
+        Upsampling factor of each transposed convolution.
+    activation : str, default="relu"
+        Activation of the hidden layers.
+    output_activation : str, default="linear"
+        Activation of the output: "linear" for mean squared error, "sigmoid"
+        for binary cross-entropy on images in [0, 1].
+    dropout : float, default=0.0
+        Spatial dropout rate after each transposed convolution.
+    batch_normalization : bool, default=False
+        Batch normalization before each hidden activation.
+    dtype : str, default=None
+        Keras dtype policy of the layers (None: Keras's global policy).
+    name : str, default="decoder"
+        Name of the returned model.
+
+    Returns
+    -------
+    decoder : keras.Model
+        Maps ``(batch, n_components)`` to ``(batch,) + image_shape``.
+
+    Examples
+    --------
+    >>> from skae.architectures import build_conv_decoder
+    >>> decoder = build_conv_decoder(16, (27, 19, 1), filters=(16, 8))
+    >>> decoder.output_shape
+    (None, 27, 19, 1)
+    """
+    image_shape = _check_image_shape(image_shape)
+    depth = len(filters)
+    (top, bottom), (left, right) = _padding(image_shape, strides, depth)
+    height = (image_shape[0] + top + bottom) // strides**depth
+    width = (image_shape[1] + left + right) // strides**depth
+    first = filters[0] if depth else image_shape[2]
+
+    inputs = keras.Input(shape=(n_components,), name=f"{name}_input", dtype=dtype)
+    x = keras.layers.Dense(
+        height * width * first, activation=activation, name=f"{name}_dense", dtype=dtype
+    )(inputs)
+    x = keras.layers.Reshape((height, width, first), name=f"{name}_reshape", dtype=dtype)(x)
+    for i, n_filters in enumerate(filters):
+        deconv = keras.layers.Conv2DTranspose(
+            n_filters,
+            kernel_size,
+            strides=strides,
+            padding="same",
+            use_bias=not batch_normalization,
+            name=f"{name}_deconv{i}",
+            dtype=dtype,
+        )
+        x = _conv_block(
+            x,
+            deconv,
+            activation=activation,
+            dropout=dropout,
+            batch_normalization=batch_normalization,
+            name=f"{name}_deconv{i}",
+            dtype=dtype,
+        )
+    x = keras.layers.Conv2D(
+        image_shape[2],
+        kernel_size,
+        padding="same",
+        activation=output_activation,
+        name=f"{name}_output",
+        dtype=dtype,
+    )(x)
+    outputs = keras.layers.Cropping2D(
+        ((top, bottom), (left, right)), name=f"{name}_crop", dtype=dtype
+    )(x)
+    return keras.Model(inputs, outputs, name=name)
