@@ -1,0 +1,63 @@
+"""The convolutional builders, on their own: no scikit-learn involved."""
+
+import keras
+import numpy as np
+import pytest
+
+from skae.architectures import build_conv_decoder, build_conv_encoder
+
+
+@pytest.mark.parametrize(
+    "image_shape", [(28, 28, 1), (30, 30, 1), (27, 19, 1), (32, 32, 3), (5, 3, 2)]
+)
+def test_any_image_size_round_trips_to_its_exact_shape(image_shape):
+    encoder = build_conv_encoder(image_shape, 6, filters=(4, 8))
+    decoder = build_conv_decoder(6, image_shape, filters=(8, 4))
+    assert encoder.output_shape == (None, 6)
+    assert decoder.output_shape == (None,) + image_shape
+    images = np.random.RandomState(0).rand(3, *image_shape).astype("float32")
+    assert decoder.predict_on_batch(encoder.predict_on_batch(images)).shape == images.shape
+
+
+def test_depth_filters_kernel_and_strides_are_honoured():
+    encoder = build_conv_encoder((16, 16, 1), 4, filters=(3, 5, 7), kernel_size=5, strides=2)
+    convs = [layer for layer in encoder.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.filters for c in convs] == [3, 5, 7]
+    assert all(c.kernel_size == (5, 5) and c.strides == (2, 2) for c in convs)
+    # three stride-2 layers take 16x16 down to 2x2
+    assert convs[-1].output.shape[1:3] == (2, 2)
+
+
+def test_latent_layer_is_linear_and_output_activation_is_chosen():
+    encoder = build_conv_encoder((8, 8, 1), 3, filters=(4,))
+    assert encoder.layers[-1].activation is keras.activations.linear
+    decoder = build_conv_decoder(3, (8, 8, 1), filters=(4,), output_activation="sigmoid")
+    out = decoder.predict_on_batch(np.random.RandomState(0).randn(5, 3) * 10)
+    assert np.all((out >= 0) & (out <= 1))
+
+
+def test_dropout_and_batch_normalization_layers_when_asked():
+    plain = build_conv_encoder((8, 8, 1), 3, filters=(4, 4))
+    rich = build_conv_encoder(
+        (8, 8, 1), 3, filters=(4, 4), dropout=0.2, batch_normalization=True
+    )
+    kinds = [type(layer).__name__ for layer in rich.layers]
+    assert kinds.count("BatchNormalization") == 2
+    assert kinds.count("SpatialDropout2D") == 2
+    assert "BatchNormalization" not in [type(layer).__name__ for layer in plain.layers]
+
+
+def test_bad_image_shape_is_a_clear_error():
+    with pytest.raises(ValueError, match="height, width, channels"):
+        build_conv_encoder((28, 28), 4)
+
+
+def test_builders_train_standalone():
+    encoder = build_conv_encoder((8, 8, 1), 2, filters=(4,))
+    decoder = build_conv_decoder(2, (8, 8, 1), filters=(4,))
+    inputs = keras.Input((8, 8, 1))
+    model = keras.Model(inputs, decoder(encoder(inputs)))
+    model.compile("adam", "mse")
+    images = np.random.RandomState(0).rand(16, 8, 8, 1).astype("float32")
+    history = model.fit(images, images, epochs=2, verbose=0)
+    assert len(history.history["loss"]) == 2
