@@ -295,7 +295,7 @@ def plot_results(rows, baseline, path):
     ax.set_ylabel("test reconstruction MSE")
     ax.set_title("Digits: reconstruction error, PCA vs autoencoder")
     ax.grid(True, which="major", alpha=0.3)
-    ax.legend(loc="upper right")
+    ax.legend(loc="lower left")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
