@@ -466,3 +466,20 @@ def test_learning_rate_tunable_with_grid_search(digits):
         refit=False,
     ).fit(X[:60])
     np.testing.assert_allclose(search.cv_results_["mean_test_score"], rates, rtol=1e-6)
+
+
+def test_float32_fit_then_float64_transform(digits):
+    X, _ = digits
+    est = AutoencoderTransformer(2, **FAST).fit(X.astype(np.float32))
+    codes64 = est.transform(X)
+    codes32 = est.transform(X.astype(np.float32))
+    assert codes64.dtype == np.float64 and codes32.dtype == np.float32
+    np.testing.assert_allclose(codes64, codes32, rtol=1e-4, atol=1e-5)
+
+
+def test_float64_outputs_do_not_depend_on_the_other_rows(fitted, digits):
+    X, _ = digits
+    whole = fitted.reconstruct(X)
+    one_by_one = np.vstack([fitted.reconstruct(X[i : i + 1]) for i in range(0, 40, 7)])
+    # float64 inference: equal to rounding (float32 would differ by ~3e-8)
+    np.testing.assert_allclose(whole[0:40:7], one_by_one, rtol=1e-12, atol=1e-15)
