@@ -22,7 +22,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._compat import ScikerasBase, no_retracing_warning, seeded
+from ._compat import (
+    ScikerasBase,
+    backend_computes_float64,
+    no_retracing_warning,
+    seeded,
+)
 from .architectures import (
     build_conv_decoder,
     build_conv_encoder,
@@ -676,7 +681,7 @@ class _BaseAutoencoder(ScikerasBase):
         """Encoder and decoder computing in ``dtype`` (built once per fit)."""
         dtype = np.dtype(dtype).name
         if dtype not in self._inference_models:
-            if dtype == keras.backend.floatx():
+            if dtype == keras.backend.floatx() or not backend_computes_float64():
                 networks = (self.encoder_, self.decoder_)
             else:
                 try:

@@ -158,3 +158,16 @@ def no_retracing_warning():
         yield
     finally:
         logger.removeFilter(_RETRACING_FILTER)
+
+
+def backend_computes_float64():
+    """Whether the Keras backend can compute in float64 without global changes.
+
+    JAX truncates float64 to float32 unless the process-wide
+    ``jax_enable_x64`` flag is on, which skae must not switch on for the user.
+    """
+    if keras.backend.backend() != "jax":
+        return True
+    import jax
+
+    return bool(jax.config.jax_enable_x64)

@@ -29,13 +29,11 @@ def quiet_tensorflow_startup():
     call to cuInit" through absl before ``TF_CPP_MIN_LOG_LEVEL`` is read. This
     silences file descriptor 2 only while TensorFlow is imported and looks for
     devices, so Python warnings and errors raised later still reach the user.
-    An import error is re-raised with stderr restored. Does nothing when
-    TensorFlow is already imported or another Keras backend is selected, and
+    Does nothing when TensorFlow is already imported or is not installed, and
     is never called by ``import skae`` itself.
     """
+    # Keras imports TensorFlow for its data pipelines on every backend.
     if "tensorflow" in sys.modules:
-        return
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with _stderr_silenced():
