@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 from ._compat import (
     ScikerasBase,
     backend_computes_float64,
+    compiles_per_batch_shape,
     no_retracing_warning,
     seeded,
 )
@@ -105,6 +106,20 @@ def _robust_center_scale(X):
     if scale == 0:
         scale = 1.0 / magnitude
     return mean * magnitude, float(scale * magnitude)
+
+
+def _pad_to_power_of_two(batch):
+    """Zero rows appended up to the next power of two (at most one chunk).
+
+    Backends that compile one program per input shape then compile at most
+    log2(INFERENCE_BATCH_SIZE) + 1 programs, whatever the row counts asked for.
+    """
+    n_rows = len(batch)
+    size = min(1 << max(n_rows - 1, 0).bit_length(), INFERENCE_BATCH_SIZE)
+    if size == n_rows:
+        return batch
+    padding = np.zeros((size - n_rows,) + batch.shape[1:], dtype=batch.dtype)
+    return np.concatenate([batch, padding])
 
 
 def _float64_copy(model):
@@ -712,8 +727,12 @@ class _BaseAutoencoder(ScikerasBase):
     def _forward_batches(self, X, encoder, decoder, encode, decode):
         dtype = X.dtype
         out = None
+        pad = compiles_per_batch_shape()
         for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE):
             batch = X[start : start + INFERENCE_BATCH_SIZE]
+            n_rows = len(batch)
+            if pad:
+                batch = _pad_to_power_of_two(batch)
             if encode:
                 batch = self._encode_batch(
                     encoder, self._to_network(self._standardize(batch), dtype)
@@ -721,10 +740,10 @@ class _BaseAutoencoder(ScikerasBase):
             if decode:
                 decoded = np.asarray(self._decode_batch(decoder, np.asarray(batch, dtype)))
                 batch = self._unstandardize(decoded.reshape(len(decoded), -1))
-            batch = np.asarray(batch)
+            batch = np.asarray(batch)[:n_rows]
             if out is None:
                 out = np.empty((X.shape[0],) + batch.shape[1:], dtype=dtype)
-            out[start : start + len(batch)] = batch
+            out[start : start + n_rows] = batch
         return out
 
     # ------------------------------------------------------------------

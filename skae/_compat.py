@@ -171,3 +171,12 @@ def backend_computes_float64():
     import jax
 
     return bool(jax.config.jax_enable_x64)
+
+
+def compiles_per_batch_shape():
+    """Whether the backend compiles a new program for every new batch size.
+
+    JAX's jit does; TensorFlow's predict function relaxes to a dynamic batch
+    dimension after the second shape it sees.
+    """
+    return keras.backend.backend() == "jax"

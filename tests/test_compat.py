@@ -61,7 +61,7 @@ def test_seeded_is_reproducible():
                 (
                     random.random(),
                     np.random.rand(),
-                    float(keras.random.uniform(()).numpy()),
+                    float(keras.ops.convert_to_numpy(keras.random.uniform(()))),
                 )
             )
     assert draws[0] == draws[1]
