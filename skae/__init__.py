@@ -6,6 +6,9 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     "AutoencoderTransformer": "._autoencoder",
+    "AutoencoderOutlierDetector": "._outlier",
+    "DenoisingAutoencoder": "._denoising",
+    "VariationalAutoencoderTransformer": "._variational",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -4,6 +4,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skae
+from skae._compat import backend_computes_float64
 
 from .conftest import FAST
 
@@ -34,6 +35,18 @@ def _estimators():
     ]
 
 
+if not backend_computes_float64():
+    # Documented limitation, not hidden by a tag: skae never switches on JAX's
+    # process-wide float64 flag, so its inference runs in float32 there.
+    EXPECTED_FAILURES["*"].update(
+        dict.fromkeys(
+            ["check_methods_sample_order_invariance", "check_methods_subset_invariance"],
+            "JAX without JAX_ENABLE_X64=1 computes in float32: a row's output "
+            "changes by ~1e-7 with the size of the batch it is in",
+        )
+    )
+
+
 def _expected_failed_checks(estimator):
     return {**EXPECTED_FAILURES["*"], **EXPECTED_FAILURES.get(type(estimator).__name__, {})}
 
@@ -56,15 +69,32 @@ EXTRA_CHECKS = [
     "check_fit_check_is_fitted",
 ]
 
+# Those of the extra checks that test transform, for transformers only (as
+# scikit-learn's own check selection does: by hasattr(estimator, "transform")).
+TRANSFORMER_CHECKS = {
+    "check_transformer_get_feature_names_out",
+    "check_transformer_get_feature_names_out_pandas",
+    "check_set_output_transform",
+    "check_set_output_transform_pandas",
+    "check_global_output_transform_pandas",
+}
+
 
 @pytest.mark.parametrize("check_name", EXTRA_CHECKS)
 @pytest.mark.parametrize("estimator", _estimators(), ids=lambda est: type(est).__name__)
 def test_extra_sklearn_checks(estimator, check_name):
     from sklearn.utils import estimator_checks
 
+    if check_name in TRANSFORMER_CHECKS and not hasattr(estimator, "transform"):
+        pytest.skip(f"{check_name} is for transformers; this estimator has no transform")
     getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)
 
 
 def test_every_public_estimator_is_checked():
     checked = {type(est).__name__ for est in _estimators()}
-    assert {"AutoencoderTransformer"} <= checked
+    assert {
+        "AutoencoderTransformer",
+        "DenoisingAutoencoder",
+        "AutoencoderOutlierDetector",
+        "VariationalAutoencoderTransformer",
+    } <= checked

@@ -1,0 +1,399 @@
+"""DenoisingAutoencoder: an autoencoder trained to undo a corruption of its input."""
+
+import numbers
+
+import keras
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_array
+
+from ._base import _FLOAT_DTYPES, _BaseAutoencoder
+from .layers import NOISE_KINDS, Corruption
+
+
+class DenoisingAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
+):
+    """Denoising autoencoder: learns to map corrupted data back to clean data.
+
+    ``fit(X)`` corrupts X afresh at every training step (Gaussian noise,
+    masking or salt and pepper, in X's own units) and trains the network to
+    output the clean X. ``fit(X_noisy, y=X_clean)`` learns from given pairs
+    instead. The corruption happens only while training: ``reconstruct``
+    returns the denoised data, ``transform`` the codes (the features of a
+    stacked denoising autoencoder), ``inverse_transform`` decodes codes and
+    ``score_samples`` is minus the mean squared reconstruction error, all
+    deterministic.
+
+    The input is centred per feature and divided by one global scale before
+    the network, as in ``AutoencoderTransformer``; the corruption is applied
+    in the user's units all the same (``noise_level=0.5`` on data in [0, 1]
+    adds noise of standard deviation 0.5 to each value).
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code (the bottleneck).
+    noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
+        The corruption: "gaussian" adds normal noise of standard deviation
+        ``noise_level``; "masking" sets each value to zero with probability
+        ``noise_level``; "salt_and_pepper" sets each value with probability
+        ``noise_level`` to the low or the high end of ``clip_range`` (or,
+        without ``clip_range``, to the smallest or largest value of the
+        training X), each with probability one half.
+    noise_level : float, default=0.5
+        Standard deviation of the Gaussian noise, in X's units, or the
+        probability that a value is corrupted ("masking" and
+        "salt_and_pepper", in [0, 1]).
+    clip_range : tuple of (float, float), default=None
+        Clip the corrupted values to ``[low, high]``, e.g. ``(0, 1)`` for
+        images in [0, 1] as in the seed tutorial. None does not clip.
+    architecture : {"dense", "conv"}, default="dense"
+        "dense" builds fully connected networks from ``hidden_layer_sizes``;
+        "conv" builds convolutional networks from ``filters`` for images,
+        given as arrays ``(n_samples, height, width)``, ``(n_samples, height,
+        width, channels)``, or flattened rows with ``input_shape``.
+    input_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, channels)`` of images given as
+        flattened rows (as after other transformers in a ``Pipeline``). Read
+        from the data when X is an image array.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Units of the encoder's hidden layers, input side first; the decoder
+        mirrors them. Used by ``architecture="dense"``.
+    filters : tuple of int, default=(32, 64, 128)
+        Filters of the encoder's convolutions, input side first; the decoder
+        mirrors them. Used by ``architecture="conv"``.
+    kernel_size : int, default=3
+        Size of the square convolution kernels.
+    strides : int, default=2
+        Stride of each convolution: the image shrinks by this factor per layer.
+    activation : str, default="relu"
+        Activation of the hidden layers.
+    latent_activation : str, default="linear"
+        Activation of the code layer.
+    loss : {"mse", "binary_crossentropy"}, default="mse"
+        "mse" trains a linear output on the mean squared error;
+        "binary_crossentropy" a sigmoid output, for data in [0, 1].
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer.
+    batch_normalization : bool, default=False
+        Batch normalization before each hidden activation.
+    encoder : callable or keras.Model, default=None
+        Your own encoder: a ``keras.Model`` (copied, its weights the starting
+        point) or a builder ``encoder(input_shape, n_components)`` returning
+        one. It receives the corrupted data while training.
+    decoder : callable or keras.Model, default=None
+        Your own decoder: a ``keras.Model`` or a builder
+        ``decoder(n_components, output_shape)`` returning one.
+    optimizer : str, class or keras.optimizers.Optimizer, default="adam"
+        Keras optimizer. A name or class is built with ``learning_rate``; an
+        instance is copied with its own configuration.
+    learning_rate : float or keras.optimizers.schedules.LearningRateSchedule, \
+            default=1e-3
+        Learning rate of the optimizer, or a schedule.
+    epochs : int, default=200
+        Maximum number of passes over the training data.
+    batch_size : int, default=32
+        Samples per gradient step (capped at the number of training samples).
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the data, stop when its loss has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
+        the best weights. The validation loss is computed without corruption:
+        the reconstruction error of the clean held-out samples (of the given
+        noisy samples for a paired fit).
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs; the learning rate is halved
+        after half as many epochs without improvement.
+    tol : float, default=1e-4
+        Smallest improvement of the monitored loss that counts.
+    reduce_lr_on_plateau : bool, default=True
+        Halve the learning rate when the monitored loss stalls (validation
+        loss with early stopping, training loss otherwise).
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for training.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the existing model (with the
+        corruption it was built with).
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split, shuffling and the
+        corruption: the same int gives the same noise and the same model, and
+        the global Python, NumPy, TensorFlow and Keras random states are left
+        as they were. With None, each fit draws its seed from NumPy's global
+        generator, as scikit-learn estimators do.
+    verbose : int, default=0
+        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
+    run_eagerly : bool, default=False
+        Run training step by step in Python instead of compiling it: slower
+        on real data, but easier to debug and quicker for a handful of rows.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network (input -> corruption -> encoder -> decoder), on
+        standardised data. Its ``Corruption`` layer acts only in training.
+    encoder_ : keras.Model
+        The encoder, a sub-model of ``model_`` sharing its layers.
+    decoder_ : keras.Model
+        The decoder, a sub-model of ``model_`` sharing its layers.
+    history_ : dict of list
+        Per-epoch ``loss`` (and ``val_loss`` with early stopping, and the
+        learning rate when it was reduced), in standardised units.
+    n_iter_ : int
+        Number of epochs trained.
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean subtracted before the network.
+    scale_ : float
+        Global scale the centred data is divided by.
+    image_shape_ : tuple of int or None
+        ``(height, width, channels)`` of the images seen during fit (or of
+        ``input_shape``); None for rows of features.
+    n_features_in_ : int
+        Number of features seen during fit (values per image for images).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    AutoencoderTransformer : The same network trained on clean inputs.
+    skae.layers.Corruption : The Keras layer that corrupts the inputs.
+
+    References
+    ----------
+    P. Vincent, H. Larochelle, I. Lajoie, Y. Bengio and P.-A. Manzagol,
+    "Stacked Denoising Autoencoders: Learning Useful Representations in a
+    Deep Network with a Local Denoising Criterion", JMLR 11, 2010.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import DenoisingAutoencoder
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> X = X / 16
+    >>> dae = DenoisingAutoencoder(
+    ...     n_components=16, noise_level=0.5, clip_range=(0, 1), epochs=5,
+    ...     random_state=0,
+    ... ).fit(X)
+    >>> rng = np.random.default_rng(0)
+    >>> X_noisy = np.clip(X[:5] + 0.5 * rng.normal(size=(5, 64)), 0, 1)
+    >>> dae.reconstruct(X_noisy).shape
+    (5, 64)
+    >>> dae.transform(X_noisy).shape
+    (5, 16)
+
+    Learning from given pairs of noisy and clean samples:
+
+    >>> X_noisy = np.clip(X + 0.5 * rng.normal(size=X.shape), 0, 1)
+    >>> paired = DenoisingAutoencoder(16, epochs=5, random_state=0)
+    >>> paired.fit(X_noisy, X).reconstruct(X_noisy[:5]).shape
+    (5, 64)
+    """
+
+    _parameter_constraints = {
+        **_BaseAutoencoder._parameter_constraints,
+        "noise": [StrOptions(set(NOISE_KINDS))],
+        "noise_level": [Interval(numbers.Real, 0, None, closed="left")],
+        "clip_range": [None, "array-like"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        noise="gaussian",
+        noise_level=0.5,
+        clip_range=None,
+        architecture="dense",
+        input_shape=None,
+        hidden_layer_sizes=(128, 64),
+        filters=(32, 64, 128),
+        kernel_size=3,
+        strides=2,
+        activation="relu",
+        latent_activation="linear",
+        loss="mse",
+        dropout=0.0,
+        batch_normalization=False,
+        encoder=None,
+        decoder=None,
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=200,
+        batch_size=32,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        reduce_lr_on_plateau=True,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        run_eagerly=False,
+    ):
+        super().__init__(
+            n_components,
+            architecture=architecture,
+            input_shape=input_shape,
+            hidden_layer_sizes=hidden_layer_sizes,
+            filters=filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            activation=activation,
+            latent_activation=latent_activation,
+            loss=loss,
+            dropout=dropout,
+            batch_normalization=batch_normalization,
+            encoder=encoder,
+            decoder=decoder,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            reduce_lr_on_plateau=reduce_lr_on_plateau,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+            run_eagerly=run_eagerly,
+        )
+        self.noise = noise
+        self.noise_level = noise_level
+        self.clip_range = clip_range
+
+    # Bound here, not inherited, because set_output(transform="pandas") wraps
+    # only the methods a class defines itself.
+    transform = _BaseAutoencoder.transform
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the denoising autoencoder.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data: clean data to corrupt afresh at every training
+            step, or, with ``y``, the noisy half of given pairs.
+        y : array-like of the shape of X, default=None
+            The clean counterpart of each sample of X: the network learns to
+            map X to y, and X is not corrupted further. None (or a 1-D ``y``
+            such as the class labels a ``Pipeline`` passes to every step)
+            learns to map corrupted X back to X.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return super().fit(X, y, sample_weight)
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train for one more epoch, building the model on the first call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data, as in ``fit``.
+        y : array-like of the shape of X, default=None
+            The clean counterpart of X, as in ``fit``.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The estimator, trained one epoch further.
+        """
+        return super().partial_fit(X, y, sample_weight)
+
+    # ------------------------------------------------------------------
+    # hooks of the shared base
+    # ------------------------------------------------------------------
+    def _check_hyperparameters(self):
+        super()._check_hyperparameters()
+        if self.noise != "gaussian" and self.noise_level > 1:
+            raise ValueError(
+                f"noise_level is the probability that a value is corrupted for "
+                f"noise={self.noise!r}, so it must be in [0, 1]; got "
+                f"{self.noise_level}."
+            )
+        if self.clip_range is not None:
+            try:
+                low, high = (float(v) for v in self.clip_range)
+            except (TypeError, ValueError):
+                low = high = None
+            if low is None or not np.isfinite([low, high]).all() or not low < high:
+                raise ValueError(
+                    "clip_range must be None or a pair of finite numbers (low, "
+                    f"high) with low < high, such as (0, 1); got {self.clip_range!r}."
+                )
+
+    def _fit_target(self, X, y):
+        """Return the clean target, and note whether training must corrupt X.
+
+        A ``y`` shaped like X is the clean counterpart of a noisy X: the pairs
+        carry their own noise, so the corruption layer is switched off. A
+        1-D ``y`` is a target for a later ``Pipeline`` step and is ignored.
+        """
+        paired = y is not None and np.asarray(y).ndim > 1
+        self._corrupt_inputs = not paired
+        # salt and pepper without clip_range uses the training data's range
+        self._data_range = (float(X.min()), float(X.max()))
+        if hasattr(self, "model_"):
+            self._corruption_layer().active.assign(float(not paired))
+        if not paired:
+            return X
+        X_shape = self._as_given(X, self._fit_ndim).shape
+        target = check_array(y, dtype=_FLOAT_DTYPES, allow_nd=True, input_name="y")
+        if target.shape != X_shape:
+            raise ValueError(
+                f"y has shape {target.shape}, but X has shape {X_shape}: y must be "
+                "the clean counterpart of X, one clean sample per noisy sample of "
+                "X, of the same shape. Pass y=None to corrupt X while training."
+            )
+        return target.reshape(X.shape)
+
+    def _assemble(self, input_shape):
+        # The base's input -> encoder -> decoder, with the corruption spliced
+        # in before the encoder: the networks stay free of it, so encoder_
+        # and decoder_ (and transform) never see noise.
+        plain = super()._assemble(input_shape)
+        *_, encoder, decoder = plain.layers
+        inputs = keras.Input(shape=plain.input_shape[1:], name="input")
+        corrupted = self._make_corruption(plain.input_shape[1:])(inputs)
+        return keras.Model(inputs, decoder(encoder(corrupted)), name=plain.name)
+
+    def _make_corruption(self, sample_shape):
+        clip_range = None if self.clip_range is None else tuple(self.clip_range)
+        return Corruption(
+            self.noise,
+            self.noise_level,
+            clip_range=clip_range,
+            value_range=clip_range or self._data_range,
+            mean=np.reshape(self.mean_, sample_shape),
+            scale=self.scale_,
+            seed=self._seed,
+            active=self._corrupt_inputs,
+            name="corruption",
+        )
+
+    def _corruption_layer(self):
+        return self.model_.get_layer("corruption")
+
+    def _link_networks(self):
+        super()._link_networks()
+        # The base expects input -> encoder -> decoder; model_ has the
+        # corruption layer before the encoder.
+        *_, self.encoder_, self.decoder_ = self.model_.layers

@@ -1,0 +1,373 @@
+"""AutoencoderOutlierDetector: novelty and outlier detection by reconstruction error."""
+
+import numbers
+
+import numpy as np
+from sklearn.base import OutlierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import _BaseAutoencoder
+from ._compat import _never
+
+# contamination="auto": Tukey's fence, the end of a box plot's upper whisker.
+TUKEY_FENCE = 1.5
+
+
+class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
+    """Outlier detection by the reconstruction error of an autoencoder.
+
+    An autoencoder trained on (mostly) normal data reconstructs normal
+    samples well and unusual ones badly. ``score_samples`` is minus the mean
+    squared reconstruction error of each sample (higher is more normal), and
+    the rest follows scikit-learn's outlier detectors such as
+    ``IsolationForest``: ``offset_`` is set in ``fit`` so that a
+    ``contamination`` fraction of the training samples score below it,
+    ``decision_function = score_samples - offset_`` is negative for outliers,
+    and ``predict`` returns -1 for outliers and +1 for inliers.
+
+    ``feature_errors`` tells which features make a sample anomalous, and
+    ``set_threshold`` moves ``offset_`` to reach a target false-positive
+    rate on held-out normal data. Scores are deterministic: nothing is
+    sampled at scoring time, and a sample's score does not depend on the
+    other samples scored with it.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Size of the code (the bottleneck).
+    contamination : "auto" or float, default=0.1
+        Expected fraction of outliers in the training data, in (0, 0.5]:
+        ``offset_`` is the ``contamination`` quantile of the training
+        scores. With "auto", ``offset_`` is Tukey's fence on the training
+        reconstruction errors: a sample is an outlier when its error exceeds
+        the third quartile of the training errors by more than 1.5 times
+        their interquartile range (the end of a box plot's whisker).
+    architecture : {"dense", "conv"}, default="dense"
+        "dense" builds fully connected networks from ``hidden_layer_sizes``;
+        "conv" builds convolutional networks from ``filters`` for images,
+        given as arrays ``(n_samples, height, width)``, ``(n_samples, height,
+        width, channels)``, or flattened rows with ``input_shape``.
+    input_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, channels)`` of images given as
+        flattened rows (as after other transformers in a ``Pipeline``). Read
+        from the data when X is an image array.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Units of the encoder's hidden layers, input side first; the decoder
+        mirrors them. Used by ``architecture="dense"``.
+    filters : tuple of int, default=(32, 64, 128)
+        Filters of the encoder's convolutions, input side first; the decoder
+        mirrors them. Used by ``architecture="conv"``.
+    kernel_size : int, default=3
+        Size of the square convolution kernels.
+    strides : int, default=2
+        Stride of each convolution: the image shrinks by this factor per layer.
+    activation : str, default="relu"
+        Activation of the hidden layers.
+    latent_activation : str, default="linear"
+        Activation of the code layer.
+    loss : {"mse", "binary_crossentropy"}, default="mse"
+        Training loss: "mse" with a linear output; "binary_crossentropy" with
+        a sigmoid output, for data in [0, 1]. Scores are squared errors
+        either way.
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer.
+    batch_normalization : bool, default=False
+        Batch normalization before each hidden activation.
+    encoder : callable or keras.Model, default=None
+        Your own encoder: a ``keras.Model`` (copied, its weights the starting
+        point) or a builder ``encoder(input_shape, n_components)`` returning
+        one.
+    decoder : callable or keras.Model, default=None
+        Your own decoder: a ``keras.Model`` or a builder
+        ``decoder(n_components, output_shape)`` returning one.
+    optimizer : str, class or keras.optimizers.Optimizer, default="adam"
+        Keras optimizer. A name or class is built with ``learning_rate``; an
+        instance is copied with its own configuration.
+    learning_rate : float or keras.optimizers.schedules.LearningRateSchedule, \
+            default=1e-3
+        Learning rate of the optimizer, or a schedule.
+    epochs : int, default=200
+        Maximum number of passes over the training data.
+    batch_size : int, default=32
+        Samples per gradient step (capped at the number of training samples).
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the data, stop when its loss has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
+        the best weights. ``offset_`` is computed on all of X all the same.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs; the learning rate is halved
+        after half as many epochs without improvement.
+    tol : float, default=1e-4
+        Smallest improvement of the monitored loss that counts.
+    reduce_lr_on_plateau : bool, default=True
+        Halve the learning rate when the monitored loss stalls (validation
+        loss with early stopping, training loss otherwise).
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for training.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the existing model.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split and shuffling: the
+        same int gives the same model and the same scores, and the global
+        Python, NumPy, TensorFlow and Keras random states are left as they
+        were. With None, each fit draws its seed from NumPy's global
+        generator, as scikit-learn estimators do.
+    verbose : int, default=0
+        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
+    run_eagerly : bool, default=False
+        Run training step by step in Python instead of compiling it: slower
+        on real data, but easier to debug and quicker for a handful of rows.
+
+    Attributes
+    ----------
+    offset_ : float
+        Threshold on ``score_samples``: samples scoring below it are
+        outliers. Set by ``fit`` (and ``partial_fit``) from
+        ``contamination``, or by ``set_threshold``.
+    model_ : keras.Model
+        The trained autoencoder (input -> encoder -> decoder), on standardised
+        data.
+    encoder_ : keras.Model
+        The encoder, a sub-model of ``model_`` sharing its layers.
+    decoder_ : keras.Model
+        The decoder, a sub-model of ``model_`` sharing its layers.
+    history_ : dict of list
+        Per-epoch ``loss`` (and ``val_loss`` with early stopping, and the
+        learning rate when it was reduced), in standardised units.
+    n_iter_ : int
+        Number of epochs trained.
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean subtracted before the network.
+    scale_ : float
+        Global scale the centred data is divided by.
+    image_shape_ : tuple of int or None
+        ``(height, width, channels)`` of the images seen during fit (or of
+        ``input_shape``); None for rows of features.
+    n_features_in_ : int
+        Number of features seen during fit (values per image for images).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : Outlier detection by random partitions.
+    sklearn.neighbors.LocalOutlierFactor : Outlier detection by local density.
+    AutoencoderTransformer : The same network as a transformer.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderOutlierDetector
+    >>> X, y = load_digits(return_X_y=True)
+    >>> zeros, others = X[y == 0] / 16, X[y != 0] / 16
+    >>> detector = AutoencoderOutlierDetector(
+    ...     n_components=4, contamination=0.05, epochs=5, random_state=0
+    ... ).fit(zeros)
+    >>> detector.predict(others[:4]).shape
+    (4,)
+    >>> detector.score_samples(others[:4]).dtype
+    dtype('float64')
+    >>> detector.feature_errors(others[:4]).shape
+    (4, 64)
+    >>> detector.set_threshold(zeros[:50], false_positive_rate=0.02).offset_ < 0
+    True
+    """
+
+    _parameter_constraints = {
+        **_BaseAutoencoder._parameter_constraints,
+        "contamination": [
+            StrOptions({"auto"}),
+            Interval(numbers.Real, 0, 0.5, closed="right"),
+        ],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        contamination=0.1,
+        architecture="dense",
+        input_shape=None,
+        hidden_layer_sizes=(128, 64),
+        filters=(32, 64, 128),
+        kernel_size=3,
+        strides=2,
+        activation="relu",
+        latent_activation="linear",
+        loss="mse",
+        dropout=0.0,
+        batch_normalization=False,
+        encoder=None,
+        decoder=None,
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=200,
+        batch_size=32,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        reduce_lr_on_plateau=True,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        run_eagerly=False,
+    ):
+        super().__init__(
+            n_components,
+            architecture=architecture,
+            input_shape=input_shape,
+            hidden_layer_sizes=hidden_layer_sizes,
+            filters=filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            activation=activation,
+            latent_activation=latent_activation,
+            loss=loss,
+            dropout=dropout,
+            batch_normalization=batch_normalization,
+            encoder=encoder,
+            decoder=decoder,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            reduce_lr_on_plateau=reduce_lr_on_plateau,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+            run_eagerly=run_eagerly,
+        )
+        self.contamination = contamination
+
+    # A detector, not a transformer: without transform, scikit-learn's
+    # transformer checks and a Pipeline's transform steps leave it alone.
+    transform = available_if(_never)(_BaseAutoencoder.transform)
+    inverse_transform = available_if(_never)(_BaseAutoencoder.inverse_transform)
+
+    def _fit(self, X, y, sample_weight, **kwargs):
+        super()._fit(X, y, sample_weight, **kwargs)
+        scores = self._score_samples(self._check_input(X, reset=False))
+        self.offset_ = self._offset_for(scores)
+        return self
+
+    def _offset_for(self, scores):
+        if self.contamination == "auto":
+            q1, q3 = np.percentile(-scores, [25, 75])
+            return -float(q3 + TUKEY_FENCE * (q3 - q1))
+        return float(np.percentile(scores, 100.0 * self.contamination))
+
+    def decision_function(self, X):
+        """Score minus ``offset_``: negative for outliers, positive for inliers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to score.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+            ``score_samples(X) - offset_``, as float64.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Predict whether each sample is an inlier (+1) or an outlier (-1).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to classify.
+
+        Returns
+        -------
+        is_inlier : ndarray of shape (n_samples,)
+            -1 where ``decision_function(X) < 0``, +1 elsewhere.
+        """
+        decision = self.decision_function(X)
+        is_inlier = np.ones(decision.shape[0], dtype=int)
+        is_inlier[decision < 0] = -1
+        return is_inlier
+
+    def feature_errors(self, X):
+        """Squared reconstruction error of each feature of each sample.
+
+        Shows which features make a sample anomalous: its row mean is minus
+        ``score_samples``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to explain.
+
+        Returns
+        -------
+        errors : ndarray or pandas.DataFrame of the shape of X
+            ``(X - reconstruct(X)) ** 2`` as float64: a DataFrame with X's
+            columns and index when X is one, images when X holds images.
+        """
+        check_is_fitted(self)
+        ndim = np.ndim(X)
+        rows = self._check_input(X, reset=False)
+        errors = self._as_given(self._feature_errors(rows), ndim)
+        if hasattr(X, "columns") and hasattr(X, "index"):
+            import pandas as pd
+
+            return pd.DataFrame(errors, columns=X.columns, index=X.index)
+        return errors
+
+    def _feature_errors(self, X):
+        return (np.asarray(X, dtype=np.float64) - self._forward(X)) ** 2
+
+    def _score_samples(self, X):
+        return -np.mean(self._feature_errors(X), axis=1)
+
+    def set_threshold(self, X, *, false_positive_rate=0.01):
+        """Move ``offset_`` to flag a given fraction of held-out normal data.
+
+        For a detector trained on normal data, ``contamination`` sets the
+        threshold on the training data, which the model fits better than new
+        data. Calibrating it on normal samples held out from training
+        instead targets the false-positive rate on new normal data.
+        ``offset_`` becomes the ``false_positive_rate`` quantile of
+        ``score_samples(X)`` (the nearest score at or below it), so at most
+        that fraction of X is predicted to be outliers. ``fit`` and
+        ``partial_fit`` set ``offset_`` from ``contamination`` again.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Normal (inlier) samples not used for training.
+        false_positive_rate : float, default=0.01
+            Target fraction of normal samples flagged as outliers, in (0, 1).
+
+        Returns
+        -------
+        self : object
+            The detector, with the new ``offset_``.
+        """
+        check_is_fitted(self)
+        if not (
+            isinstance(false_positive_rate, numbers.Real)
+            and 0 < false_positive_rate < 1
+        ):
+            raise ValueError(
+                "false_positive_rate must be a number in (0, 1), such as 0.01 for "
+                f"1% of normal samples flagged; got {false_positive_rate!r}."
+            )
+        scores = self.score_samples(X)
+        self.offset_ = float(
+            np.quantile(scores, false_positive_rate, method="lower")
+        )
+        return self

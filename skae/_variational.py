@@ -1,0 +1,569 @@
+"""VariationalAutoencoderTransformer: a VAE with scikit-learn manners."""
+
+import math
+import numbers
+
+import keras
+import numpy as np
+from scipy.special import logsumexp
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import INFERENCE_BATCH_SIZE, _BaseAutoencoder
+from .architectures.variational import (
+    VariationalAutoencoderModel,
+    add_log_variance_head,
+)
+
+# A latent unit is active when its posterior mean varies across the training
+# data with a variance above this (in units of the N(0, 1) prior): the
+# criterion of Burda, Grosse and Salakhutdinov (2016).
+ACTIVITY_THRESHOLD = 0.01
+
+# Floor of the Gaussian likelihood's standard deviation, relative to the data's
+# global scale: keeps the likelihood bounded when the decoder reproduces the
+# training data exactly (constant data, say).
+MIN_NOISE_SCALE = 1e-3
+
+# score_samples estimates the ELBO's expected log-likelihood with these many
+# draws (antithetic pairs), the same for every sample and every call: scores
+# are deterministic and each sample's score is independent of the others.
+ELBO_DRAWS = 16
+_ELBO_SEED = 0
+
+
+def _check_positive_int(value, name):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
+    return int(value)
+
+
+def _kl_per_dimension(mean, log_var):
+    """KL divergence of each posterior N(mean, exp(log_var)) from N(0, 1)."""
+    return 0.5 * (mean**2 + np.exp(log_var) - 1.0 - log_var)
+
+
+class VariationalAutoencoderTransformer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
+):
+    """Variational autoencoder (VAE) with the API of a scikit-learn transformer.
+
+    The encoder maps each sample ``x`` to a diagonal Gaussian posterior
+    ``q(z | x)`` over ``n_components`` latent variables, the decoder maps a
+    latent ``z`` to the mean of the likelihood ``p(x | z)``, and the prior is
+    ``N(0, I)``. Both are trained to maximise the evidence lower bound (ELBO)
+    of each sample: the log-likelihood of the sample summed over its features,
+    minus ``beta`` times the KL divergence of its posterior from the prior
+    summed over the latent dimensions (a single reparameterised draw of ``z``
+    per sample and step).
+
+    ``transform`` returns the posterior mean (deterministic),
+    ``inverse_transform`` and ``reconstruct`` the decoder's mean,
+    ``score_samples`` the ELBO of each sample in nats and ``sample`` new data
+    decoded from the prior, so the estimator is a drop-in dimensionality
+    reducer in a ``Pipeline`` and is tuned by ``GridSearchCV`` on held-out
+    ELBO without a scorer.
+
+    Likelihood. With ``loss="mse"`` (the default), ``p(x | z)`` is a product of
+    normals with the decoder's output as mean and one standard deviation
+    shared by all features, learned with the networks (``noise_scale_``;
+    floored at 1e-3 times the data's global scale). A per-feature variance is
+    not offered: it diverges on features that are (nearly) constant in the
+    training data. The network sees the data centred per feature and divided
+    by one global scale ``scale_``; scores are densities of the data in its
+    own units, the change of variables (``-n_features * log(scale_)``)
+    included. With ``loss="binary_crossentropy"``, ``p(x | z)`` is a product
+    of Bernoulli variables whose probabilities the decoder outputs; X must
+    lie in [0, 1] and is used as it is. The ELBO is then a log-probability
+    for binary data, and the usual (unnormalised) cross-entropy surrogate for
+    grey levels.
+
+    Posterior collapse. After fit, ``kl_per_dimension_`` holds each latent
+    dimension's KL divergence averaged over the training data, and
+    ``n_active_components_`` the number of dimensions whose posterior mean
+    varies across the training data with a variance above
+    ``ACTIVITY_THRESHOLD`` = 0.01 (Burda et al., 2016). Inactive dimensions
+    carry no information about X: fewer ``n_components`` or a lower ``beta``
+    fit the data as well.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Number of latent variables.
+    beta : float, default=1.0
+        Weight of the KL term in the training loss (beta-VAE, Higgins et al.
+        2017): above 1 favours a prior-like, disentangled code, below 1 better
+        reconstructions. Scores are always the ELBO, whatever ``beta``.
+    architecture : {"dense", "conv"}, default="dense"
+        "dense" builds fully connected networks from ``hidden_layer_sizes``;
+        "conv" builds convolutional networks from ``filters`` for images,
+        given as arrays ``(n_samples, height, width)``, ``(n_samples, height,
+        width, channels)``, or flattened rows with ``input_shape``.
+    input_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, channels)`` of images given as
+        flattened rows (as after other transformers in a ``Pipeline``). Read
+        from the data when X is an image array.
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Units of the encoder's hidden layers, input side first; the decoder
+        mirrors them. Used by ``architecture="dense"``.
+    filters : tuple of int, default=(32, 64, 128)
+        Filters of the encoder's convolutions, input side first; the decoder
+        mirrors them. Used by ``architecture="conv"``.
+    kernel_size : int, default=3
+        Size of the square convolution kernels.
+    strides : int, default=2
+        Stride of each convolution: the image shrinks by this factor per layer.
+    activation : str, default="relu"
+        Activation of the hidden layers.
+    latent_activation : str, default="linear"
+        Activation of the posterior-mean layer; the log-variance layer beside
+        it is always linear.
+    loss : {"mse", "binary_crossentropy"}, default="mse"
+        The likelihood: "mse" Gaussian with a learned standard deviation,
+        "binary_crossentropy" Bernoulli (sigmoid output), for data in [0, 1].
+    dropout : float, default=0.0
+        Dropout rate after each hidden layer.
+    batch_normalization : bool, default=False
+        Batch normalization before each hidden activation.
+    encoder : callable or keras.Model, default=None
+        Your own encoder: a functional or sequential ``keras.Model`` (copied,
+        its weights the starting point) or a builder ``encoder(input_shape,
+        n_components)`` returning one. Its output is the posterior mean; a
+        linear log-variance layer is added beside its last layer. None builds
+        the encoder described by the parameters above.
+    decoder : callable or keras.Model, default=None
+        Your own decoder: a ``keras.Model`` or a builder
+        ``decoder(n_components, output_shape)`` returning one. It outputs the
+        likelihood's mean (probabilities for "binary_crossentropy").
+    optimizer : str, class or keras.optimizers.Optimizer, default="adam"
+        Keras optimizer. A name or class is built with ``learning_rate``; an
+        instance is copied with its own configuration.
+    learning_rate : float or keras.optimizers.schedules.LearningRateSchedule, \
+            default=1e-3
+        Learning rate of the optimizer, or a schedule.
+    epochs : int, default=200
+        Maximum number of passes over the training data.
+    batch_size : int, default=32
+        Samples per gradient step (capped at the number of training samples).
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the data, stop when its loss (a
+        one-draw estimate of minus the ELBO) has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the best weights.
+    validation_fraction : float, default=0.1
+        Fraction of the training data held out for early stopping.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs; the learning rate is halved
+        after half as many epochs without improvement.
+    tol : float, default=1e-4
+        Smallest improvement of the monitored loss that counts, in nats.
+    reduce_lr_on_plateau : bool, default=True
+        Halve the learning rate when the monitored loss stalls (validation
+        loss with early stopping, training loss otherwise).
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for training.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the existing model.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, the validation split, shuffling and the
+        latent draws of training: the same int gives the same model, and the
+        global Python, NumPy, TensorFlow and Keras random states are left as
+        they were. With None, each fit draws its seed from NumPy's global
+        generator, as scikit-learn estimators do.
+    verbose : int, default=0
+        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
+    run_eagerly : bool, default=False
+        Run training step by step in Python instead of compiling it: slower
+        on real data, but easier to debug and quicker for a handful of rows.
+
+    Attributes
+    ----------
+    model_ : VariationalAutoencoderModel
+        The trained Keras model (encoder -> sampling -> decoder, with the ELBO
+        loss), on standardised data. It saves with ``model_.save`` and loads
+        with ``keras.saving.load_model`` once ``skae.architectures.variational``
+        is imported.
+    encoder_ : keras.Model
+        Maps standardised data to ``[z_mean, z_log_var]``; shares the layers
+        of ``model_``.
+    decoder_ : keras.Model
+        Maps latent codes to the likelihood's mean (standardised); shares the
+        layers of ``model_``.
+    history_ : dict of list
+        Per-epoch ``loss`` (and ``val_loss`` with early stopping, and the
+        learning rate when it was reduced): minus the beta-weighted ELBO per
+        sample, on standardised data.
+    n_iter_ : int
+        Number of epochs trained.
+    kl_per_dimension_ : ndarray of shape (n_components,)
+        KL divergence of the posterior from the prior in each latent
+        dimension, in nats, averaged over the training data.
+    n_active_components_ : int
+        Number of latent dimensions whose posterior mean has a variance above
+        ``ACTIVITY_THRESHOLD`` (0.01) over the training data; the others have
+        collapsed onto the prior.
+    noise_scale_ : float or None
+        Learned standard deviation of the Gaussian likelihood, in X's units;
+        None with ``loss="binary_crossentropy"``.
+    mean_ : ndarray of shape (n_features,)
+        Per-feature mean subtracted before the network.
+    scale_ : float
+        Global scale the centred data is divided by.
+    image_shape_ : tuple of int or None
+        ``(height, width, channels)`` of the images seen during fit (or of
+        ``input_shape``); None for rows of features.
+    n_features_in_ : int
+        Number of features seen during fit (values per image for images).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    AutoencoderTransformer : The deterministic autoencoder.
+    sklearn.decomposition.PCA : The linear counterpart (probabilistic PCA's
+        ``score_samples`` is also a log-likelihood in nats).
+
+    References
+    ----------
+    .. [1] D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes",
+       ICLR 2014.
+    .. [2] Y. Burda, R. Grosse and R. Salakhutdinov, "Importance Weighted
+       Autoencoders", ICLR 2016.
+    .. [3] I. Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a
+       Constrained Variational Framework", ICLR 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import VariationalAutoencoderTransformer
+    >>> X, _ = load_digits(return_X_y=True)
+    >>> vae = VariationalAutoencoderTransformer(n_components=4, epochs=5, random_state=0)
+    >>> vae.fit_transform(X / 16).shape
+    (1797, 4)
+    >>> mean, std = vae.transform(X[:3] / 16, return_std=True)
+    >>> mean.shape, std.shape
+    ((3, 4), (3, 4))
+    >>> vae.score_samples(X[:3] / 16).shape
+    (3,)
+    >>> vae.sample(5, random_state=0).shape
+    (5, 64)
+    """
+
+    _parameter_constraints = {
+        **_BaseAutoencoder._parameter_constraints,
+        "beta": [Interval(numbers.Real, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        *,
+        beta=1.0,
+        architecture="dense",
+        input_shape=None,
+        hidden_layer_sizes=(128, 64),
+        filters=(32, 64, 128),
+        kernel_size=3,
+        strides=2,
+        activation="relu",
+        latent_activation="linear",
+        loss="mse",
+        dropout=0.0,
+        batch_normalization=False,
+        encoder=None,
+        decoder=None,
+        optimizer="adam",
+        learning_rate=1e-3,
+        epochs=200,
+        batch_size=32,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        reduce_lr_on_plateau=True,
+        callbacks=None,
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        run_eagerly=False,
+    ):
+        super().__init__(
+            n_components,
+            architecture=architecture,
+            input_shape=input_shape,
+            hidden_layer_sizes=hidden_layer_sizes,
+            filters=filters,
+            kernel_size=kernel_size,
+            strides=strides,
+            activation=activation,
+            latent_activation=latent_activation,
+            loss=loss,
+            dropout=dropout,
+            batch_normalization=batch_normalization,
+            encoder=encoder,
+            decoder=decoder,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            epochs=epochs,
+            batch_size=batch_size,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            tol=tol,
+            reduce_lr_on_plateau=reduce_lr_on_plateau,
+            callbacks=callbacks,
+            warm_start=warm_start,
+            random_state=random_state,
+            verbose=verbose,
+            run_eagerly=run_eagerly,
+        )
+        self.beta = beta
+
+    @property
+    def _n_features_out(self):
+        return self.n_components
+
+    # ------------------------------------------------------------------
+    # the networks
+    # ------------------------------------------------------------------
+    def _assemble(self, input_shape):
+        encoder, decoder = self._build_networks(input_shape)
+        self._check_network_shapes(encoder, decoder, input_shape)
+        model = VariationalAutoencoderModel(
+            add_log_variance_head(encoder),
+            decoder,
+            likelihood="bernoulli" if self.loss == "binary_crossentropy" else "gaussian",
+            beta=float(self.beta),
+            min_noise_scale=MIN_NOISE_SCALE,
+            seed=self._seed,
+            name=type(self).__name__.lower(),
+        )
+        model(keras.Input(shape=tuple(input_shape)))  # build, and record the shape
+        return model
+
+    def _link_networks(self):
+        self.encoder_ = self.model_.encoder
+        self.decoder_ = self.model_.decoder
+        self._inference_models = {}
+
+    def _compile(self, model):
+        # no compiled loss: the model's compute_loss is the negative ELBO
+        model.compile(optimizer=self._make_optimizer(), run_eagerly=self.run_eagerly)
+
+    def _fit(self, X, *args, **kwargs):
+        super()._fit(X, *args, **kwargs)
+        self._describe_posterior(self._check_input(X, reset=False))
+        return self
+
+    def _describe_posterior(self, X):
+        """Set the attributes that show posterior collapse, and the noise scale."""
+        mean, log_var = self._posterior(X)
+        self.kl_per_dimension_ = np.mean(_kl_per_dimension(mean, log_var), axis=0)
+        self.n_active_components_ = int(
+            np.sum(np.var(mean, axis=0) > ACTIVITY_THRESHOLD)
+        )
+        self.noise_scale_ = None
+        if self.model_.likelihood == "gaussian":
+            log_noise_scale = keras.ops.convert_to_numpy(
+                self.model_.effective_log_noise_scale()
+            )
+            self.noise_scale_ = float(np.exp(log_noise_scale)) * self.scale_
+
+    # ------------------------------------------------------------------
+    # inference: the encoder's "codes" are [z_mean, z_log_var] side by side,
+    # and the decoder reads the first n_components of them (the mean).
+    # ------------------------------------------------------------------
+    def _encode_batch(self, encoder, batch):
+        z_mean, z_log_var = encoder.predict_on_batch(batch)
+        return np.concatenate([np.asarray(z_mean), np.asarray(z_log_var)], axis=1)
+
+    def _decode_batch(self, decoder, batch):
+        return decoder.predict_on_batch(batch[:, : self.n_components])
+
+    def _posterior(self, X):
+        """Posterior mean and log-variance of each row of X, as float64."""
+        stats = np.asarray(self._forward(X, decode=False), dtype=np.float64)
+        return stats[:, : self.n_components], stats[:, self.n_components :]
+
+    def _log_likelihood(self, X, decoded):
+        """``log p(x | z)`` of each row of X in nats, given the decoder's mean."""
+        X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+        decoded = np.asarray(decoded, dtype=np.float64).reshape(len(X), -1)
+        if self.model_.likelihood == "bernoulli":
+            eps = keras.config.epsilon()
+            p = np.clip(decoded, eps, 1.0 - eps)
+            return np.sum(X * np.log(p) + (1.0 - X) * np.log1p(-p), axis=1)
+        sigma = self.noise_scale_
+        squares = np.sum(((X - decoded) / sigma) ** 2, axis=1)
+        return -0.5 * squares - X.shape[1] * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
+
+    def _log_likelihood_at(self, X, mean, std, draws):
+        """``log p(x_i | mean_i + std_i * draws_s)`` for every row i and draw s."""
+        n_draws = len(draws)
+        rows_per_call = max(1, INFERENCE_BATCH_SIZE // n_draws)
+        out = np.empty((len(X), n_draws))
+        for start in range(0, len(X), rows_per_call):
+            rows = slice(start, start + rows_per_call)
+            z = mean[rows, None, :] + std[rows, None, :] * draws
+            decoded = self._forward(
+                z.reshape(-1, self.n_components).astype(X.dtype), encode=False
+            )
+            repeated = np.repeat(X[rows], n_draws, axis=0)
+            out[rows] = self._log_likelihood(repeated, decoded).reshape(-1, n_draws)
+        return out
+
+    # ------------------------------------------------------------------
+    # public inference
+    # ------------------------------------------------------------------
+    def transform(self, X, return_std=False):
+        """Encode X into the mean of its posterior ``q(z | x)``.
+
+        Deterministic: the same X gives the same codes, call after call.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to encode: rows, or images ``(n_samples, height, width)`` or
+            ``(n_samples, height, width, channels)``.
+        return_std : bool, default=False
+            Also return the posterior's standard deviation.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            The posterior means, in X's float dtype.
+        std : ndarray of shape (n_samples, n_components)
+            The posterior standard deviations; only with ``return_std=True``.
+        """
+        check_is_fitted(self)
+        X = self._check_input(X, reset=False)
+        stats = self._forward(X, decode=False)
+        mean = np.ascontiguousarray(stats[:, : self.n_components])
+        if not return_std:
+            return mean
+        return mean, np.exp(0.5 * stats[:, self.n_components :])
+
+    def score_samples(self, X):
+        """Evidence lower bound (ELBO) of each sample, in nats.
+
+        ``E_q[log p(x | z)] - KL(q(z | x) || p(z))``, a lower bound on
+        ``log p(x)``: higher = more typical of the training data. The KL term
+        is exact; the expectation is estimated with ``ELBO_DRAWS`` = 16
+        antithetic draws of the posterior noise that are fixed (the same for
+        every sample and every call), so scores are deterministic and each
+        sample's score does not depend on the others. ``beta`` does not enter.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The ELBO of each sample, as float64.
+        """
+        check_is_fitted(self)
+        X = self._check_input(X, reset=False)
+        return self._score_samples(X)
+
+    def _score_samples(self, X):
+        mean, log_var = self._posterior(X)
+        half = np.random.RandomState(_ELBO_SEED).standard_normal(
+            (ELBO_DRAWS // 2, self.n_components)
+        )
+        draws = np.concatenate([half, -half])
+        expected = self._log_likelihood_at(X, mean, np.exp(0.5 * log_var), draws)
+        kl = np.sum(_kl_per_dimension(mean, log_var), axis=1)
+        return expected.mean(axis=1) - kl
+
+    def score(self, X, y=None, sample_weight=None):
+        """Mean ELBO of the samples, in nats per sample.
+
+        Higher is better, so ``GridSearchCV`` can tune a VAE without a scorer.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to score.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the mean.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.average(self.score_samples(X), weights=sample_weight))
+
+    def log_likelihood(self, X, n_importance_samples=100, random_state=None):
+        """Importance-weighted estimate of ``log p(x)`` of each sample, in nats.
+
+        ``log (1/K) sum_k p(x, z_k) / q(z_k | x)`` with ``K =
+        n_importance_samples`` draws ``z_k`` from the posterior (Burda et al.,
+        2016): a tighter lower bound on ``log p(x)`` than the ELBO in
+        expectation, that approaches ``log p(x)`` as K grows. The same K noise
+        draws serve every sample, so a sample's estimate does not depend on
+        the others.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to score.
+        n_importance_samples : int, default=100
+            Number of posterior draws K per sample.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the draws; an int gives the same estimates call after call.
+
+        Returns
+        -------
+        log_likelihood : ndarray of shape (n_samples,)
+            The estimates, as float64.
+        """
+        check_is_fitted(self)
+        n_draws = _check_positive_int(n_importance_samples, "n_importance_samples")
+        X = self._check_input(X, reset=False)
+        draws = check_random_state(random_state).standard_normal(
+            (n_draws, self.n_components)
+        )
+        mean, log_var = self._posterior(X)
+        std = np.exp(0.5 * log_var)
+        log_weights = self._log_likelihood_at(X, mean, std, draws)
+        # + log p(z) - log q(z | x) at z = mean + std * draws (the normal
+        # densities' constants cancel), without forming z: sum_u z_u ** 2 is
+        # expanded into matrix products, (n_samples, n_draws) in memory.
+        sum_z_squared = (
+            np.sum(mean**2, axis=1)[:, None]
+            + 2 * (mean * std) @ draws.T
+            + std**2 @ (draws**2).T
+        )
+        log_weights += 0.5 * (
+            np.sum(draws**2, axis=1) - sum_z_squared + np.sum(log_var, axis=1)[:, None]
+        )
+        return logsumexp(log_weights, axis=1) - math.log(n_draws)
+
+    def sample(self, n_samples=1, random_state=None):
+        """Generate new data: decode latent codes drawn from the prior.
+
+        Each sample is the decoder's mean at a ``z`` drawn from ``N(0, I)``
+        (the likelihood's own noise is not added).
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+        random_state : int, RandomState instance or None, default=None
+            Seeds the latent draws: the same int gives the same samples.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features) or image array
+            New data shaped like the data seen in ``fit`` (rows, or images of
+            ``image_shape_``), as float64.
+        """
+        check_is_fitted(self)
+        n_samples = _check_positive_int(n_samples, "n_samples")
+        z = check_random_state(random_state).standard_normal((n_samples, self.n_components))
+        return self._as_given(self._forward(z, encode=False), self._fit_ndim)

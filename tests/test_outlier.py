@@ -1,0 +1,253 @@
+"""AutoencoderOutlierDetector as a scikit-learn outlier detector: scores,
+offset_ and contamination, predictions, per-feature errors, threshold
+calibration, composition, errors, reproducibility and copies."""
+
+import copy
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, StratifiedShuffleSplit
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skae import AutoencoderOutlierDetector
+
+from .conftest import FAST
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    """Fitted on the digits with contamination=0.1. Never mutate it."""
+    X, _ = digits
+    return AutoencoderOutlierDetector(2, **FAST).fit(X)
+
+
+# ----------------------------------------------------------------------
+# scores, offset_ and predictions
+# ----------------------------------------------------------------------
+def test_scores_are_minus_the_mean_squared_error(fitted, digits):
+    X, _ = digits
+    scores = fitted.score_samples(X)
+    assert scores.dtype == np.float64 and scores.shape == (len(X),)
+    expected = -np.mean((X - fitted.reconstruct(X)) ** 2, axis=1)
+    np.testing.assert_allclose(scores, expected, rtol=1e-12)
+    np.testing.assert_allclose(fitted.decision_function(X), scores - fitted.offset_)
+
+
+def test_scores_are_deterministic_and_independent_of_the_batch(fitted, digits):
+    X, _ = digits
+    scores = fitted.score_samples(X)
+    np.testing.assert_array_equal(fitted.score_samples(X), scores)
+    np.testing.assert_array_equal(fitted.score_samples(X[7:19]), scores[7:19])
+    np.testing.assert_array_equal(fitted.score_samples(X[::-1]), scores[::-1])
+
+
+@pytest.mark.parametrize("contamination", [0.05, 0.1, 0.25])
+def test_outlier_fraction_on_training_data_is_contamination(digits, contamination):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, contamination=contamination, **FAST)
+    predictions = detector.fit_predict(X)
+    assert predictions.dtype.kind == "i"
+    assert set(np.unique(predictions)) == {-1, 1}
+    n_ties = np.sum(detector.score_samples(X) == detector.offset_)
+    assert abs(np.sum(predictions == -1) - contamination * len(X)) <= max(n_ties, 1)
+
+
+def test_predict_agrees_with_decision_function(fitted, digits):
+    X, _ = digits
+    decision = fitted.decision_function(X)
+    np.testing.assert_array_equal(fitted.predict(X), np.where(decision < 0, -1, 1))
+
+
+def test_auto_contamination_is_tukeys_fence(digits):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, contamination="auto", **FAST).fit(X)
+    errors = -detector.score_samples(X)
+    q1, q3 = np.percentile(errors, [25, 75])
+    assert detector.offset_ == pytest.approx(-(q3 + 1.5 * (q3 - q1)), rel=1e-12)
+    np.testing.assert_array_equal(
+        detector.predict(X) == -1, errors > q3 + 1.5 * (q3 - q1)
+    )
+
+
+def test_partial_fit_updates_offset(digits):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, **FAST).partial_fit(X)
+    first = detector.offset_
+    detector.partial_fit(X)
+    assert detector.offset_ != first
+    expected = np.percentile(detector.score_samples(X), 10)
+    assert detector.offset_ == pytest.approx(expected)
+
+
+def test_normal_data_scores_higher_than_other_digits(digits):
+    X, y = digits
+    detector = AutoencoderOutlierDetector(4, **{**FAST, "epochs": 20}).fit(X[y == 0])
+    assert np.mean(detector.score_samples(X[y == 0])) > np.mean(
+        detector.score_samples(X[y != 0])
+    )
+
+
+# ----------------------------------------------------------------------
+# per-feature errors
+# ----------------------------------------------------------------------
+def test_feature_errors_explain_the_scores(fitted, digits):
+    X, _ = digits
+    errors = fitted.feature_errors(X)
+    assert errors.shape == X.shape and errors.dtype == np.float64
+    scores = fitted.score_samples(X)
+    np.testing.assert_allclose(-errors.mean(axis=1), scores, rtol=1e-12)
+
+
+def test_feature_errors_point_at_the_anomalous_feature(fitted, digits):
+    X, _ = digits
+    sample = X[:1].copy()
+    sample[0, 27] = 5.0  # far outside the [0, 1] of the training data
+    assert np.argmax(fitted.feature_errors(sample)[0]) == 27
+
+
+def test_feature_errors_keep_pandas_names_and_index(digits):
+    X, _ = digits
+    frame = pd.DataFrame(X, columns=[f"px{i}" for i in range(X.shape[1])])
+    detector = AutoencoderOutlierDetector(2, **FAST).fit(frame)
+    part = frame.iloc[10:15]
+    errors = detector.feature_errors(part)
+    assert isinstance(errors, pd.DataFrame)
+    assert list(errors.columns) == list(frame.columns)
+    assert list(errors.index) == list(part.index)
+
+
+# ----------------------------------------------------------------------
+# calibrating the threshold
+# ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def trained_on_part(digits):
+    """Fitted on the first 100 digits other than 0; the others are held out."""
+    X, y = digits
+    normal = X[y != 0]
+    return AutoencoderOutlierDetector(2, **FAST).fit(normal[:100]), normal[100:]
+
+
+@pytest.mark.parametrize("rate", [0.01, 0.05, 0.2])
+def test_set_threshold_reaches_the_false_positive_rate(trained_on_part, rate):
+    detector, held_out = trained_on_part
+    detector = copy.deepcopy(detector)
+    assert detector.set_threshold(held_out, false_positive_rate=rate) is detector
+    flagged = np.mean(detector.predict(held_out) == -1)
+    assert flagged <= rate
+    assert flagged >= rate - 1 / len(held_out)
+
+
+def test_fit_sets_the_offset_from_contamination_again(digits):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, **FAST).fit(X)
+    from_contamination = detector.offset_
+    detector.set_threshold(X[:50], false_positive_rate=0.5)
+    assert detector.offset_ != from_contamination
+    assert detector.fit(X).offset_ == from_contamination
+
+
+@pytest.mark.parametrize("rate", [0, 1, -0.1, "1%"])
+def test_set_threshold_rejects_bad_rates(fitted, digits, rate):
+    X, _ = digits
+    with pytest.raises(ValueError, match="false_positive_rate must be a number in"):
+        fitted.set_threshold(X, false_positive_rate=rate)
+
+
+# ----------------------------------------------------------------------
+# API surface and errors
+# ----------------------------------------------------------------------
+def test_is_a_detector_not_a_transformer(fitted, digits):
+    X, _ = digits
+    assert not hasattr(fitted, "transform")
+    assert not hasattr(fitted, "inverse_transform")
+    assert fitted.reconstruct(X[:3]).shape == (3, X.shape[1])
+
+
+@pytest.mark.parametrize("contamination", [0.0, 0.6, -0.1, "most"])
+def test_contamination_out_of_range_raises(digits, contamination):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, contamination=contamination, **FAST)
+    with pytest.raises(InvalidParameterError, match="contamination"):
+        detector.fit(X)
+
+
+@pytest.mark.parametrize(
+    "method", ["predict", "decision_function", "score_samples", "feature_errors"]
+)
+def test_methods_before_fit_raise_not_fitted(digits, method):
+    X, _ = digits
+    with pytest.raises(NotFittedError):
+        getattr(AutoencoderOutlierDetector(2, **FAST), method)(X)
+
+
+def test_wrong_number_of_features_raises(fitted, digits):
+    X, _ = digits
+    with pytest.raises(ValueError, match="X has 63 features"):
+        fitted.predict(X[:, :63])
+
+
+# ----------------------------------------------------------------------
+# composition
+# ----------------------------------------------------------------------
+def test_pipeline_passes_labels_through_unused(digits):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), AutoencoderOutlierDetector(2, **FAST))
+    predictions = pipe.fit(X, y).predict(X)
+    assert set(np.unique(predictions)) <= {-1, 1}
+    np.testing.assert_allclose(
+        pipe.decision_function(X),
+        pipe[-1].decision_function(pipe[0].transform(X)),
+    )
+
+
+def test_grid_search_with_an_explicit_scorer(digits):
+    X, y = digits
+    is_normal = np.where(y == 0, 1, -1)  # inliers are the positive class
+    search = GridSearchCV(
+        AutoencoderOutlierDetector(**FAST),
+        {"n_components": [2, 4]},
+        scoring="roc_auc",  # ranks samples by decision_function
+        cv=StratifiedShuffleSplit(n_splits=1, test_size=0.5, random_state=0),
+    ).fit(X, is_normal)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.all((scores >= 0) & (scores <= 1))
+    assert search.best_params_["n_components"] in (2, 4)
+    assert search.predict(X).shape == y.shape
+
+
+# ----------------------------------------------------------------------
+# reproducibility and copies
+# ----------------------------------------------------------------------
+def test_same_random_state_gives_the_same_scores(fitted, digits):
+    X, _ = digits
+    again = AutoencoderOutlierDetector(2, **FAST).fit(X)
+    np.testing.assert_array_equal(again.score_samples(X), fitted.score_samples(X))
+    assert again.offset_ == fitted.offset_
+
+
+def test_pickle_round_trip_keeps_scores_and_offset(fitted, digits):
+    X, _ = digits
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(restored.score_samples(X), fitted.score_samples(X))
+    assert restored.offset_ == fitted.offset_
+    np.testing.assert_array_equal(restored.predict(X), fitted.predict(X))
+
+
+# ----------------------------------------------------------------------
+# images
+# ----------------------------------------------------------------------
+def test_images_get_per_pixel_errors_in_their_shape():
+    images = np.random.RandomState(0).rand(24, 9, 7)
+    params = {**FAST, "architecture": "conv", "filters": (4,)}
+    detector = AutoencoderOutlierDetector(3, **params).fit(images)
+    assert detector.predict(images).shape == (24,)
+    errors = detector.feature_errors(images)
+    assert errors.shape == images.shape
+    np.testing.assert_allclose(
+        -errors.reshape(24, -1).mean(axis=1), detector.score_samples(images), rtol=1e-12
+    )
