@@ -4,7 +4,7 @@
 ``hidden_layer_sizes`` by default. To use another architecture, pass
 
 - builder callables ``encoder(input_shape, n_components)`` and
-  ``decoder(n_components, output_shape)`` that return ``keras.Model``s, or
+  ``decoder(n_components, output_shape)`` that return ``keras.Model`` objects, or
 - ready ``keras.Model`` instances (they are copied, weights included, so the
   models you pass are never trained in place).
 
@@ -14,7 +14,9 @@ builds a wider encoder with a residual connection and compares it with the
 default architecture on scikit-learn's handwritten digits.
 
 Run it with ``python examples/custom_architecture.py`` (about a minute on
-two CPU cores; ``--quick`` for a few-second smoke run).
+two CPU cores; ``--quick`` for a few-second smoke run). It writes the two
+training histories to ``custom_architecture_history.png`` in the current
+directory.
 """
 
 import argparse
@@ -24,11 +26,17 @@ from skae._startup import quiet_tensorflow_startup
 quiet_tensorflow_startup()
 
 import keras  # noqa: E402
+import matplotlib  # noqa: E402
+
+matplotlib.use("Agg")  # write files, never open windows
+
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skae import AutoencoderTransformer  # noqa: E402
+from skae.plotting import TrainingHistoryDisplay  # noqa: E402
 
 
 def residual_encoder(input_shape, n_components):
@@ -71,10 +79,14 @@ def main(argv=None):
         **epochs,
     )
     results = {}
-    for name, estimator in [("default dense", default), ("residual", custom)]:
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True, layout="constrained")
+    for (name, estimator), ax in zip([("default dense", default), ("residual", custom)], axes):
         estimator.fit(X_train)
         results[name] = -estimator.score(X_test)
         print(f"{name:>14}: test MSE {results[name]:.4f} after {estimator.n_iter_} epochs")
+        TrainingHistoryDisplay.from_estimator(estimator, name=name, ax=ax)
+    fig.savefig("custom_architecture_history.png", dpi=120)
+    plt.close(fig)
     custom.encoder_.summary(line_length=80)
     return results
 

@@ -1,0 +1,604 @@
+"""The ``skae`` command: autoencoders on a CSV file, without writing code.
+
+::
+
+    skae embed data.csv -o codes.csv --n-components 8
+    skae detect data.csv -o scores.csv --contamination 0.05
+    skae demo
+
+The input is a numeric CSV file with a header row of feature names. Bad input
+(a missing or empty file, a non-numeric column, a missing value) ends with a
+one-line message on stderr and exit status 1, and is caught before Keras is
+imported, so it is reported at once. Command-line usage errors exit with 2.
+
+Keras (and so TensorFlow) is imported only once the input has been read.
+"""
+
+import argparse
+import contextlib
+import csv
+import math
+import numbers
+import os
+import sys
+import time
+
+from . import __version__
+
+MODELS = {
+    "autoencoder": "AutoencoderTransformer",
+    "vae": "VariationalAutoencoderTransformer",
+    "denoising": "DenoisingAutoencoder",
+}
+DETECTOR = "AutoencoderOutlierDetector"
+
+# Values a numeric CSV cell may hold that mean "missing".
+_MISSING = {"", "na", "nan", "n/a", "null", "none", "-nan"}
+
+
+class CommandError(Exception):
+    """A problem with the user's input, reported as one line without traceback.
+
+    ``main`` prints it as ``skae COMMAND: error: MESSAGE`` and exits with
+    status 1.
+
+    Examples
+    --------
+    >>> from skae.cli import CommandError, read_numeric_csv
+    >>> try:
+    ...     read_numeric_csv("no/such/file.csv")
+    ... except CommandError as exc:
+    ...     print(exc)
+    no/such/file.csv: no such file.
+    """
+
+
+# ----------------------------------------------------------------------
+# CSV input and output
+# ----------------------------------------------------------------------
+def read_numeric_csv(path):
+    """Read a numeric CSV file with a header row.
+
+    Parameters
+    ----------
+    path : str
+        The file; ``-`` reads standard input.
+
+    Returns
+    -------
+    header : list of str
+        The column names.
+    X : ndarray of shape (n_rows, n_columns)
+        The values, as float64.
+
+    Raises
+    ------
+    CommandError
+        With a one-line message naming the file, the column and the row, when
+        the file is missing, empty, ragged, or holds non-numeric or missing
+        values.
+    """
+    import numpy as np
+
+    name = _display_name(path)
+    if path != "-" and not os.path.exists(path):
+        raise CommandError(f"{name}: no such file.")
+    if path != "-" and os.path.isdir(path):
+        raise CommandError(f"{name}: is a directory, expected a CSV file.")
+    try:
+        opened = (
+            contextlib.nullcontext(sys.stdin)
+            if path == "-"
+            else open(path, newline="", encoding="utf-8-sig")
+        )
+        with opened as handle:
+            reader = csv.reader(handle)
+            # (line number in the file, cells) of each non-blank row
+            rows = [
+                (reader.line_num, row) for row in reader if any(c.strip() for c in row)
+            ]
+    except UnicodeDecodeError:
+        raise CommandError(f"{name}: not a text CSV file (it is not UTF-8).") from None
+    except (OSError, csv.Error) as exc:
+        raise CommandError(f"{name}: can not be read as CSV ({exc}).") from None
+    if not rows:
+        raise CommandError(
+            f"{name}: the file is empty; expected a header row of column names "
+            "and one row of numbers per sample."
+        )
+    header = [name.strip() for name in rows[0][1]]
+    body = rows[1:]
+    if not body:
+        raise CommandError(f"{name}: the file has a header row but no data rows.")
+    _check_header(name, header)
+    values = np.empty((len(body), len(header)), dtype=np.float64)
+    for i, (line, row) in enumerate(body):
+        if len(row) != len(header):
+            raise CommandError(
+                f"{name}: line {line} has {len(row)} value"
+                f"{'' if len(row) == 1 else 's'}, but the header has "
+                f"{len(header)} columns."
+            )
+        for j, cell in enumerate(row):
+            values[i, j] = _parse_number(name, cell, header[j], line)
+    return header, values
+
+
+def _display_name(path):
+    return "<stdin>" if path == "-" else path
+
+
+def _check_header(path, header):
+    numeric = [name for name in header if _is_number(name)]
+    if len(numeric) == len(header):
+        raise CommandError(
+            f"{path}: the first row holds numbers ({', '.join(header[:3])}...); "
+            "expected a header row of column names. Add one, e.g. x0,x1,..."
+        )
+    if len(set(header)) != len(header):
+        duplicates = sorted({name for name in header if header.count(name) > 1})
+        raise CommandError(f"{path}: duplicate column names {duplicates} in the header.")
+
+
+def _is_number(text):
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_number(path, cell, column, line):
+    text = cell.strip()
+    if text.lower() in _MISSING:
+        raise CommandError(
+            f"{path}: column {column!r} has a missing value (NaN) on line {line}; "
+            "fill or drop the missing values first."
+        )
+    try:
+        value = float(text)
+    except ValueError:
+        raise CommandError(
+            f"{path}: column {column!r} is not numeric (line {line} holds "
+            f"{text!r}); encode it as numbers or drop the column."
+        ) from None
+    if not math.isfinite(value):
+        raise CommandError(
+            f"{path}: column {column!r} holds {text!r} on line {line}; only finite "
+            "numbers are accepted."
+        )
+    return value
+
+
+def write_csv(path, header, rows, stdout=None):
+    """Write a header and rows of values (``-`` writes to ``stdout``)."""
+    formatted = [[_format(value) for value in row] for row in rows]
+    if path == "-":
+        writer = csv.writer(stdout or sys.stdout, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(formatted)
+        return
+    try:
+        with open(path, "w", newline="") as f:
+            writer = csv.writer(f, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(formatted)
+    except OSError as exc:
+        raise CommandError(f"{path}: can not write the output ({exc.strerror}).") from None
+
+
+def _format(value):
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    return repr(float(value))
+
+
+def _check_output(path):
+    """Fail before training when the output can not be written."""
+    if path == "-":
+        return
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise CommandError(f"{path}: the directory {directory} does not exist.")
+    if os.path.isdir(path):
+        raise CommandError(f"{path}: is a directory; give a file name for -o.")
+
+
+# ----------------------------------------------------------------------
+# progress
+# ----------------------------------------------------------------------
+def _progress_callback(stream, max_epochs):
+    """A Keras callback printing one updating progress line to ``stream``.
+
+    On a terminal the line is redrawn each epoch; otherwise (a log file) a
+    line is written at most every 10 seconds, and once at the end.
+    """
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.start = self.last = time.monotonic()
+            self.tty = stream.isatty()
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = logs or {}
+            now = time.monotonic()
+            done = epoch + 1
+            width = 24
+            filled = int(width * done / max_epochs)
+            bar = "#" * filled + "." * (width - filled)
+            losses = " ".join(
+                f"{key} {logs[key]:.4g}" for key in ("loss", "val_loss") if key in logs
+            )
+            line = (
+                f"training [{bar}] epoch {done}/{max_epochs} {losses} "
+                f"({now - self.start:.0f} s)"
+            )
+            if self.tty:
+                stream.write("\r" + line.ljust(79))
+                stream.flush()
+            elif now - self.last >= 10:
+                stream.write(line + "\n")
+                stream.flush()
+                self.last = now
+
+        def on_train_end(self, logs=None):
+            if self.tty:
+                stream.write("\n")
+            stream.flush()
+
+    return Progress()
+
+
+# ----------------------------------------------------------------------
+# commands
+# ----------------------------------------------------------------------
+def _load_estimators():
+    from ._startup import quiet_tensorflow_startup
+
+    quiet_tensorflow_startup()
+    import skae
+
+    return skae
+
+
+def _training_params(args):
+    params = {
+        "n_components": args.n_components,
+        "hidden_layer_sizes": args.hidden_layer_sizes,
+        "batch_size": args.batch_size,
+        "random_state": args.random_state,
+        "verbose": 1 if args.verbose else 0,
+    }
+    if args.epochs is not None:
+        params["epochs"] = args.epochs
+    if args.learning_rate is not None:
+        params["learning_rate"] = args.learning_rate
+    if args.no_early_stopping:
+        params["early_stopping"] = False
+    return params
+
+
+def _fit(estimator, X, args, stderr):
+    params = estimator.get_params()
+    if not (args.quiet or args.verbose):
+        estimator.set_params(callbacks=[_progress_callback(stderr, params["epochs"])])
+    model = estimator
+    if args.standardize:
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        model = make_pipeline(StandardScaler(), estimator)
+    start = time.monotonic()
+    model.fit(X)
+    if not args.quiet:
+        stderr.write(
+            f"trained {type(estimator).__name__} on {X.shape[0]} rows x "
+            f"{X.shape[1]} columns: {estimator.n_iter_} epochs in "
+            f"{time.monotonic() - start:.1f} s\n"
+        )
+    return model
+
+
+def _check_n_components(args, X, path):
+    if args.n_components > X.shape[1]:
+        raise CommandError(
+            f"--n-components {args.n_components} is larger than the "
+            f"{X.shape[1]} columns of {path}; a code is meant to be smaller than "
+            "the data."
+        )
+    if X.shape[0] < 2:
+        raise CommandError(f"{path}: at least 2 data rows are needed to train, got 1.")
+
+
+def run_embed(args, stdout, stderr):
+    """``skae embed``: train on the CSV and write the codes of its rows."""
+    _check_output(args.output)
+    _, X = read_numeric_csv(args.input)
+    _check_n_components(args, X, _display_name(args.input))
+    skae = _load_estimators()
+    params = _training_params(args)
+    if args.model == "denoising" and args.noise_level is not None:
+        params["noise_level"] = args.noise_level
+    estimator = getattr(skae, MODELS[args.model])(**params)
+    model = _fit(estimator, X, args, stderr)
+    codes = model.transform(X)
+    write_csv(args.output, list(model.get_feature_names_out()), codes, stdout)
+    if not args.quiet and args.output != "-":
+        stderr.write(f"wrote {codes.shape[0]} rows of {codes.shape[1]} codes to {args.output}\n")
+    return 0
+
+
+def run_detect(args, stdout, stderr):
+    """``skae detect``: train a detector on the CSV and score its rows."""
+    _check_output(args.output)
+    _, X = read_numeric_csv(args.input)
+    _check_n_components(args, X, _display_name(args.input))
+    skae = _load_estimators()
+    params = _training_params(args)
+    params["contamination"] = args.contamination
+    detector = getattr(skae, DETECTOR)(**params)
+    model = _fit(detector, X, args, stderr)
+    scores = model.score_samples(X)
+    labels = model.predict(X)
+    write_csv(
+        args.output,
+        ["anomaly_score", "label"],
+        [(-score, int(label)) for score, label in zip(scores, labels)],
+        stdout,
+    )
+    if not args.quiet:
+        n_out = int((labels == -1).sum())
+        where = "" if args.output == "-" else f"; wrote {args.output}"
+        stderr.write(f"{n_out} of {len(labels)} rows are outliers (label -1){where}\n")
+    return 0
+
+
+def run_demo(args, stdout, stderr):
+    """``skae demo``: the PCA vs AutoencoderTransformer comparison."""
+    from ._startup import quiet_tensorflow_startup
+
+    quiet_tensorflow_startup()
+    from . import _demo
+
+    results = _demo.main(args.demo_args, prog="skae demo")
+    return 1 if results["check"] and not results["goal_passed"] else 0
+
+
+# ----------------------------------------------------------------------
+# argument parsing
+# ----------------------------------------------------------------------
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _layer_sizes(text):
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected positive integers separated by commas, such as 128,64; got {text!r}"
+        )
+    return sizes
+
+
+def _contamination(text):
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a fraction in (0, 0.5], such as 0.05; got {text!r}"
+        )
+    return value
+
+
+def _add_training_options(parser, default_components):
+    parser.add_argument(
+        "input", metavar="INPUT.csv", help="numeric CSV with a header row ('-' for stdin)"
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT.csv",
+        help="where to write the result ('-' for stdout)",
+    )
+    parser.add_argument(
+        "--n-components",
+        type=_positive_int,
+        default=default_components,
+        metavar="K",
+        help="size of the code (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--hidden-layer-sizes",
+        type=_layer_sizes,
+        default=(128, 64),
+        metavar="N,N",
+        help="units of the encoder's hidden layers, mirrored by the decoder "
+        "(default: 128,64)",
+    )
+    parser.add_argument(
+        "--epochs",
+        type=_positive_int,
+        metavar="N",
+        help="maximum number of epochs (default: the estimator's, 200, with early "
+        "stopping)",
+    )
+    parser.add_argument(
+        "--batch-size", type=_positive_int, default=32, metavar="N", help="default: %(default)s"
+    )
+    parser.add_argument(
+        "--learning-rate", type=_positive_float, metavar="LR", help="default: 0.001"
+    )
+    parser.add_argument(
+        "--no-early-stopping",
+        action="store_true",
+        help="train for all epochs instead of stopping when the held-out loss stalls",
+    )
+    parser.add_argument(
+        "--standardize",
+        action="store_true",
+        help="scale each column to zero mean and unit variance first (for columns "
+        "in different units)",
+    )
+    parser.add_argument(
+        "--random-state",
+        type=int,
+        default=0,
+        metavar="SEED",
+        help="seed: the same seed and data give the same result (default: %(default)s)",
+    )
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--verbose", action="store_true", help="show Keras's own progress bar")
+    output.add_argument("--quiet", action="store_true", help="print nothing but errors")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="skae",
+        description="Autoencoders with scikit-learn manners, from the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"skae {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    embed = commands.add_parser(
+        "embed",
+        help="encode each row of a CSV file into n_components codes",
+        description=(
+            "Train an autoencoder on INPUT.csv and write the codes of its rows to "
+            "OUT.csv, one row per input row, with column names from "
+            "get_feature_names_out (e.g. autoencodertransformer0)."
+        ),
+    )
+    _add_training_options(embed, default_components=2)
+    embed.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default="autoencoder",
+        help="autoencoder (AutoencoderTransformer, default), vae "
+        "(VariationalAutoencoderTransformer: posterior means) or denoising "
+        "(DenoisingAutoencoder)",
+    )
+    embed.add_argument(
+        "--noise-level",
+        type=_positive_float,
+        metavar="S",
+        help="with --model denoising: standard deviation of the training noise, in "
+        "the data's units (default: 0.5)",
+    )
+    embed.set_defaults(run=run_embed)
+
+    detect = commands.add_parser(
+        "detect",
+        help="score each row of a CSV file for anomaly and label outliers",
+        description=(
+            "Train an AutoencoderOutlierDetector on INPUT.csv and write, per input row, "
+            "its anomaly_score (mean squared reconstruction error: higher is more "
+            "anomalous) and label (1 inlier, -1 outlier) to OUT.csv."
+        ),
+    )
+    _add_training_options(detect, default_components=2)
+    detect.add_argument(
+        "--contamination",
+        type=_contamination,
+        default=0.1,
+        metavar="C",
+        help="expected fraction of outliers in (0, 0.5], or 'auto' (default: %(default)s)",
+    )
+    detect.set_defaults(run=run_detect)
+
+    demo = commands.add_parser(
+        "demo",
+        help="compare PCA and AutoencoderTransformer on the digits (what `make demo` runs)",
+        add_help=False,  # `skae demo --help` is the demo's own help
+    )
+    demo.set_defaults(run=run_demo)
+    return parser
+
+
+def main(argv=None, *, stdout=None, stderr=None):
+    """Run the ``skae`` command.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments after ``skae``; None reads ``sys.argv[1:]``.
+    stdout, stderr : file-like, default=None
+        Where to print; ``sys.stdout`` and ``sys.stderr`` when None.
+
+    Returns
+    -------
+    status : int
+        0 on success, 1 when the input or the training failed (with a
+        one-line message on stderr), 2 for a usage error.
+    """
+    stdout = sys.stdout if stdout is None else stdout
+    stderr = sys.stderr if stderr is None else stderr
+    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    try:
+        # the demo has its own parser: pass everything after `demo` to it
+        args, extra = parser.parse_known_args(argv)
+        if extra and args.command != "demo":
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    except SystemExit as exc:  # argparse: --help, --version or a usage error
+        return _exit_status(exc)
+    args.demo_args = extra
+    try:
+        return args.run(args, stdout, stderr)
+    except SystemExit as exc:  # the demo's parser: --help or a usage error
+        return _exit_status(exc)
+    except CommandError as exc:
+        stderr.write(f"skae {args.command}: error: {exc}\n")
+    except KeyboardInterrupt:
+        stderr.write(f"\nskae {args.command}: interrupted\n")
+        return 130
+    except BrokenPipeError:  # e.g. `skae detect data.csv -o - | head`
+        try:  # no second error when Python flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 141
+    except Exception as exc:  # noqa: BLE001 - a command line shows no traceback
+        if os.environ.get("SKAE_TRACEBACK"):
+            raise
+        message = " ".join(str(exc).split())
+        kind = "" if isinstance(exc, ValueError) else f"{type(exc).__name__}: "
+        stderr.write(
+            f"skae {args.command}: error: {kind}{message}\n"
+            + ("" if kind == "" else "(set SKAE_TRACEBACK=1 to see the traceback)\n")
+        )
+    return 1
+
+
+def _exit_status(exc):
+    if exc.code is None:
+        return 0
+    return exc.code if isinstance(exc.code, int) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

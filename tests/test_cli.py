@@ -1,0 +1,243 @@
+"""The `skae` command: its outputs, its progress line and its one-line errors."""
+
+import csv
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from skae import cli
+
+TRAINING = ["--epochs", "2", "--hidden-layer-sizes", "8", "--batch-size", "16"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def run(*argv, stderr=None):
+    """``(status, stdout, stderr)`` of the command, run in this process."""
+    out, err = io.StringIO(), stderr if stderr is not None else io.StringIO()
+    status = cli.main([str(a) for a in argv], stdout=out, stderr=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        rows = list(csv.reader(f))
+    return rows[0], np.array(rows[1:], dtype=float)
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    """A numeric CSV of 80 rows and 5 columns; row 0 is far from the others."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 5))
+    X[:, 3] = X[:, 0] + X[:, 1]  # some structure to learn
+    X[0] = 25.0
+    path = tmp_path_factory.mktemp("cli") / "table.csv"
+    np.savetxt(path, X, delimiter=",", header="a,b,c,d,e", comments="")
+    return path
+
+
+# ----------------------------------------------------------------------
+# bad input: one line on stderr, status 1, before Keras is even needed
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (None, "no such file"),
+        ("", "the file is empty"),
+        ("\n\n", "the file is empty"),
+        ("a,b\n", "header row but no data rows"),
+        ("a,b,c\n1,2,3\n4,red,6\n", "column 'b' is not numeric (line 3 holds 'red')"),
+        ("a,b,c\n1,2,3\n4,,6\n", "column 'b' has a missing value (NaN) on line 3"),
+        ("a,b,c\n1,2,3\n4,NaN,6\n", "column 'b' has a missing value (NaN) on line 3"),
+        ("a,b,c\n1,2,3\n4,inf,6\n", "only finite numbers"),
+        ("a,b\n1,2\n3\n", "line 3 has 1 value, but the header has 2 columns"),
+        ("a,b\n1,2\n\n3,x\n", "column 'b' is not numeric (line 4 holds 'x')"),
+        ("1,2\n3,4\n", "expected a header row"),
+        ("a,a\n1,2\n", "duplicate column names ['a']"),
+    ],
+)
+@pytest.mark.parametrize("command", ["embed", "detect"])
+def test_bad_input_is_one_line_and_status_1(tmp_path, command, content, message):
+    path = tmp_path / "input.csv"
+    if content is not None:
+        path.write_text(content)
+    status, out, err = run(command, path, "-o", tmp_path / "out.csv")
+    assert status == 1
+    assert err == f"skae {command}: error: {path}: " + err.split(f"{path}: ", 1)[1]
+    assert err.count("\n") == 1 and message in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_bad_input_from_the_console_script_shows_no_traceback(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("x,y\n1,oops\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "skae.cli", "embed", str(path), "-o", str(tmp_path / "o.csv")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"skae embed: error: {path}: column 'y' is not numeric (line 2 holds "
+        "'oops'); encode it as numbers or drop the column.\n"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_output_directory_is_checked_before_training(table, tmp_path):
+    status, _, err = run("embed", table, "-o", tmp_path / "missing" / "out.csv")
+    assert status == 1 and "does not exist" in err and err.count("\n") == 1
+
+
+def test_too_many_components_is_a_clear_error(table, tmp_path):
+    status, _, err = run("embed", table, "-o", tmp_path / "o.csv", "--n-components", "9")
+    assert status == 1
+    assert "--n-components 9 is larger than the 5 columns" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["embed", "x.csv"], "the following arguments are required: -o/--output"),
+        (["detect", "x.csv", "-o", "y.csv", "--contamination", "0.7"], "fraction in (0, 0.5]"),
+        (["embed", "x.csv", "-o", "y.csv", "--model", "pca"], "invalid choice: 'pca'"),
+        (["embed", "x.csv", "-o", "y.csv", "--epochs", "0"], "expected a positive integer"),
+        (["embed", "x.csv", "-o", "y.csv", "--bogus"], "unrecognized arguments: --bogus"),
+        ([], "the following arguments are required: COMMAND"),
+    ],
+)
+def test_usage_errors_exit_with_status_2(argv, message, capsys):
+    assert cli.main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("skae 0.")
+
+
+# ----------------------------------------------------------------------
+# embed and detect
+# ----------------------------------------------------------------------
+def test_embed_writes_one_row_of_codes_per_input_row(table, tmp_path):
+    out = tmp_path / "codes.csv"
+    status, stdout, err = run("embed", table, "-o", out, "--n-components", "3", *TRAINING)
+    assert status == 0 and stdout == ""
+    header, codes = read_csv(out)
+    assert header == [f"autoencodertransformer{i}" for i in range(3)]
+    assert codes.shape == (80, 3) and np.all(np.isfinite(codes))
+    assert "trained AutoencoderTransformer on 80 rows x 5 columns: 2 epochs" in err
+    assert f"wrote 80 rows of 3 codes to {out}" in err
+
+    # the same seed gives the same codes
+    again = tmp_path / "again.csv"
+    assert run("embed", table, "-o", again, "--n-components", "3", "--quiet", *TRAINING)[0] == 0
+    np.testing.assert_array_equal(read_csv(again)[1], codes)
+
+
+@pytest.mark.parametrize(
+    "model, prefix",
+    [("vae", "variationalautoencodertransformer"), ("denoising", "denoisingautoencoder")],
+)
+def test_embed_with_other_models(table, tmp_path, model, prefix):
+    import skae
+
+    name = cli.MODELS[model]
+    try:
+        getattr(skae, name)
+    except (AttributeError, ImportError):
+        pytest.skip(f"skae.{name} is not available")
+    out = tmp_path / "codes.csv"
+    extra = ["--noise-level", "0.1"] if model == "denoising" else []
+    status, _, err = run(
+        "embed", table, "-o", out, "--model", model, "--standardize", *TRAINING, *extra
+    )
+    assert status == 0, err
+    header, codes = read_csv(out)
+    assert header == [f"{prefix}0", f"{prefix}1"] and codes.shape == (80, 2)
+    assert f"trained {name}" in err
+
+
+def test_embed_to_stdout(table):
+    status, stdout, err = run("embed", table, "-o", "-", "--quiet", *TRAINING)
+    assert status == 0 and err == ""
+    lines = stdout.splitlines()
+    assert lines[0] == "autoencodertransformer0,autoencodertransformer1"
+    assert len(lines) == 81
+
+
+def test_detect_scores_and_labels_every_row(table, tmp_path):
+    out = tmp_path / "scores.csv"
+    status, _, err = run("detect", table, "-o", out, "--contamination", "0.05", *TRAINING)
+    assert status == 0, err
+    header, values = read_csv(out)
+    assert header == ["anomaly_score", "label"] and values.shape == (80, 2)
+    scores, labels = values[:, 0], values[:, 1]
+    assert set(labels) == {-1.0, 1.0}
+    assert np.sum(labels == -1) == 4  # 5 % of 80 rows
+    assert np.argmax(scores) == 0 and labels[0] == -1  # the far row
+    assert np.all(scores[labels == -1].min() >= scores[labels == 1].max())
+    assert f"4 of 80 rows are outliers (label -1); wrote {out}" in err
+
+
+def test_progress_bar_on_a_terminal(table, tmp_path):
+    err = Terminal()
+    status, _, _ = run("embed", table, "-o", tmp_path / "o.csv", *TRAINING, stderr=err)
+    assert status == 0
+    text = err.getvalue()
+    assert "\rtraining [" in text and "epoch 2/2 loss" in text
+    assert "\rtraining [############............] epoch 1/2" in text
+
+
+def test_verbose_hands_progress_to_keras(table, tmp_path, capsys):
+    err = Terminal()
+    run("embed", table, "-o", tmp_path / "o.csv", "--verbose", *TRAINING, stderr=err)
+    assert "\rtraining [" not in err.getvalue()
+    assert "Epoch 1/2" in capsys.readouterr().out  # Keras's own progress bar
+
+
+def test_training_failure_is_one_line(table, tmp_path, monkeypatch):
+    import skae
+
+    def diverge(self, X, y=None, sample_weight=None):
+        raise ValueError("Training of AutoencoderTransformer diverged:\nthe loss became NaN.")
+
+    monkeypatch.setattr(skae.AutoencoderTransformer, "fit", diverge)
+    status, _, err = run("embed", table, "-o", tmp_path / "o.csv", *TRAINING)
+    assert status == 1
+    assert err == (
+        "skae embed: error: Training of AutoencoderTransformer diverged: the loss "
+        "became NaN.\n"
+    )
+
+
+# ----------------------------------------------------------------------
+# demo
+# ----------------------------------------------------------------------
+def test_demo_passes_its_arguments_to_the_flagship_comparison(monkeypatch, tmp_path):
+    from skae import _demo
+
+    calls = []
+
+    def fake_main(argv, *, prog):
+        calls.append((argv, prog))
+        return {"check": True, "goal_passed": False}
+
+    monkeypatch.setattr(_demo, "main", fake_main)
+    status, _, _ = run("demo", "--quick", "--output-dir", tmp_path, "--check")
+    assert calls == [(["--quick", "--output-dir", str(tmp_path), "--check"], "skae demo")]
+    assert status == 1  # --check and the goal failed
+
+
+def test_demo_help_is_the_demo_s_own(capsys):
+    assert cli.main(["demo", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: skae demo") and "--quick" in out
