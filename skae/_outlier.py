@@ -10,9 +10,22 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
 from ._compat import _never
+from ._variational import VariationalAutoencoderTransformer
 
 # contamination="auto": Tukey's fence, the end of a box plot's upper whisker.
 TUKEY_FENCE = 1.5
+
+# The fitted state of a variational backbone that the detector shares, so that
+# its input checks and check_is_fitted work as with its own network.
+_ADOPTED_FROM_BACKBONE = (
+    "history_",
+    "n_iter_",
+    "mean_",
+    "scale_",
+    "image_shape_",
+    "n_features_in_",
+    "_fit_ndim",
+)
 
 
 class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
@@ -33,6 +46,14 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     sampled at scoring time, and a sample's score does not depend on the
     other samples scored with it.
 
+    With ``backbone="variational"``, the network is a
+    ``VariationalAutoencoderTransformer`` (kept in ``backbone_``) and
+    ``score_samples`` is the ELBO of each sample in nats, not minus its mean
+    squared error: still higher for more normal samples, and still
+    deterministic (fixed posterior draws). ``offset_``, ``decision_function``,
+    ``predict`` and ``set_threshold`` work on these scores unchanged;
+    ``reconstruct`` and ``feature_errors`` use the decoder's mean.
+
     Parameters
     ----------
     n_components : int, default=2
@@ -41,9 +62,18 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         Expected fraction of outliers in the training data, in (0, 0.5]:
         ``offset_`` is the ``contamination`` quantile of the training
         scores. With "auto", ``offset_`` is Tukey's fence on the training
-        reconstruction errors: a sample is an outlier when its error exceeds
-        the third quartile of the training errors by more than 1.5 times
-        their interquartile range (the end of a box plot's whisker).
+        reconstruction errors (minus the ELBOs with the variational
+        backbone): a sample is an outlier when its error exceeds the third
+        quartile of the training errors by more than 1.5 times their
+        interquartile range (the end of a box plot's whisker).
+    backbone : {"autoencoder", "variational"}, default="autoencoder"
+        The network behind the scores. "autoencoder" scores minus the mean
+        squared reconstruction error; "variational" trains a
+        ``VariationalAutoencoderTransformer`` (with ``beta=1``) with the
+        parameters below and scores the ELBO of each sample, in nats. With
+        "variational", ``loss`` chooses the likelihood (Gaussian or
+        Bernoulli), and ``warm_start`` and ``partial_fit`` continue training
+        the same VAE.
     architecture : {"dense", "conv"}, default="dense"
         "dense" builds fully connected networks from ``hidden_layer_sizes``;
         "conv" builds convolutional networks from ``filters`` for images,
@@ -70,7 +100,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     loss : {"mse", "binary_crossentropy"}, default="mse"
         Training loss: "mse" with a linear output; "binary_crossentropy" with
         a sigmoid output, for data in [0, 1]. Scores are squared errors
-        either way.
+        either way, unless ``backbone="variational"``.
     dropout : float, default=0.0
         Dropout rate after each hidden layer.
     batch_normalization : bool, default=False
@@ -151,12 +181,19 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         Number of features seen during fit (values per image for images).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
+    backbone_ : VariationalAutoencoderTransformer
+        The fitted VAE behind the scores; only with ``backbone="variational"``.
+        ``model_``, ``encoder_``, ``decoder_`` and the attributes above are
+        its own, and ``backbone_.kl_per_dimension_`` and
+        ``backbone_.noise_scale_`` describe it further.
 
     See Also
     --------
     sklearn.ensemble.IsolationForest : Outlier detection by random partitions.
     sklearn.neighbors.LocalOutlierFactor : Outlier detection by local density.
     AutoencoderTransformer : The same network as a transformer.
+    VariationalAutoencoderTransformer : The variational backbone as a
+        transformer.
 
     Examples
     --------
@@ -183,6 +220,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             StrOptions({"auto"}),
             Interval(numbers.Real, 0, 0.5, closed="right"),
         ],
+        "backbone": [StrOptions({"autoencoder", "variational"})],
     }
 
     def __init__(
@@ -190,6 +228,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         n_components=2,
         *,
         contamination=0.1,
+        backbone="autoencoder",
         architecture="dense",
         input_shape=None,
         hidden_layer_sizes=(128, 64),
@@ -249,23 +288,104 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             run_eagerly=run_eagerly,
         )
         self.contamination = contamination
+        self.backbone = backbone
 
     # A detector, not a transformer: without transform, scikit-learn's
     # transformer checks and a Pipeline's transform steps leave it alone.
     transform = available_if(_never)(_BaseAutoencoder.transform)
     inverse_transform = available_if(_never)(_BaseAutoencoder.inverse_transform)
 
-    def _fit(self, X, y, sample_weight, **kwargs):
-        super()._fit(X, y, sample_weight, **kwargs)
+    def _fit(self, X, y, sample_weight, *, epochs, reset, partial=False):
+        variational = self.backbone == "variational"
+        if hasattr(self, "model_") and hasattr(self, "backbone_") != variational:
+            # the other kind of network was fitted: warm_start cannot continue it
+            self._forget_fit()
+            reset = True
+        if variational:
+            self._fit_backbone(X, sample_weight, reset=reset, partial=partial)
+        else:
+            super()._fit(
+                X, y, sample_weight, epochs=epochs, reset=reset, partial=partial
+            )
         scores = self._score_samples(self._check_input(X, reset=False))
         self.offset_ = self._offset_for(scores)
         return self
+
+    def _forget_fit(self):
+        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attribute)
+
+    def _fit_backbone(self, X, sample_weight, *, reset, partial):
+        """Fit (or keep training) the VAE and adopt its fitted state."""
+        shared = {
+            name: getattr(self, name)
+            for name in VariationalAutoencoderTransformer._get_param_names()
+            if name in self._get_param_names()
+        }
+        if reset:
+            backbone = VariationalAutoencoderTransformer(**shared)
+        else:
+            # the detector's current parameters, as the autoencoder path uses them
+            backbone = self.backbone_.set_params(**shared)
+        try:
+            if partial:
+                backbone.partial_fit(X, sample_weight=sample_weight)
+            else:
+                backbone.fit(X, sample_weight=sample_weight)
+        finally:
+            if not hasattr(backbone, "model_"):  # e.g. training diverged
+                self._forget_fit()
+        self.backbone_ = backbone
+        for name in _ADOPTED_FROM_BACKBONE:
+            setattr(self, name, getattr(backbone, name))
+        if hasattr(backbone, "feature_names_in_"):
+            self.feature_names_in_ = backbone.feature_names_in_
+        else:
+            self.__dict__.pop("feature_names_in_", None)
+        self._link_networks()
+
+    def _link_networks(self):
+        # with the variational backbone the networks are the backbone's, also
+        # after unpickling (where they are relinked from it)
+        backbone = getattr(self, "backbone_", None)
+        if backbone is None:
+            return super()._link_networks()
+        self.model_ = backbone.model_
+        self.encoder_ = backbone.encoder_
+        self.decoder_ = backbone.decoder_
+        self._inference_models = {}
+
+    def _forward(self, X, *, encode=True, decode=True):
+        backbone = getattr(self, "backbone_", None)
+        if backbone is None:
+            return super()._forward(X, encode=encode, decode=decode)
+        return backbone._forward(X, encode=encode, decode=decode)
 
     def _offset_for(self, scores):
         if self.contamination == "auto":
             q1, q3 = np.percentile(-scores, [25, 75])
             return -float(q3 + TUKEY_FENCE * (q3 - q1))
         return float(np.percentile(scores, 100.0 * self.contamination))
+
+    def score_samples(self, X):
+        """Normality score of each sample: higher is more normal.
+
+        Minus the mean squared reconstruction error of each sample, or with
+        ``backbone="variational"`` its ELBO in nats (as
+        ``backbone_.score_samples``). Deterministic either way.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The scores, as float64.
+        """
+        check_is_fitted(self)
+        return self._score_samples(self._check_input(X, reset=False))
 
     def decision_function(self, X):
         """Score minus ``offset_``: negative for outliers, positive for inliers.
@@ -304,7 +424,8 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         """Squared reconstruction error of each feature of each sample.
 
         Shows which features make a sample anomalous: its row mean is minus
-        ``score_samples``.
+        ``score_samples`` (with the variational backbone, the errors are those
+        of the decoder's mean and the scores are ELBOs instead).
 
         Parameters
         ----------
@@ -331,6 +452,9 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         return (np.asarray(X, dtype=np.float64) - self._forward(X)) ** 2
 
     def _score_samples(self, X):
+        backbone = getattr(self, "backbone_", None)
+        if backbone is not None:
+            return backbone._score_samples(X)
         return -np.mean(self._feature_errors(X), axis=1)
 
     def set_threshold(self, X, *, false_positive_rate=0.01):

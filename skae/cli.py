@@ -337,6 +337,7 @@ def run_detect(args, stdout, stderr):
     skae = _load_estimators()
     params = _training_params(args)
     params["contamination"] = args.contamination
+    params["backbone"] = args.backbone
     detector = getattr(skae, DETECTOR)(**params)
     model = _fit(detector, X, args, stderr)
     scores = model.score_samples(X)
@@ -516,8 +517,9 @@ def build_parser():
         help="score each row of a CSV file for anomaly and label outliers",
         description=(
             "Train an AutoencoderOutlierDetector on INPUT.csv and write, per input row, "
-            "its anomaly_score (mean squared reconstruction error: higher is more "
-            "anomalous) and label (1 inlier, -1 outlier) to OUT.csv."
+            "its anomaly_score (mean squared reconstruction error, or minus the ELBO "
+            "with --backbone variational: higher is more anomalous) and label "
+            "(1 inlier, -1 outlier) to OUT.csv."
         ),
     )
     _add_training_options(detect, default_components=2)
@@ -527,6 +529,13 @@ def build_parser():
         default=0.1,
         metavar="C",
         help="expected fraction of outliers in (0, 0.5], or 'auto' (default: %(default)s)",
+    )
+    detect.add_argument(
+        "--backbone",
+        choices=("autoencoder", "variational"),
+        default="autoencoder",
+        help="score by the reconstruction error of an autoencoder, or by the ELBO "
+        "of a variational autoencoder (default: %(default)s)",
     )
     detect.set_defaults(run=run_detect)
 

@@ -1,6 +1,7 @@
 """AutoencoderOutlierDetector as a scikit-learn outlier detector: scores,
 offset_ and contamination, predictions, per-feature errors, threshold
-calibration, composition, errors, reproducibility and copies."""
+calibration, composition, errors, reproducibility, copies and the
+variational backbone."""
 
 import copy
 import pickle
@@ -251,3 +252,79 @@ def test_images_get_per_pixel_errors_in_their_shape():
     np.testing.assert_allclose(
         -errors.reshape(24, -1).mean(axis=1), detector.score_samples(images), rtol=1e-12
     )
+
+
+# ----------------------------------------------------------------------
+# the variational backbone
+# ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def variational(digits):
+    """Fitted with backbone="variational" on the digits. Never mutate it."""
+    X, _ = digits
+    return AutoencoderOutlierDetector(2, backbone="variational", **FAST).fit(X)
+
+
+def test_variational_backbone_predicts_the_contamination_fraction(variational, digits):
+    X, _ = digits
+    predictions = variational.predict(X)
+    assert predictions.dtype.kind == "i"
+    assert set(np.unique(predictions)) == {-1, 1}
+    n_ties = np.sum(variational.score_samples(X) == variational.offset_)
+    assert abs(np.sum(predictions == -1) - 0.1 * len(X)) <= max(n_ties, 1)
+    np.testing.assert_array_equal(
+        predictions, np.where(variational.decision_function(X) < 0, -1, 1)
+    )
+
+
+def test_variational_scores_are_the_deterministic_elbo(variational, digits):
+    X, _ = digits
+    scores = variational.score_samples(X)
+    assert scores.dtype == np.float64 and scores.shape == (len(X),)
+    np.testing.assert_array_equal(scores, variational.backbone_.score_samples(X))
+    np.testing.assert_array_equal(variational.score_samples(X), scores)
+    np.testing.assert_array_equal(variational.score_samples(X[7:19]), scores[7:19])
+    assert variational.model_ is variational.backbone_.model_
+    np.testing.assert_allclose(
+        variational.reconstruct(X[:5]), variational.backbone_.reconstruct(X[:5])
+    )
+
+
+def test_variational_scores_noise_below_the_training_data(variational, digits):
+    X, _ = digits
+    noise = np.random.RandomState(0).rand(50, X.shape[1])
+    assert np.mean(variational.score_samples(noise)) < np.mean(
+        variational.score_samples(X)
+    )
+
+
+def test_variational_pickle_round_trip_keeps_scores(variational, digits):
+    X, _ = digits
+    restored = pickle.loads(pickle.dumps(variational))
+    np.testing.assert_array_equal(
+        restored.score_samples(X), variational.score_samples(X)
+    )
+    assert restored.offset_ == variational.offset_
+    assert restored.encoder_ is restored.backbone_.encoder_
+    assert restored.decoder_ is restored.backbone_.decoder_
+
+
+def test_variational_partial_fit_and_switching_backbone(digits):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, backbone="variational", **FAST)
+    detector.partial_fit(X).partial_fit(X)
+    assert detector.n_iter_ == detector.backbone_.n_iter_ == 2
+    expected = np.percentile(detector.score_samples(X), 10)
+    assert detector.offset_ == pytest.approx(expected)
+    detector.set_params(backbone="autoencoder").fit(X)
+    assert not hasattr(detector, "backbone_")
+    scores = detector.score_samples(X)
+    np.testing.assert_allclose(
+        scores, -np.mean((X - detector.reconstruct(X)) ** 2, axis=1), rtol=1e-12
+    )
+
+
+def test_bad_backbone_raises(digits):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, backbone="vae", **FAST)
+    with pytest.raises(InvalidParameterError, match="backbone"):
+        detector.fit(X)
