@@ -137,7 +137,9 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         Halve the learning rate when the monitored loss stalls (validation
         loss with early stopping, training loss otherwise).
     callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks for training.
+        Extra Keras callbacks for training. Training runs 32 steps per
+        call of Keras's compiled function, so batch-level hooks see every
+        32nd batch; epoch-level hooks see every epoch.
     warm_start : bool, default=False
         When True, ``fit`` continues training the existing model.
     random_state : int, RandomState instance or None, default=None

@@ -162,7 +162,9 @@ class VariationalAutoencoderTransformer(
         Halve the learning rate when the monitored loss stalls (validation
         loss with early stopping, training loss otherwise).
     callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks for training.
+        Extra Keras callbacks for training. Training runs 32 steps per
+        call of Keras's compiled function, so batch-level hooks see every
+        32nd batch; epoch-level hooks see every epoch.
     warm_start : bool, default=False
         When True, ``fit`` continues training the existing model.
     random_state : int, RandomState instance or None, default=None
@@ -349,7 +351,7 @@ class VariationalAutoencoderTransformer(
 
     def _compile(self, model):
         # no compiled loss: the model's compute_loss is the negative ELBO
-        model.compile(optimizer=self._make_optimizer(), run_eagerly=self.run_eagerly)
+        model.compile(**self._compile_options())
 
     def _fit(self, X, *args, **kwargs):
         super()._fit(X, *args, **kwargs)
