@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
+JAX_STAMP := $(VENV)/.jax-installed
 
-.PHONY: demo test install docs clean
+.PHONY: demo test test-jax install docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
+
+$(JAX_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,jax]"
+	touch $(JAX_STAMP)
+
+# The same tests on Keras's JAX backend. JAX_ENABLE_X64=1 lets float64 input be
+# computed in float64 there too (skae never switches that flag on itself).
+test-jax: $(JAX_STAMP)
+	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(BIN)/python -m pytest -n 2 -q
 
 $(DOCS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
