@@ -45,7 +45,7 @@ STEPS_PER_EXECUTION = 32
 # Rows per call of the compiled network at inference: large enough that the
 # per-call overhead is negligible, small enough that the activations of one
 # chunk stay a few MB whatever the number of rows.
-INFERENCE_BATCH_SIZE = 4096
+INFERENCE_BATCH_SIZE = 16384
 
 
 def _positive_int_sequence(value):
@@ -703,10 +703,13 @@ class _BaseAutoencoder(ScikerasBase):
         return np.asarray(rows, dtype=dtype).reshape((len(rows),) + self._network_shape())
 
     def _standardize(self, X):
-        return (X - self.mean_) / self.scale_
+        # in X's own precision: float32 rows stay float32 (no float64 copy)
+        dtype = X.dtype if X.dtype in _FLOAT_DTYPES else np.dtype(np.float64)
+        return (X - self.mean_.astype(dtype, copy=False)) / dtype.type(self.scale_)
 
     def _unstandardize(self, X):
-        return X * self.scale_ + self.mean_
+        dtype = X.dtype if X.dtype in _FLOAT_DTYPES else np.dtype(np.float64)
+        return X * dtype.type(self.scale_) + self.mean_.astype(dtype, copy=False)
 
     def _networks_for(self, dtype):
         """Encoder and decoder computing in ``dtype`` (built once per fit)."""

@@ -1,0 +1,139 @@
+"""Transform latency: skae against PCA, Keras ``predict`` and a raw compiled call.
+
+A transformer serving single requests inside a ``Pipeline`` must not pay
+Keras's per-call ``predict`` overhead. This fits ``AutoencoderTransformer(8)``
+(the tutorial's dense layers) on scikit-learn's digits and times, at 1, 100
+and 10,000 float32 rows:
+
+- ``PCA(8).transform``;
+- ``est.encoder_.predict(X)`` (Keras's own path: builds a data pipeline per call);
+- a raw compiled call of the same encoder (``tf.function`` on TensorFlow,
+  ``jax.jit`` of the stateless call on JAX), the floor for any wrapper;
+- ``est.transform(X)``: validation, standardisation and skae's one inference
+  path.
+
+Goals (issue 6): ``transform`` on one row in at most 1 ms and at least 20x
+faster than ``encoder_.predict``; on 10,000 rows within 10% of the raw
+compiled call. Each figure is the median of repeated calls after a warm-up.
+
+Run: ``python benchmarks/inference_latency.py`` (``--quick`` for a smoke run).
+Writes ``docs/benchmarks/inference_latency.md`` unless ``--output`` says
+otherwise.
+"""
+
+import argparse
+import platform
+import sys
+import time
+from pathlib import Path
+
+from skae._startup import quiet_tensorflow_startup
+
+quiet_tensorflow_startup()
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.datasets import load_digits  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+
+import skae  # noqa: E402
+from skae import AutoencoderTransformer  # noqa: E402
+
+SIZES = (1, 100, 10_000)
+
+
+def median_ms(function, X, repeats):
+    function(X)  # warm-up: tracing, compilation, caches
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function(X)
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def raw_compiled_call(model):
+    """The encoder as one compiled function, with no wrapper around it."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        trainable = [v.value for v in model.trainable_variables]
+        fixed = [v.value for v in model.non_trainable_variables]
+
+        @jax.jit
+        def call(x):
+            return model.stateless_call(trainable, fixed, x, training=False)[0]
+
+        return lambda X: np.asarray(call(X))
+    import tensorflow as tf
+
+    call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    return lambda X: call(X).numpy()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repeats, no goals")
+    parser.add_argument("--output", default="docs/benchmarks/inference_latency.md")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a goal fails")
+    args = parser.parse_args(argv)
+
+    X, _ = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32)
+    est = AutoencoderTransformer(8, epochs=3 if args.quick else 20, random_state=0).fit(X)
+    pca = PCA(8).fit(X)
+    raw = raw_compiled_call(est.encoder_)
+    contenders = {
+        "PCA.transform": pca.transform,
+        "encoder_.predict": lambda rows: est.encoder_.predict(rows, verbose=0),
+        "raw compiled call": lambda rows: raw(est._standardize(rows).astype(np.float32)),
+        "skae transform": est.transform,
+    }
+    results = {}
+    for n_rows in SIZES:
+        rows = np.resize(X, (n_rows, X.shape[1]))
+        repeats = 3 if args.quick else (200 if n_rows == 1 else 50 if n_rows == 100 else 20)
+        for name, function in contenders.items():
+            results[name, n_rows] = median_ms(function, rows, repeats)
+
+    lines = ["| call | " + " | ".join(f"{n:,} rows (ms)" for n in SIZES) + " |"]
+    lines.append("|---|" + "---:|" * len(SIZES))
+    for name in contenders:
+        lines.append(
+            f"| {name} | " + " | ".join(f"{results[name, n]:.3f}" for n in SIZES) + " |"
+        )
+    one = results["skae transform", 1]
+    speedup = results["encoder_.predict", 1] / one
+    big = results["skae transform", 10_000] / results["raw compiled call", 10_000]
+    goals = [
+        ("transform on 1 row <= 1 ms", one <= 1.0, f"{one:.3f} ms"),
+        ("transform on 1 row >= 20x faster than encoder_.predict", speedup >= 20, f"{speedup:.0f}x"),
+        ("transform on 10,000 rows <= 1.10x the raw compiled call", big <= 1.10, f"{big:.2f}x"),
+    ]
+    verdicts = [f"goal: {text}: {'PASS' if ok else 'FAIL'} (measured {value})" for text, ok, value in goals]
+    table = "\n".join(lines)
+    print(table)
+    print("\n".join(verdicts))
+
+    if not args.quick:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(
+            "# Transform latency\n\n"
+            "`AutoencoderTransformer(8)` (dense 128-64) fitted on the digits; "
+            "float32 rows; median of repeated calls after a warm-up. The raw "
+            "compiled call is given already-standardised rows.\n\n"
+            f"{table}\n\n" + "\n".join(f"- {v}" for v in verdicts) + "\n\n"
+            f"Measured by `python benchmarks/inference_latency.py` with skae "
+            f"{skae.__version__}, Keras {keras.__version__} "
+            f"({keras.backend.backend()} backend), scikit-learn {sklearn.__version__}, "
+            f"Python {platform.python_version()}, on {platform.machine()} with 2 CPUs.\n"
+        )
+    if args.check and not all(ok for _, ok, _ in goals):
+        sys.exit(1)
+    return results
+
+
+if __name__ == "__main__":
+    main()
