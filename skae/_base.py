@@ -687,13 +687,17 @@ class _BaseAutoencoder(ScikerasBase):
         )
         if np.all(np.isfinite(losses)) and weights_finite:
             return
-        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            delattr(self, attribute)
+        self._forget_fit()
         raise ValueError(
             f"Training of {type(self).__name__} diverged: the loss became NaN or "
             "infinite, so the model was discarded. Lower learning_rate, scale X "
             "(e.g. with StandardScaler), or check X for extreme values."
         )
+
+    def _forget_fit(self):
+        """Remove every fitted attribute: the estimator is unfitted again."""
+        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attribute)
 
     # ------------------------------------------------------------------
     # the one inference path

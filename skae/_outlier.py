@@ -313,10 +313,6 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         self.offset_ = self._offset_for(scores)
         return self
 
-    def _forget_fit(self):
-        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            delattr(self, attribute)
-
     def _fit_backbone(self, X, sample_weight, *, reset, partial):
         """Fit (or keep training) the VAE and adopt its fitted state."""
         shared = {
