@@ -48,6 +48,49 @@ STEPS_PER_EXECUTION = 32
 INFERENCE_BATCH_SIZE = 16384
 
 
+def _take(sample_weight, rows):
+    return None if sample_weight is None else sample_weight[rows]
+
+
+def _in_memory_batches(arrays, batch_size, shuffle_seed=None):
+    """``(x, y, sample_weight)`` arrays as ``Model.fit`` reads them fastest.
+
+    On TensorFlow, given numpy arrays ``fit`` rebuilds its input pipeline (index
+    shuffling, slicing and prefetching functions) at every epoch, about 25 ms
+    each time: a quarter of the training time of the digits. A plain
+    ``tf.data`` pipeline over the arrays (shuffle, batch) restarts for almost
+    nothing and gives the same epochs, batches and partial last batch as
+    ``fit`` on arrays. With ``shuffle_seed`` the rows are reshuffled at every
+    epoch in an order that seed determines. Other backends read numpy arrays
+    batch by batch already and get them back as they are.
+
+    Returns the keyword arguments of ``fit`` for training data
+    (``shuffle_seed`` given), or the ``validation_data`` value.
+    """
+    if arrays[2] is None:
+        arrays = arrays[:2]
+    if keras.backend.backend() != "tensorflow":
+        if shuffle_seed is None:
+            return arrays
+        return dict(
+            x=arrays[0],
+            y=arrays[1],
+            sample_weight=arrays[2] if len(arrays) == 3 else None,
+            batch_size=batch_size,
+            shuffle=True,
+        )
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    if shuffle_seed is None:
+        return dataset.batch(batch_size)
+    dataset = dataset.shuffle(
+        len(arrays[0]), seed=shuffle_seed, reshuffle_each_iteration=True
+    )
+    # shuffle=False: the dataset shuffles itself (fit would warn otherwise)
+    return dict(x=dataset.batch(batch_size), shuffle=False)
+
+
 def _positive_int_sequence(value):
     try:
         sizes = tuple(value)
@@ -603,19 +646,22 @@ class _BaseAutoencoder(ScikerasBase):
         seed = self._seed + len(self.history_.get("loss", ()))
 
         inputs = self._to_network(self._standardize(X), keras.backend.floatx())
-        targets = self._to_network(self._standardize(target), keras.backend.floatx())
+        if target is X:
+            targets = inputs
+        else:
+            targets = self._to_network(self._standardize(target), keras.backend.floatx())
+        if sample_weight is not None:
+            sample_weight = sample_weight.astype(keras.backend.floatx())
+        batch_size = min(self.batch_size, n_samples)
         fit_kwargs = {}
         monitor = "loss"
         if self.early_stopping and not partial:
             train, val = self._validation_split(n_samples, seed)
-            fit_kwargs["validation_data"] = (
-                inputs[val],
-                targets[val],
-                None if sample_weight is None else sample_weight[val],
+            fit_kwargs["validation_data"] = _in_memory_batches(
+                (inputs[val], targets[val], _take(sample_weight, val)), batch_size
             )
             inputs, targets = inputs[train], targets[train]
-            if sample_weight is not None:
-                sample_weight = sample_weight[train]
+            sample_weight = _take(sample_weight, train)
             monitor = "val_loss"
         callbacks = self._training_callbacks(monitor, partial)
 
@@ -623,15 +669,13 @@ class _BaseAutoencoder(ScikerasBase):
         try:
             with seeded(seed), no_retracing_warning():
                 history = self.model_.fit(
-                    inputs,
-                    targets,
-                    sample_weight=sample_weight,
-                    batch_size=min(self.batch_size, len(inputs)),
+                    **_in_memory_batches(
+                        (inputs, targets, sample_weight), batch_size, shuffle_seed=seed
+                    ),
                     epochs=initial_epoch + epochs,
                     initial_epoch=initial_epoch,
                     callbacks=callbacks,
                     verbose=self.verbose,
-                    shuffle=True,
                     **fit_kwargs,
                 )
         finally:

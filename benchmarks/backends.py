@@ -1,0 +1,149 @@
+"""TensorFlow against JAX: the same training and inference on both Keras backends.
+
+Each backend runs in its own process (``KERAS_BACKEND`` is read once, at
+import), on scikit-learn's digits scaled to [0, 1] with the split of
+``training_speed.py``, and measures:
+
+- the tutorial's plain Keras ``model.fit`` (50 epochs of batch 32), and the
+  same with ``steps_per_execution=32``;
+- ``AutoencoderTransformer(8, hidden_layer_sizes=(128, 64), epochs=50,
+  batch_size=32, early_stopping=False).fit``, and its test MSE;
+- ``transform`` on 1 and on 10,000 float32 rows (median of repeated calls).
+
+Fit times are medians over ``--rounds`` rounds and count building, compiling
+and training, after a warm-up fit. JAX runs with its default float32 (skae
+never turns on ``jax_enable_x64``). A backend that is not installed gets a
+row saying so (``pip install -e '.[jax]'`` adds JAX).
+
+Run: ``python benchmarks/backends.py`` (about 2 minutes; ``--quick`` for a
+smoke run). Writes ``docs/benchmarks/backends.md`` unless ``--output`` says
+otherwise.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+BACKENDS = ("tensorflow", "jax")
+
+
+def worker(epochs, rounds):
+    from skae._startup import quiet_tensorflow_startup
+
+    quiet_tensorflow_startup()
+    import keras
+    import numpy as np
+
+    from skae._demo import load_data
+    from training_speed import keras_plain, median_ms, skae_fit, test_mse
+
+    X_train, X_test = (part.astype(np.float32) for part in load_data())
+    keras_plain(X_train[:64], X_test[:8], epochs=1, batch_size=32, seed=0)  # warm-up
+    same = dict(epochs=epochs, batch_size=32)
+    plain, plain_spe, ours = [], [], []
+    for seed in range(rounds):
+        plain.append(keras_plain(X_train, X_test, seed=seed, **same)[0])
+        plain_spe.append(
+            keras_plain(X_train, X_test, seed=seed, steps_per_execution=32, **same)[0]
+        )
+        seconds, reconstruction, transform, _ = skae_fit(
+            X_train, X_test, seed=seed, early_stopping=False, **same
+        )
+        ours.append((seconds, test_mse(X_test, reconstruction)))
+    rows_10k = np.resize(X_test, (10_000, X_test.shape[1]))
+    return {
+        "backend": keras.backend.backend(),
+        "keras_fit": float(np.median(plain)),
+        "keras_fit_spe": float(np.median(plain_spe)),
+        "skae_fit": float(np.median([s for s, _ in ours])),
+        "skae_mse": float(np.median([m for _, m in ours])),
+        "transform_1_ms": median_ms(transform, X_test[:1], 200),
+        "transform_10k_ms": median_ms(transform, rows_10k, 20),
+    }
+
+
+def run_backend(backend, epochs, rounds):
+    if backend == "jax":
+        try:
+            import jax  # noqa: F401
+        except ImportError:
+            return None
+    env = dict(os.environ, KERAS_BACKEND=backend)
+    env.pop("JAX_ENABLE_X64", None)
+    command = [sys.executable, __file__, "--worker", str(epochs), str(rounds)]
+    output = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2 epochs, 1 round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--output", default="docs/benchmarks/backends.md")
+    parser.add_argument("--worker", nargs=2, type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(*args.worker)))
+        return None
+    epochs, rounds = (2, 1) if args.quick else (50, args.rounds)
+
+    results = {backend: run_backend(backend, epochs, rounds) for backend in BACKENDS}
+    lines = [
+        "| backend | Keras plain fit (s) | Keras fit, steps_per_execution=32 (s) "
+        "| skae fit (s) | skae test MSE | skae transform, 1 row (ms) "
+        "| skae transform, 10,000 rows (ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for backend, r in results.items():
+        if r is None:
+            lines.append(f"| {backend} | not installed | | | | | |")
+            continue
+        lines.append(
+            f"| {backend} | {r['keras_fit']:.2f} | {r['keras_fit_spe']:.2f} | "
+            f"{r['skae_fit']:.2f} | {r['skae_mse']:.5f} | {r['transform_1_ms']:.3f} | "
+            f"{r['transform_10k_ms']:.2f} |"
+        )
+    table = "\n".join(lines)
+    summary = ""
+    tf_result, jax_result = results["tensorflow"], results["jax"]
+    if tf_result and jax_result:
+        summary = (
+            f"skae's fit on JAX takes {jax_result['skae_fit'] / tf_result['skae_fit']:.2f}x "
+            f"the time on TensorFlow ({jax_result['skae_fit']:.2f} s vs "
+            f"{tf_result['skae_fit']:.2f} s); transform of 10,000 rows "
+            f"{jax_result['transform_10k_ms'] / tf_result['transform_10k_ms']:.2f}x."
+        )
+    print(table)
+    print(summary)
+
+    if not args.quick:
+        from importlib.metadata import PackageNotFoundError, version
+
+        versions = []
+        for package in ("skae", "keras", "tensorflow", "jax", "scikit-learn"):
+            try:
+                versions.append(f"{package} {version(package)}")
+            except PackageNotFoundError:
+                pass
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(
+            "# TensorFlow and JAX backends\n\n"
+            f"The digits ({epochs} epochs of batch 32, dense 128-64-8), each "
+            f"backend in its own process; fit times are medians over {rounds} "
+            "rounds and count building, compiling and training; transform "
+            "times are medians of repeated calls on float32 rows.\n\n"
+            f"{table}\n\n{summary}\n\n"
+            f"Measured by `python benchmarks/backends.py` with "
+            f"{', '.join(versions)}, Python {platform.python_version()}, on "
+            f"{platform.machine()} with 2 CPUs.\n"
+        )
+    return results
+
+
+if __name__ == "__main__":
+    main()
