@@ -13,7 +13,9 @@ random_state=0)``), for the same number of epochs (50) of the same batch size
 - a naive scikeras wrapper: a ``BaseWrapper`` subclass whose ``fit`` trains on
   ``(X, X)`` and whose ``transform`` calls ``encoder.predict``;
 - Keras's own ``keras.wrappers.SKLearnTransformer`` fitted on ``(X, X)`` (its
-  ``transform`` is ``model.predict``: the reconstruction, not the code);
+  ``transform`` is ``model.predict``: the reconstruction, not the code).
+  Where the installed Keras refuses a 2-D target (Keras 3.15 does: its
+  ``fit`` wants a 1-D ``y``), the row records the error instead;
 - ``AutoencoderTransformer(8, hidden_layer_sizes=(128, 64), epochs=50,
   batch_size=32, early_stopping=False)``: skae's network has a linear
   bottleneck and a linear output on standardised data, its own design;
@@ -122,14 +124,17 @@ def keras_sklearn_transformer(X_train, X_test, epochs, batch_size, seed):
         fit_kwargs=dict(epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0),
     )
     start = time.perf_counter()
-    wrapper.fit(X_train, X_train)
+    try:
+        wrapper.fit(X_train, X_train)
+    except ValueError as error:  # Keras 3.15: y must be 1-D, so no autoencoder
+        return f"does not apply: fit(X, X) raises ValueError: {error}"
     seconds = time.perf_counter() - start
     # transform is model.predict: the reconstruction (and Keras's progress bar)
     transform = lambda X: wrapper.model_.predict(X, verbose=0)  # noqa: E731
     return seconds, transform(X_test), wrapper.transform
 
 
-def skae_fit(X_train, X_test, epochs, batch_size, seed, **params):
+def skae_fit(X_train, X_test, seed, **params):
     estimator = AutoencoderTransformer(
         N_COMPONENTS, hidden_layer_sizes=(128, 64), random_state=seed, **params
     )
@@ -191,10 +196,16 @@ def main(argv=None):
         for name, run in runs.items():
             result = run(X_train, X_test, seed)
             measured[name].append(result)
+            if isinstance(result, str):
+                print(f"round {seed}: {name}: {result}", flush=True)
+                continue
             print(f"round {seed}: {name}: {result[0]:.2f} s", flush=True)
 
-    rows = {}
+    rows, not_applicable = {}, {}
     for name, results in measured.items():
+        if isinstance(results[0], str):
+            not_applicable[name] = results[0]
+            continue
         seconds = float(np.median([r[0] for r in results]))
         mse = float(np.median([test_mse(X_test, r[1]) for r in results]))
         transform_ms = median_ms(results[-1][2], X_test[:1], 3 if args.quick else 30)
@@ -218,6 +229,8 @@ def main(argv=None):
             f"{row['seconds'] / plain['seconds']:.2f} | {row['mse']:.5f} | "
             f"{row['mse'] / plain['mse']:.2f} | {row['transform_ms']:.2f} |"
         )
+    for name, reason in not_applicable.items():
+        lines.append(f"| {name} | {reason} | | | | | |")
     time_ratio = ours["seconds"] / plain["seconds"]
     mse_ratio = ours["mse"] / plain["mse"]
     goals = [

@@ -81,7 +81,10 @@ def _in_memory_batches(arrays, batch_size, shuffle_seed=None):
         )
     import tensorflow as tf
 
-    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    tensors = {}  # one tensor per distinct array: the target may be the input
+    dataset = tf.data.Dataset.from_tensor_slices(
+        tuple(tensors.setdefault(id(a), tf.convert_to_tensor(a)) for a in arrays)
+    )
     if shuffle_seed is None:
         return dataset.batch(batch_size)
     dataset = dataset.shuffle(
@@ -136,10 +139,14 @@ def _reject_non_numeric(X, estimator_name):
             ) from None
 
 
-def _robust_center_scale(X):
-    """Per-feature mean and one global scale, without overflow for huge values."""
-    X = np.asarray(X, dtype=np.float64)
-    magnitude = np.max(np.abs(X))
+def _robust_center_scale(X, block_rows=65536):
+    """Per-feature mean and one global scale, without overflow for huge values.
+
+    Computed in float64 over blocks of rows: the temporaries stay a few MB
+    however many rows X has.
+    """
+    blocks = [X[start : start + block_rows] for start in range(0, len(X), block_rows)]
+    magnitude = max(float(np.max(np.abs(block))) for block in blocks)
     if not np.isfinite(magnitude):
         raise ValueError(
             "X has values too large for float64 arithmetic (up to "
@@ -147,9 +154,13 @@ def _robust_center_scale(X):
         )
     if magnitude == 0:
         return np.zeros(X.shape[1:]), 1.0
-    shrunk = X / magnitude
-    mean = shrunk.mean(axis=0)
-    scale = np.sqrt(np.mean((shrunk - mean) ** 2))
+
+    def shrunk(block):
+        return np.asarray(block, dtype=np.float64) / magnitude
+
+    mean = sum(shrunk(block).sum(axis=0) for block in blocks) / len(X)
+    squares = sum(float(np.sum((shrunk(block) - mean) ** 2)) for block in blocks)
+    scale = np.sqrt(squares / X.size)
     if scale == 0:
         scale = 1.0 / magnitude
     return mean * magnitude, float(scale * magnitude)
@@ -645,8 +656,11 @@ class _BaseAutoencoder(ScikerasBase):
             self.history_ = defaultdict(list)
         seed = self._seed + len(self.history_.get("loss", ()))
 
+        # An autoencoder's target is its input: one array serves as both, so
+        # large data is not copied twice.
+        same_target = target is X
         inputs = self._to_network(self._standardize(X), keras.backend.floatx())
-        if target is X:
+        if same_target:
             targets = inputs
         else:
             targets = self._to_network(self._standardize(target), keras.backend.floatx())
@@ -657,10 +671,17 @@ class _BaseAutoencoder(ScikerasBase):
         monitor = "loss"
         if self.early_stopping and not partial:
             train, val = self._validation_split(n_samples, seed)
+            val_inputs = inputs[val]
             fit_kwargs["validation_data"] = _in_memory_batches(
-                (inputs[val], targets[val], _take(sample_weight, val)), batch_size
+                (
+                    val_inputs,
+                    val_inputs if same_target else targets[val],
+                    _take(sample_weight, val),
+                ),
+                batch_size,
             )
-            inputs, targets = inputs[train], targets[train]
+            inputs = inputs[train]
+            targets = inputs if same_target else targets[train]
             sample_weight = _take(sample_weight, train)
             monitor = "val_loss"
         callbacks = self._training_callbacks(monitor, partial)

@@ -305,6 +305,34 @@ def test_warm_start_continues_training(digits):
     assert ae.n_iter_ == 2 * FAST["epochs"]
 
 
+def _epochs_of_rows(data, n_epochs):
+    """The rows ``fit`` would read in each of ``n_epochs`` epochs, batch by batch."""
+    if isinstance(data, dict) and "batch_size" in data:  # arrays: Keras batches them
+        assert data["shuffle"] is True
+        return None
+    dataset = data["x"]
+    return [[np.asarray(x)[:, 0] for x, _ in dataset] for _ in range(n_epochs)]
+
+
+def test_training_reads_every_row_once_per_epoch_reshuffled():
+    from skae._base import _in_memory_batches
+
+    rows = np.arange(10, dtype=np.float32).reshape(10, 1)
+    arrays = (rows, rows, None)
+    epochs = _epochs_of_rows(_in_memory_batches(arrays, 4, shuffle_seed=3), 2)
+    if epochs is None:
+        pytest.skip("on this backend Keras batches and shuffles the arrays itself")
+    for batches in epochs:
+        assert [len(b) for b in batches] == [4, 4, 2]  # partial last batch kept
+        assert sorted(np.concatenate(batches)) == list(range(10))
+    first, second = (np.concatenate(batches) for batches in epochs)
+    assert not np.array_equal(first, second)  # reshuffled at every epoch
+    again = _epochs_of_rows(_in_memory_batches(arrays, 4, shuffle_seed=3), 2)
+    assert all(
+        np.array_equal(np.concatenate(a), np.concatenate(b)) for a, b in zip(epochs, again)
+    )  # the seed fixes the order
+
+
 class _EpochCounter(keras.callbacks.Callback):
     def __init__(self):
         super().__init__()
