@@ -166,14 +166,21 @@ def _robust_center_scale(X, block_rows=65536):
     return mean * magnitude, float(scale * magnitude)
 
 
-def _pad_to_power_of_two(batch):
-    """Zero rows appended up to the next power of two (at most one chunk).
+def _pad_rows(batch, step=1024):
+    """Zero rows appended up to a size from a short fixed list (at most one chunk).
 
-    Backends that compile one program per input shape then compile at most
-    log2(INFERENCE_BATCH_SIZE) + 1 programs, whatever the row counts asked for.
+    Backends that compile one program per input shape (JAX) then compile a
+    bounded number of programs whatever the row counts asked for: powers of
+    two up to ``step`` rows, multiples of ``step`` above (26 sizes for chunks
+    of 16,384 rows), so padding costs at most 2x on tiny batches and under
+    ``step`` rows on large ones.
     """
     n_rows = len(batch)
-    size = min(1 << max(n_rows - 1, 0).bit_length(), INFERENCE_BATCH_SIZE)
+    if n_rows <= step:
+        size = 1 << max(n_rows - 1, 0).bit_length()
+    else:
+        size = -(-n_rows // step) * step
+    size = min(size, INFERENCE_BATCH_SIZE)
     if size == n_rows:
         return batch
     padding = np.zeros((size - n_rows,) + batch.shape[1:], dtype=batch.dtype)
@@ -820,7 +827,7 @@ class _BaseAutoencoder(ScikerasBase):
             batch = X[start : start + INFERENCE_BATCH_SIZE]
             n_rows = len(batch)
             if pad:
-                batch = _pad_to_power_of_two(batch)
+                batch = _pad_rows(batch)
             if encode:
                 batch = self._encode_batch(
                     encoder, self._to_network(self._standardize(batch), dtype)

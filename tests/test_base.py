@@ -221,3 +221,19 @@ def test_inverse_transform_with_wrong_number_of_codes_raises(fitted, n_columns):
     codes = np.zeros((4, n_columns))
     with pytest.raises(ValueError, match="n_components=2"):
         fitted.inverse_transform(codes)
+
+
+def test_padding_for_shape_compiling_backends_uses_few_sizes():
+    # JAX compiles one program per batch shape: inference pads each chunk to
+    # one of a few sizes, so any row count reuses a compiled program.
+    from skae._base import INFERENCE_BATCH_SIZE, _pad_rows
+
+    sizes = set()
+    for n_rows in range(1, INFERENCE_BATCH_SIZE + 1, 7):
+        batch = np.arange(n_rows * 2, dtype=np.float32).reshape(n_rows, 2)
+        padded = _pad_rows(batch)
+        assert n_rows <= len(padded) <= max(2 * n_rows, n_rows + 1024)
+        np.testing.assert_array_equal(padded[:n_rows], batch)
+        assert not padded[n_rows:].any()
+        sizes.add(len(padded))
+    assert len(sizes) <= 26
