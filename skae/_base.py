@@ -436,6 +436,14 @@ class _BaseAutoencoder(ScikerasBase):
         """The array the network learns to output; X itself for an autoencoder."""
         return X
 
+    def _validation_inputs(self, inputs, seed):
+        """The held-out rows as the network meets them in training.
+
+        Early stopping watches the loss on these rows (Keras computes it with
+        ``training=False``); the rows themselves here.
+        """
+        return inputs
+
     def _check_hyperparameters(self):
         if not _positive_int_sequence(self.hidden_layer_sizes):
             raise ValueError(
@@ -682,7 +690,7 @@ class _BaseAutoencoder(ScikerasBase):
             val_inputs = inputs[val]
             fit_kwargs["validation_data"] = _in_memory_batches(
                 (
-                    val_inputs,
+                    self._validation_inputs(val_inputs, seed),
                     val_inputs if same_target else targets[val],
                     _take(sample_weight, val),
                 ),

@@ -99,9 +99,10 @@ class DenoisingAutoencoder(
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the data, stop when its loss has
         not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
-        the best weights. The validation loss is computed without corruption:
-        the reconstruction error of the clean held-out samples (of the given
-        noisy samples for a paired fit).
+        the best weights. The validation loss is a denoising error: the
+        held-out samples are corrupted once (with noise ``random_state``
+        fixes) and compared with their clean selves; for a paired fit, the
+        given noisy samples are compared with their clean counterparts.
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
     n_iter_no_change : int, default=10
@@ -377,7 +378,20 @@ class DenoisingAutoencoder(
         corrupted = self._make_corruption(plain.input_shape[1:])(inputs)
         return keras.Model(inputs, decoder(encoder(corrupted)), name=plain.name)
 
-    def _make_corruption(self, sample_shape):
+    def _validation_inputs(self, inputs, seed):
+        """The held-out rows corrupted once, with noise the seed fixes.
+
+        Keras validates with ``training=False``, which switches the corruption
+        off: on clean rows early stopping would watch plain reconstruction,
+        not denoising. Given pairs carry their own noise and pass unchanged.
+        """
+        if not self._corrupt_inputs:
+            return inputs
+        validation_seed = int(np.random.RandomState(seed).randint(np.iinfo(np.int32).max))
+        corruption = self._make_corruption(inputs.shape[1:], seed=validation_seed)
+        return keras.ops.convert_to_numpy(corruption(inputs, training=True))
+
+    def _make_corruption(self, sample_shape, seed=None):
         clip_range = None if self.clip_range is None else tuple(self.clip_range)
         return Corruption(
             self.noise,
@@ -386,7 +400,7 @@ class DenoisingAutoencoder(
             value_range=clip_range or self._data_range,
             mean=np.reshape(self.mean_, sample_shape),
             scale=self.scale_,
-            seed=self._seed,
+            seed=self._seed if seed is None else seed,
             active=self._corrupt_inputs,
             name="corruption",
         )

@@ -190,6 +190,26 @@ def test_warm_start_switches_the_corruption_with_the_kind_of_fit(digits):
     assert float(layer.active) == 1.0
 
 
+def test_early_stopping_watches_the_denoising_error(digits):
+    # Keras validates with training=False, where the corruption is off: the
+    # held-out rows must be corrupted beforehand, or early stopping would
+    # watch plain reconstruction of clean rows.
+    X, _ = digits
+    params = {**FAST, "hidden_layer_sizes": (32,), "epochs": 10, "early_stopping": True}
+    est = DenoisingAutoencoder(16, noise_level=0.5, validation_fraction=0.2, **params).fit(X)
+    _, val = est._validation_split(len(X), est._seed)
+    noisy = X[val] + 0.5 * np.random.RandomState(1).standard_normal(X[val].shape)
+
+    def standardized_error(inputs):
+        residual = est._standardize(est.reconstruct(inputs)) - est._standardize(X[val])
+        return float(np.mean(residual**2))
+
+    clean_error, noisy_error = standardized_error(X[val]), standardized_error(noisy)
+    assert clean_error < noisy_error
+    last = est.history_["val_loss"][-1]
+    assert abs(last - noisy_error) < abs(last - clean_error)
+
+
 def test_one_dimensional_y_is_ignored(fitted, digits):
     X, y = digits
     with_labels = DenoisingAutoencoder(2, clip_range=(0, 1), **FAST).fit(X, y)
