@@ -118,8 +118,10 @@ class DenoisingAutoencoder(
         call of Keras's compiled function, so batch-level hooks see every
         32nd batch; epoch-level hooks see every epoch.
     warm_start : bool, default=False
-        When True, ``fit`` continues training the existing model (with the
-        corruption it was built with).
+        When True, ``fit`` continues training the existing model. Noise
+        settings changed in between (``set_params(noise_level=0.2)``, say)
+        apply to the continued training: the network and the optimizer's
+        state carry over, only the corruption changes.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, the validation split, shuffling and the
         corruption: the same int gives the same noise and the same model, and
@@ -355,7 +357,7 @@ class DenoisingAutoencoder(
         # salt and pepper without clip_range uses the training data's range
         self._data_range = (float(X.min()), float(X.max()))
         if hasattr(self, "model_"):
-            self._corruption_layer().active.assign(float(not paired))
+            self._update_corruption()
         if not paired:
             return X
         X_shape = self._as_given(X, self._fit_ndim).shape
@@ -377,6 +379,28 @@ class DenoisingAutoencoder(
         inputs = keras.Input(shape=plain.input_shape[1:], name="input")
         corrupted = self._make_corruption(plain.input_shape[1:])(inputs)
         return keras.Model(inputs, decoder(encoder(corrupted)), name=plain.name)
+
+    def _update_corruption(self):
+        """Warm start: apply the current noise settings and kind of fit.
+
+        If the noise settings changed since the model was built (a noise
+        level lowered between warm-started fits, say), a corruption layer
+        made from them replaces the old one; the encoder, the decoder and the
+        optimizer's state carry over.
+        """
+        layer = self._corruption_layer()
+        sample_shape = tuple(self.model_.input_shape[1:])
+        wanted = self._make_corruption(sample_shape)
+        if _noise_settings(wanted) != _noise_settings(layer):
+            inputs = keras.Input(shape=sample_shape, name="input")
+            outputs = self.decoder_(self.encoder_(wanted(inputs)))
+            model = keras.Model(inputs, outputs, name=self.model_.name)
+            options = {**self._compile_options(), "optimizer": self.model_.optimizer}
+            model.compile(loss=self.model_.loss, **options)
+            self.model_ = model
+            self._link_networks()
+            layer = wanted
+        layer.active.assign(float(self._corrupt_inputs))
 
     def _validation_inputs(self, inputs, seed):
         """The held-out rows corrupted once, with noise the seed fixes.
@@ -413,3 +437,8 @@ class DenoisingAutoencoder(
         # The base expects input -> encoder -> decoder; model_ has the
         # corruption layer before the encoder.
         *_, self.encoder_, self.decoder_ = self.model_.layers
+
+
+def _noise_settings(layer):
+    config = layer.get_config()
+    return [config[key] for key in ("noise", "noise_level", "clip_range", "value_range")]

@@ -190,6 +190,24 @@ def test_warm_start_switches_the_corruption_with_the_kind_of_fit(digits):
     assert float(layer.active) == 1.0
 
 
+def test_warm_start_applies_changed_noise_settings(digits):
+    # e.g. a curriculum: lower the noise between warm-started fits
+    X, _ = digits
+    estimator = DenoisingAutoencoder(2, noise_level=0.5, **{**FAST, "warm_start": True})
+    estimator.fit(X)
+    encoder, weights = estimator.encoder_, [w.copy() for w in estimator.encoder_.get_weights()]
+    estimator.set_params(noise="masking", noise_level=0.25).fit(X)
+    layer = estimator.model_.get_layer("corruption")
+    assert (layer.noise, layer.noise_level) == ("masking", 0.25)
+    assert float(layer.active) == 1.0
+    assert estimator.encoder_ is encoder  # the same network, trained further
+    assert not all(np.array_equal(a, b) for a, b in zip(weights, encoder.get_weights()))
+    assert len(estimator.history_["loss"]) == 2 * FAST["epochs"]
+    nonzero = X != 0
+    zeroed = np.abs(corrupt(estimator, X)) < 1e-4
+    assert np.mean(zeroed[nonzero]) == pytest.approx(0.25, abs=0.03)
+
+
 def test_early_stopping_watches_the_denoising_error(digits):
     # Keras validates with training=False, where the corruption is off: the
     # held-out rows must be corrupted beforehand, or early stopping would
