@@ -39,7 +39,8 @@ def worker(epochs, rounds):
     import numpy as np
 
     from skae._demo import load_data
-    from training_speed import keras_plain, median_ms, skae_fit, test_mse
+    from inference_latency import median_ms
+    from training_speed import keras_plain, skae_fit, test_mse
 
     X_train, X_test = (part.astype(np.float32) for part in load_data())
     keras_plain(X_train[:64], X_test[:8], epochs=1, batch_size=32, seed=0)  # warm-up

@@ -42,17 +42,15 @@ import platform  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
-import skae  # noqa: E402
 from skae import AutoencoderTransformer, DenoisingAutoencoder  # noqa: E402
+from skae._demo import library_versions  # noqa: E402
 
 SCRIPT = "benchmarks/denoising.py"
 NOISE_LEVEL = 0.5
@@ -167,18 +165,6 @@ def format_goals(goal_list):
         f"goal: {text}: {'PASS' if passed else 'FAIL'} (measured {measured})"
         for text, measured, passed in goal_list
     )
-
-
-def library_versions():
-    versions = {"skae": skae.__version__, "keras": keras.__version__}
-    for name in ("tensorflow", "scikit-learn", "numpy", "scikeras"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    versions["keras backend"] = keras.backend.backend()
-    versions["python"] = platform.python_version()
-    return versions
 
 
 def write_markdown(rows, goal_list, command, path):

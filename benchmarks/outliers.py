@@ -44,7 +44,6 @@ import platform  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import keras  # noqa: E402
@@ -56,8 +55,8 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neighbors import LocalOutlierFactor  # noqa: E402
 
-import skae  # noqa: E402
 from skae import AutoencoderOutlierDetector  # noqa: E402
+from skae._demo import build_tutorial_autoencoder, library_versions  # noqa: E402
 
 SCRIPT = "benchmarks/outliers.py"
 N_COMPONENTS = 8
@@ -78,27 +77,12 @@ def reconstruction_scores(X, X_reconstructed):
     return -np.mean((np.asarray(X) - np.asarray(X_reconstructed)) ** 2, axis=1)
 
 
-def build_tutorial_autoencoder(n_features, n_components=N_COMPONENTS):
-    """The seed tutorial's dense autoencoder, as a user would write it."""
-    return keras.Sequential(
-        [
-            keras.Input(shape=(n_features,)),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(n_components, activation="relu"),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(n_features, activation="sigmoid"),
-        ]
-    )
-
-
 def keras_scores(epochs, batch_size):
     """A scorer: train the hand-written autoencoder on X, score X_test."""
 
     def score(X, X_test):
         keras.utils.set_random_seed(0)
-        model = build_tutorial_autoencoder(X.shape[1])
+        model = build_tutorial_autoencoder(X.shape[1], N_COMPONENTS)
         model.compile(optimizer="adam", loss="mse")
         X = X.astype("float32")
         model.fit(X, X, epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0)
@@ -207,18 +191,6 @@ def format_goals(goal_list):
         f"goal: {text}: {'PASS' if passed else 'FAIL'} (measured {measured})"
         for text, measured, passed in goal_list
     )
-
-
-def library_versions():
-    versions = {"skae": skae.__version__, "keras": keras.__version__}
-    for name in ("tensorflow", "scikit-learn", "numpy", "scikeras"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    versions["keras backend"] = keras.backend.backend()
-    versions["python"] = platform.python_version()
-    return versions
 
 
 def write_markdown(rows, digits, goal_list, command, path):

@@ -58,6 +58,8 @@ import skae  # noqa: E402
 from skae import AutoencoderTransformer  # noqa: E402
 from skae._demo import build_tutorial_autoencoder, load_data  # noqa: E402
 
+from inference_latency import median_ms  # noqa: E402  (this folder's script)
+
 N_COMPONENTS = 8
 GOAL_TIME_RATIO = 0.6
 GOAL_MSE_RATIO = 1.15
@@ -165,16 +167,6 @@ def contenders(epochs, batch_size):
             a, b, s, batch_size=batch_size, epochs=200 if epochs == 50 else epochs
         ),
     }
-
-
-def median_ms(function, X, repeats):
-    function(X)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(X)
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
 
 
 def main(argv=None):

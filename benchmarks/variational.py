@@ -43,10 +43,8 @@ import platform  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-from importlib import metadata  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
@@ -54,8 +52,8 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
-import skae  # noqa: E402
 from skae import VariationalAutoencoderTransformer  # noqa: E402
+from skae._demo import library_versions  # noqa: E402
 
 SCRIPT = "benchmarks/variational.py"
 N_COMPONENTS = 8
@@ -174,18 +172,6 @@ def format_goals(goal_list):
         f"goal: {text}: {'PASS' if passed else 'FAIL'} (measured {measured})"
         for text, measured, passed in goal_list
     )
-
-
-def library_versions():
-    versions = {"skae": skae.__version__, "keras": keras.__version__}
-    for name in ("tensorflow", "scikit-learn", "numpy", "scikeras"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    versions["keras backend"] = keras.backend.backend()
-    versions["python"] = platform.python_version()
-    return versions
 
 
 def write_markdown(results, goal_list, command, path):
