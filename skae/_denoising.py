@@ -8,7 +8,8 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
 
-from ._base import _FLOAT_DTYPES, _BaseAutoencoder
+from ._base import _BaseAutoencoder
+from ._validation import FLOAT_DTYPES
 from .layers import NOISE_KINDS, Corruption
 
 
@@ -360,8 +361,8 @@ class DenoisingAutoencoder(
             self._update_corruption()
         if not paired:
             return X
-        X_shape = self._as_given(X, self._fit_ndim).shape
-        target = check_array(y, dtype=_FLOAT_DTYPES, allow_nd=True, input_name="y")
+        X_shape = self._rows_as_given(X, self._fit_ndim).shape
+        target = check_array(y, dtype=FLOAT_DTYPES, allow_nd=True, input_name="y")
         if target.shape != X_shape:
             raise ValueError(
                 f"y has shape {target.shape}, but X has shape {X_shape}: y must be "
@@ -431,12 +432,6 @@ class DenoisingAutoencoder(
 
     def _corruption_layer(self):
         return self.model_.get_layer("corruption")
-
-    def _link_networks(self):
-        super()._link_networks()
-        # The base expects input -> encoder -> decoder; model_ has the
-        # corruption layer before the encoder.
-        *_, self.encoder_, self.decoder_ = self.model_.layers
 
 
 def _noise_settings(layer):

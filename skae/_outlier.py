@@ -3,32 +3,37 @@
 import numbers
 
 import numpy as np
-from sklearn.base import OutlierMixin
+from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseAutoencoder
-from ._compat import _never
+from ._autoencoder import AutoencoderTransformer
+from ._base import _BaseAutoencoder, _DocLinkMixin
 from ._variational import VariationalAutoencoderTransformer
 
 # contamination="auto": Tukey's fence, the end of a box plot's upper whisker.
 TUKEY_FENCE = 1.5
 
-# The fitted state of a variational backbone that the detector shares, so that
-# its input checks and check_is_fitted work as with its own network.
-_ADOPTED_FROM_BACKBONE = (
-    "history_",
-    "n_iter_",
-    "mean_",
-    "scale_",
-    "image_shape_",
-    "n_features_in_",
-    "_fit_ndim",
-)
+BACKBONES = {
+    "autoencoder": AutoencoderTransformer,
+    "variational": VariationalAutoencoderTransformer,
+}
 
 
-class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
+def _from_backbone(name, doc):
+    """A read-only view of the fitted backbone's attribute ``name``."""
+
+    def get(self):
+        if "backbone_" not in vars(self):
+            raise AttributeError(
+                f"{type(self).__name__} has no attribute {name!r} before fit."
+            )
+        return getattr(self.backbone_, name)
+
+    return property(get, doc=doc)
+
+
+class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
     """Outlier detection by the reconstruction error of an autoencoder.
 
     An autoencoder trained on (mostly) normal data reconstructs normal
@@ -46,11 +51,14 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
     sampled at scoring time, and a sample's score does not depend on the
     other samples scored with it.
 
-    With ``backbone="variational"``, the network is a
-    ``VariationalAutoencoderTransformer`` (kept in ``backbone_``) and
-    ``score_samples`` is the ELBO of each sample in nats, not minus its mean
-    squared error: still higher for more normal samples, and still
-    deterministic (fixed posterior draws). ``offset_``, ``decision_function``,
+    The network is a fitted ``AutoencoderTransformer`` the detector owns,
+    ``backbone_``, built from the detector's own parameters; the detector
+    adds the scores' threshold and the outlier API. With
+    ``backbone="variational"``, ``backbone_`` is a
+    ``VariationalAutoencoderTransformer`` and ``score_samples`` is the ELBO
+    of each sample in nats, not minus its mean squared error: still higher
+    for more normal samples, and still deterministic (fixed posterior
+    draws). ``offset_``, ``decision_function``,
     ``predict`` and ``set_threshold`` work on these scores unchanged;
     ``reconstruct`` and ``feature_errors`` use the decoder's mean.
 
@@ -156,38 +164,27 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
 
     Attributes
     ----------
+    backbone_ : AutoencoderTransformer or VariationalAutoencoderTransformer
+        The fitted network behind the scores (``backbone="autoencoder"`` or
+        ``"variational"``): its ``encoder_``, ``decoder_``, ``model_``,
+        ``mean_``, ``scale_`` and, for the VAE, ``kl_per_dimension_`` and
+        ``noise_scale_`` describe it further.
     offset_ : float
         Threshold on ``score_samples``: samples scoring below it are
         outliers. Set by ``fit`` (and ``partial_fit``) from
         ``contamination``, or by ``set_threshold``.
-    model_ : keras.Model
-        The trained autoencoder (input -> encoder -> decoder), on standardised
-        data.
-    encoder_ : keras.Model
-        The encoder, a sub-model of ``model_`` sharing its layers.
-    decoder_ : keras.Model
-        The decoder, a sub-model of ``model_`` sharing its layers.
     history_ : dict of list
-        Per-epoch ``loss`` (and ``val_loss`` with early stopping, and the
-        learning rate when it was reduced), in standardised units.
+        ``backbone_.history_``: per-epoch ``loss`` (and ``val_loss`` with
+        early stopping, and the learning rate when it was reduced).
     n_iter_ : int
-        Number of epochs trained.
-    mean_ : ndarray of shape (n_features,)
-        Per-feature mean subtracted before the network.
-    scale_ : float
-        Global scale the centred data is divided by.
+        ``backbone_.n_iter_``: number of epochs trained.
     image_shape_ : tuple of int or None
-        ``(height, width, channels)`` of the images seen during fit (or of
-        ``input_shape``); None for rows of features.
+        ``backbone_.image_shape_``: ``(height, width, channels)`` of the
+        images seen during fit; None for rows of features.
     n_features_in_ : int
         Number of features seen during fit (values per image for images).
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during fit, when X has string column names.
-    backbone_ : VariationalAutoencoderTransformer
-        The fitted VAE behind the scores; only with ``backbone="variational"``.
-        ``model_``, ``encoder_``, ``decoder_`` and the attributes above are
-        its own, and ``backbone_.kl_per_dimension_`` and
-        ``backbone_.noise_scale_`` describe it further.
 
     See Also
     --------
@@ -259,105 +256,125 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         verbose=0,
         run_eagerly=False,
     ):
-        super().__init__(
-            n_components,
-            architecture=architecture,
-            input_shape=input_shape,
-            hidden_layer_sizes=hidden_layer_sizes,
-            filters=filters,
-            kernel_size=kernel_size,
-            strides=strides,
-            activation=activation,
-            latent_activation=latent_activation,
-            loss=loss,
-            dropout=dropout,
-            batch_normalization=batch_normalization,
-            encoder=encoder,
-            decoder=decoder,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            epochs=epochs,
-            batch_size=batch_size,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            tol=tol,
-            reduce_lr_on_plateau=reduce_lr_on_plateau,
-            callbacks=callbacks,
-            warm_start=warm_start,
-            random_state=random_state,
-            verbose=verbose,
-            run_eagerly=run_eagerly,
-        )
+        self.n_components = n_components
+        self.architecture = architecture
+        self.input_shape = input_shape
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.strides = strides
+        self.activation = activation
+        self.latent_activation = latent_activation
+        self.loss = loss
+        self.dropout = dropout
+        self.batch_normalization = batch_normalization
+        self.encoder = encoder
+        self.decoder = decoder
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.reduce_lr_on_plateau = reduce_lr_on_plateau
+        self.callbacks = callbacks
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.run_eagerly = run_eagerly
         self.contamination = contamination
         self.backbone = backbone
 
-    # A detector, not a transformer: without transform, scikit-learn's
-    # transformer checks and a Pipeline's transform steps leave it alone.
-    transform = available_if(_never)(_BaseAutoencoder.transform)
-    inverse_transform = available_if(_never)(_BaseAutoencoder.inverse_transform)
+    history_ = _from_backbone("history_", "Training history of ``backbone_``.")
+    n_iter_ = _from_backbone("n_iter_", "Epochs ``backbone_`` was trained.")
+    image_shape_ = _from_backbone("image_shape_", "Image shape seen in fit, or None.")
+    n_features_in_ = _from_backbone("n_features_in_", "Number of features seen in fit.")
+    feature_names_in_ = _from_backbone(
+        "feature_names_in_", "Names of the features seen in fit."
+    )
 
-    def _fit(self, X, y, sample_weight, *, epochs, reset, partial=False):
-        variational = self.backbone == "variational"
-        if hasattr(self, "model_") and hasattr(self, "backbone_") != variational:
-            # the other kind of network was fitted: warm_start cannot continue it
-            self._forget_fit()
-            reset = True
-        if variational:
-            self._fit_backbone(X, sample_weight, reset=reset, partial=partial)
-        else:
-            super()._fit(
-                X, y, sample_weight, epochs=epochs, reset=reset, partial=partial
-            )
-        scores = self._score_samples(self._check_input(X, reset=False))
-        self.offset_ = self._offset_for(scores)
-        return self
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        return tags
 
-    def _fit_backbone(self, X, sample_weight, *, reset, partial):
-        """Fit (or keep training) the VAE and adopt its fitted state."""
-        shared = {
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "offset_")
+
+    # ------------------------------------------------------------------
+    # training: the backbone trains, the detector sets its threshold
+    # ------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit the backbone to X, then set ``offset_`` from ``contamination``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data: rows, or images ``(n_samples, height, width)`` or
+            ``(n_samples, height, width, channels)``.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        return self._fit_backbone(X, sample_weight, continue_training=self.warm_start)
+
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train the backbone one more epoch on X, then set ``offset_`` again.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Training data: rows, or images ``(n_samples, height, width)`` or
+            ``(n_samples, height, width, channels)``.
+        y : Ignored
+            Not used, present for API consistency by convention.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample in the loss.
+
+        Returns
+        -------
+        self : object
+            The detector, trained one epoch further.
+        """
+        if not hasattr(self, "backbone_"):
+            self._validate_params()
+        return self._fit_backbone(X, sample_weight, continue_training=True, partial=True)
+
+    def _fit_backbone(self, X, sample_weight, *, continue_training, partial=False):
+        kind = BACKBONES[self.backbone]
+        params = {
             name: getattr(self, name)
-            for name in VariationalAutoencoderTransformer._get_param_names()
+            for name in kind._get_param_names()
             if name in self._get_param_names()
         }
-        if reset:
-            backbone = VariationalAutoencoderTransformer(**shared)
+        backbone = getattr(self, "backbone_", None)
+        if continue_training and type(backbone) is kind:
+            # the detector's current parameters, as a refit would use them
+            backbone.set_params(**params)
         else:
-            # the detector's current parameters, as the autoencoder path uses them
-            backbone = self.backbone_.set_params(**shared)
-        try:
-            if partial:
-                backbone.partial_fit(X, sample_weight=sample_weight)
-            else:
-                backbone.fit(X, sample_weight=sample_weight)
-        finally:
-            if not hasattr(backbone, "model_"):  # e.g. training diverged
-                self._forget_fit()
+            backbone = kind(**params)
+        self._forget_fit()
+        if partial:
+            backbone.partial_fit(X, sample_weight=sample_weight)
+        else:
+            backbone.fit(X, sample_weight=sample_weight)
         self.backbone_ = backbone
-        for name in _ADOPTED_FROM_BACKBONE:
-            setattr(self, name, getattr(backbone, name))
-        if hasattr(backbone, "feature_names_in_"):
-            self.feature_names_in_ = backbone.feature_names_in_
-        else:
-            self.__dict__.pop("feature_names_in_", None)
-        self._link_networks()
+        self.offset_ = self._offset_for(backbone.score_samples(X))
+        return self
 
-    def _link_networks(self):
-        # with the variational backbone the networks are the backbone's, also
-        # after unpickling (where they are relinked from it)
-        backbone = getattr(self, "backbone_", None)
-        if backbone is None:
-            return super()._link_networks()
-        self.model_ = backbone.model_
-        self.encoder_ = backbone.encoder_
-        self.decoder_ = backbone.decoder_
-        self._inference_models = {}
-
-    def _forward(self, X, *, encode=True, decode=True):
-        backbone = getattr(self, "backbone_", None)
-        if backbone is None:
-            return super()._forward(X, encode=encode, decode=decode)
-        return backbone._forward(X, encode=encode, decode=decode)
+    def _forget_fit(self):
+        for attribute in ("backbone_", "offset_"):
+            self.__dict__.pop(attribute, None)
 
     def _offset_for(self, scores):
         if self.contamination == "auto":
@@ -383,7 +400,7 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             The scores, as float64.
         """
         check_is_fitted(self)
-        return self._score_samples(self._check_input(X, reset=False))
+        return self.backbone_.score_samples(X)
 
     def decision_function(self, X):
         """Score minus ``offset_``: negative for outliers, positive for inliers.
@@ -418,6 +435,22 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
         is_inlier[decision < 0] = -1
         return is_inlier
 
+    def reconstruct(self, X):
+        """The backbone's reconstruction of X (the decoder's mean for a VAE).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to reconstruct.
+
+        Returns
+        -------
+        X_reconstructed : ndarray of the shape of X
+            ``backbone_.reconstruct(X)``, in X's float dtype and shape.
+        """
+        check_is_fitted(self)
+        return self.backbone_.reconstruct(X)
+
     def feature_errors(self, X):
         """Squared reconstruction error of each feature of each sample.
 
@@ -436,24 +469,13 @@ class AutoencoderOutlierDetector(OutlierMixin, _BaseAutoencoder):
             ``(X - reconstruct(X)) ** 2`` as float64: a DataFrame with X's
             columns and index when X is one, images when X holds images.
         """
-        check_is_fitted(self)
-        ndim = np.ndim(X)
-        rows = self._check_input(X, reset=False)
-        errors = self._as_given(self._feature_errors(rows), ndim)
+        reconstruction = self.reconstruct(X)  # validates X
+        errors = (np.asarray(X, dtype=np.float64) - reconstruction) ** 2
         if hasattr(X, "columns") and hasattr(X, "index"):
             import pandas as pd
 
             return pd.DataFrame(errors, columns=X.columns, index=X.index)
         return errors
-
-    def _feature_errors(self, X):
-        return (np.asarray(X, dtype=np.float64) - self._forward(X)) ** 2
-
-    def _score_samples(self, X):
-        backbone = getattr(self, "backbone_", None)
-        if backbone is not None:
-            return backbone._score_samples(X)
-        return -np.mean(self._feature_errors(X), axis=1)
 
     def set_threshold(self, X, *, false_positive_rate=0.01):
         """Move ``offset_`` to flag a given fraction of held-out normal data.

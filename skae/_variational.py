@@ -11,7 +11,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import INFERENCE_BATCH_SIZE, _BaseAutoencoder
+from ._base import _BaseAutoencoder
+from ._inference import INFERENCE_BATCH_SIZE
 from .architectures.variational import (
     VariationalAutoencoderModel,
     add_log_variance_head,
@@ -331,7 +332,6 @@ class VariationalAutoencoderTransformer(
     # ------------------------------------------------------------------
     def _assemble(self, input_shape):
         encoder, decoder = self._build_networks(input_shape)
-        self._check_network_shapes(encoder, decoder, input_shape)
         model = VariationalAutoencoderModel(
             add_log_variance_head(encoder),
             decoder,
@@ -353,12 +353,7 @@ class VariationalAutoencoderTransformer(
         # no compiled loss: the model's compute_loss is the negative ELBO
         model.compile(**self._compile_options())
 
-    def _fit(self, X, *args, **kwargs):
-        super()._fit(X, *args, **kwargs)
-        self._describe_posterior(self._check_input(X, reset=False))
-        return self
-
-    def _describe_posterior(self, X):
+    def _after_fit(self, X):
         """Set the attributes that show posterior collapse, and the noise scale."""
         mean, log_var = self._posterior(X)
         self.kl_per_dimension_ = np.mean(_kl_per_dimension(mean, log_var), axis=0)
@@ -568,4 +563,4 @@ class VariationalAutoencoderTransformer(
         check_is_fitted(self)
         n_samples = _check_positive_int(n_samples, "n_samples")
         z = check_random_state(random_state).standard_normal((n_samples, self.n_components))
-        return self._as_given(self._forward(z, encode=False), self._fit_ndim)
+        return self._rows_as_given(self._forward(z, encode=False), self._fit_ndim)

@@ -226,7 +226,7 @@ def test_inverse_transform_with_wrong_number_of_codes_raises(fitted, n_columns):
 def test_padding_for_shape_compiling_backends_uses_few_sizes():
     # JAX compiles one program per batch shape: inference pads each chunk to
     # one of a few sizes, so any row count reuses a compiled program.
-    from skae._base import INFERENCE_BATCH_SIZE, _pad_rows
+    from skae._inference import INFERENCE_BATCH_SIZE, pad_rows as _pad_rows
 
     sizes = set()
     for n_rows in range(1, INFERENCE_BATCH_SIZE + 1, 7):

@@ -12,6 +12,7 @@ from sklearn.model_selection import GridSearchCV, ShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
+from skae._training import validation_split
 from skae import DenoisingAutoencoder
 from skae.layers import Corruption
 
@@ -215,7 +216,7 @@ def test_early_stopping_watches_the_denoising_error(digits):
     X, _ = digits
     params = {**FAST, "hidden_layer_sizes": (32,), "epochs": 10, "early_stopping": True}
     est = DenoisingAutoencoder(16, noise_level=0.5, validation_fraction=0.2, **params).fit(X)
-    _, val = est._validation_split(len(X), est._seed)
+    _, val = validation_split(len(X), est.validation_fraction, est._seed)
     noisy = X[val] + 0.5 * np.random.RandomState(1).standard_normal(X[val].shape)
 
     def standardized_error(inputs):

@@ -15,7 +15,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skae import AutoencoderOutlierDetector
+from skae import (
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    VariationalAutoencoderTransformer,
+)
 
 from .conftest import FAST
 
@@ -283,7 +287,7 @@ def test_variational_scores_are_the_deterministic_elbo(variational, digits):
     np.testing.assert_array_equal(scores, variational.backbone_.score_samples(X))
     np.testing.assert_array_equal(variational.score_samples(X), scores)
     np.testing.assert_array_equal(variational.score_samples(X[7:19]), scores[7:19])
-    assert variational.model_ is variational.backbone_.model_
+    assert isinstance(variational.backbone_, VariationalAutoencoderTransformer)
     np.testing.assert_allclose(
         variational.reconstruct(X[:5]), variational.backbone_.reconstruct(X[:5])
     )
@@ -304,8 +308,9 @@ def test_variational_pickle_round_trip_keeps_scores(variational, digits):
         restored.score_samples(X), variational.score_samples(X)
     )
     assert restored.offset_ == variational.offset_
-    assert restored.encoder_ is restored.backbone_.encoder_
-    assert restored.decoder_ is restored.backbone_.decoder_
+    np.testing.assert_array_equal(
+        restored.backbone_.transform(X), variational.backbone_.transform(X)
+    )
 
 
 def test_variational_partial_fit_and_switching_backbone(digits):
@@ -316,11 +321,40 @@ def test_variational_partial_fit_and_switching_backbone(digits):
     expected = np.percentile(detector.score_samples(X), 10)
     assert detector.offset_ == pytest.approx(expected)
     detector.set_params(backbone="autoencoder").fit(X)
-    assert not hasattr(detector, "backbone_")
+    assert type(detector.backbone_) is AutoencoderTransformer
     scores = detector.score_samples(X)
     np.testing.assert_allclose(
         scores, -np.mean((X - detector.reconstruct(X)) ** 2, axis=1), rtol=1e-12
     )
+
+
+def test_backbone_is_the_transformer_with_the_detector_s_parameters(fitted, digits):
+    # composition: the detector owns a fitted AutoencoderTransformer made from
+    # its own parameters and scores through its public methods
+    X, _ = digits
+    transformer = AutoencoderTransformer(2, **FAST).fit(X)
+    assert type(fitted.backbone_) is AutoencoderTransformer
+    assert fitted.backbone_.get_params() == transformer.get_params()
+    np.testing.assert_array_equal(fitted.score_samples(X), transformer.score_samples(X))
+    assert fitted.n_features_in_ == transformer.n_features_in_
+    assert fitted.history_ == transformer.history_
+    assert not hasattr(fitted, "model_")
+
+
+def test_warm_start_keeps_training_the_same_backbone(digits):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, warm_start=True, **FAST).fit(X)
+    backbone = detector.backbone_
+    detector.set_params(epochs=2).fit(X)
+    assert detector.backbone_ is backbone
+    assert detector.n_iter_ == FAST["epochs"] + 2
+    assert detector.offset_ == pytest.approx(np.percentile(detector.score_samples(X), 10))
+
+
+def test_unfitted_detector_has_no_fitted_attributes():
+    detector = AutoencoderOutlierDetector()
+    for name in ("n_features_in_", "history_", "image_shape_", "backbone_", "offset_"):
+        assert not hasattr(detector, name)
 
 
 def test_bad_backbone_raises(digits):

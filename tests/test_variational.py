@@ -72,7 +72,7 @@ def test_outputs_keep_float_dtype(fitted, digits, dtype):
 
 
 def test_float64_inference_runs_a_float64_network(fitted):
-    # _float64_copy falls back to the float32 network silently; the VAE's
+    # float64_copy falls back to the float32 network silently; the VAE's
     # two-output encoder must not need that fallback.
     encoder, decoder = fitted._networks_for(np.float64)
     assert {w.dtype for w in encoder.weights + decoder.weights} == {"float64"}

@@ -1,0 +1,114 @@
+"""Inference machinery: bounded chunks, padding, precision copies, backend queries.
+
+Every prediction of every estimator runs through ``run_in_chunks`` (see
+``_BaseAutoencoder._forward``), in chunks of at most ``INFERENCE_BATCH_SIZE``
+rows, so memory stays bounded however many rows are asked for.
+"""
+
+import keras
+import numpy as np
+
+# Rows per call of the compiled network at inference: large enough that the
+# per-call overhead is negligible, small enough that the activations of one
+# chunk stay a few MB whatever the number of rows.
+INFERENCE_BATCH_SIZE = 16384
+
+
+def backend_computes_float64():
+    """Whether the Keras backend can compute in float64 without global changes.
+
+    JAX truncates float64 to float32 unless the process-wide
+    ``jax_enable_x64`` flag is on, which skae must not switch on for the user.
+    """
+    if keras.backend.backend() != "jax":
+        return True
+    import jax
+
+    return bool(jax.config.jax_enable_x64)
+
+
+def compiles_per_batch_shape():
+    """Whether the backend compiles a new program for every new batch size.
+
+    JAX's jit does; TensorFlow's predict function relaxes to a dynamic batch
+    dimension after the second shape it sees.
+    """
+    return keras.backend.backend() == "jax"
+
+
+def pad_rows(batch, step=1024):
+    """Zero rows appended up to a size from a short fixed list (at most one chunk).
+
+    Backends that compile one program per input shape (JAX) then compile a
+    bounded number of programs whatever the row counts asked for: powers of
+    two up to ``step`` rows, multiples of ``step`` above (26 sizes for chunks
+    of 16,384 rows), so padding costs at most 2x on tiny batches and under
+    ``step`` rows on large ones.
+    """
+    n_rows = len(batch)
+    if n_rows <= step:
+        size = 1 << max(n_rows - 1, 0).bit_length()
+    else:
+        size = -(-n_rows // step) * step
+    size = min(size, INFERENCE_BATCH_SIZE)
+    if size == n_rows:
+        return batch
+    padding = np.zeros((size - n_rows,) + batch.shape[1:], dtype=batch.dtype)
+    return np.concatenate([batch, padding])
+
+
+def float64_copy(model):
+    """The same network with float64 weights and arithmetic, for inference.
+
+    float32 results for a row change by about 3e-8 with its position in the
+    batch (oneDNN blocks the matrix products by batch size); float64 inference
+    makes every row's output independent of the other rows.
+    """
+
+    def to_float64(layer):
+        config = layer.get_config()
+        config["dtype"] = "float64"
+        return layer.__class__.from_config(config)
+
+    inputs = [keras.Input(batch_shape=t.shape, dtype="float64") for t in model.inputs]
+    copy = keras.models.clone_model(
+        model,
+        input_tensors=inputs if len(inputs) > 1 else inputs[0],
+        clone_function=to_float64,
+    )
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def networks_in_precision(networks, dtype):
+    """``networks`` computing in ``dtype``: themselves, or float64 copies.
+
+    float64 copies only where the backend computes in float64 and the
+    networks are not already float64; a network Keras cannot clone (a
+    subclassed user model) is used as it is.
+    """
+    if np.dtype(dtype).name == keras.backend.floatx() or not backend_computes_float64():
+        return networks
+    try:
+        return tuple(float64_copy(network) for network in networks)
+    except Exception:  # noqa: BLE001 - e.g. subclassed user models
+        return networks
+
+
+def run_in_chunks(X, step, dtype):
+    """``step`` applied to bounded chunks of X's rows, assembled into one array.
+
+    ``step(chunk)`` returns one output row per input row; on backends that
+    compile per batch shape the chunk is padded (see ``pad_rows``) and the
+    padding's outputs dropped. The result has ``dtype``.
+    """
+    out = None
+    pad = compiles_per_batch_shape()
+    for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE):
+        chunk = X[start : start + INFERENCE_BATCH_SIZE]
+        n_rows = len(chunk)
+        result = np.asarray(step(pad_rows(chunk) if pad else chunk))[:n_rows]
+        if out is None:
+            out = np.empty((X.shape[0],) + result.shape[1:], dtype=dtype)
+        out[start : start + n_rows] = result
+    return out

@@ -1,0 +1,176 @@
+"""Input checks shared by the estimators, the Displays and the command line.
+
+Data flows one way: user array -> these checks (shape, dtype, feature names,
+images) -> the Keras model. This module imports neither Keras nor
+TensorFlow, so the Displays and the command line can use it cheaply.
+"""
+
+import numbers
+
+import numpy as np
+from sklearn.utils.validation import _check_sample_weight
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def positive_int_sequence(value):
+    """Whether ``value`` is a sequence of positive integers (bools excluded)."""
+    try:
+        sizes = tuple(value)
+    except TypeError:
+        return False
+    return all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
+        for s in sizes
+    )
+
+
+def reject_non_numeric(X, estimator_name):
+    """Raise a clear error for string or categorical input.
+
+    Without this, strings reach NumPy's float conversion and fail with a
+    message that names neither the column nor the fix.
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "items"):
+        bad = [
+            str(name)
+            for name, dtype in dtypes.items()
+            if getattr(dtype, "kind", "O") not in "biufc"
+        ]
+        if bad:
+            raise ValueError(
+                f"{estimator_name} needs numeric input, but column(s) {bad} of X "
+                "are not numeric (strings, categories or objects). Encode them "
+                "first, for example with a sklearn.compose.ColumnTransformer that "
+                "applies OneHotEncoder to them, or drop them."
+            )
+        return
+    dtype = getattr(X, "dtype", None)
+    if dtype is not None and dtype.kind in "USO":
+        try:
+            np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            if dtype.kind == "O":
+                raise  # scikit-learn's checks expect NumPy's own message here
+            raise ValueError(
+                f"{estimator_name} needs numeric input, but X holds strings "
+                f"({exc}). Encode them first, for example with OneHotEncoder."
+            ) from None
+
+
+def check_image_shape(image_shape, n_features=None, *, name="image_shape"):
+    """``image_shape`` as ``(height, width, channels)``, checked against n_features.
+
+    Parameters
+    ----------
+    image_shape : tuple of int
+        ``(height, width)`` or ``(height, width, channels)``.
+    n_features : int, default=None
+        Values per sample; when given, the shape must hold exactly that many.
+    name : str, default="image_shape"
+        The parameter's name in error messages.
+
+    Returns
+    -------
+    shape : tuple of int
+        ``(height, width, channels)``; ``channels`` is 1 for ``(height, width)``.
+    """
+    try:
+        shape = tuple(int(s) for s in image_shape)
+    except (TypeError, ValueError):
+        shape = ()
+    if len(shape) == 2:
+        shape += (1,)
+    if len(shape) != 3 or min(shape) < 1:
+        raise ValueError(
+            f"{name} must be (height, width) or (height, width, channels) of "
+            f"positive integers, got {image_shape!r}."
+        )
+    if n_features is not None and int(np.prod(shape)) != n_features:
+        raise ValueError(
+            f"{name}={image_shape!r} holds {int(np.prod(shape))} values, but each "
+            f"sample has {n_features} features. Pass {name}=(height, width, "
+            "channels) with height * width * channels equal to the number of "
+            "features."
+        )
+    return shape
+
+
+def image_array_shape(X):
+    """``(X as an array, (height, width, channels))`` if X holds images, else ``(X, None)``.
+
+    Images are arrays ``(n_samples, height, width)`` (one channel) or
+    ``(n_samples, height, width, channels)``. Anything else is returned as it
+    is, for scikit-learn's own validation to accept or reject.
+    """
+    ndim = getattr(X, "ndim", None)
+    if ndim is None and not hasattr(X, "shape"):
+        converted = np.asarray(X)
+        ndim = converted.ndim if converted.dtype.kind in "biuf" else None
+        if ndim in (3, 4):
+            X = converted
+    if ndim not in (3, 4):
+        return X, None
+    return X, tuple(X.shape[1:]) + ((1,) if ndim == 3 else ())
+
+
+def rows_as_given(rows, image_shape, ndim):
+    """Reshape rows ``(n, n_features)`` to the user's form of ``ndim`` dims."""
+    if ndim == 2 or image_shape is None:
+        return rows
+    shape = image_shape if ndim == 4 else image_shape[:2]
+    return rows.reshape((len(rows),) + tuple(shape))
+
+
+def fitted_image_shape(estimator, given, n_features):
+    """``image_shape_`` at fit: the images' shape, or ``input_shape``, or None.
+
+    ``given`` is the shape of the images in X (None for rows); the
+    estimator's ``input_shape`` and ``architecture`` are checked against it
+    and against ``n_features``.
+    """
+    declared = None
+    if estimator.input_shape is not None:
+        declared = check_image_shape(estimator.input_shape, name="input_shape")
+        if given is not None and given != declared:
+            raise ValueError(
+                f"input_shape={estimator.input_shape!r} does not match the images "
+                f"in X, of shape {given}. Drop input_shape (it is read from "
+                "image arrays) or pass images of that shape."
+            )
+        check_image_shape(estimator.input_shape, n_features, name="input_shape")
+    shape = given or declared
+    if estimator.architecture == "conv" and shape is None:
+        raise ValueError(
+            f"architecture='conv' needs images, but X is 2-D "
+            f"{type(estimator).__name__} input without input_shape. Pass X of "
+            "shape (n_samples, height, width) or (n_samples, height, width, "
+            "channels), or flattened rows with input_shape=(height, width, "
+            "channels)."
+        )
+    return shape
+
+
+def check_training_rows(estimator, X, sample_weight):
+    """Checks on validated training rows that only fitting needs.
+
+    Returns ``sample_weight`` validated (float64), or None.
+    """
+    n_samples = X.shape[0]
+    if n_samples < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs at least 2 samples to fit, got "
+            f"n_samples = {n_samples} (1 sample)."
+        )
+    if estimator.loss == "binary_crossentropy" and (X.min() < 0 or X.max() > 1):
+        raise ValueError(
+            "loss='binary_crossentropy' needs X in [0, 1], but X ranges from "
+            f"{X.min():g} to {X.max():g}. Scale it with MinMaxScaler, or use "
+            "loss='mse'."
+        )
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
