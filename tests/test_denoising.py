@@ -12,8 +12,8 @@ from sklearn.model_selection import GridSearchCV, ShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skae._training import validation_split
 from skae import DenoisingAutoencoder
+from skae._training import validation_split
 from skae.layers import Corruption
 
 from .conftest import FAST
