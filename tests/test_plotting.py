@@ -218,9 +218,9 @@ def test_latent_space_projects_longer_codes(data, method, n_samples, expected):
 
 
 def test_latent_space_auto_uses_pca_beyond_the_tsne_limit(data, monkeypatch):
-    import skae.plotting
+    import skae.plotting._latent_space
 
-    monkeypatch.setattr(skae.plotting, "TSNE_MAX_SAMPLES", 10)
+    monkeypatch.setattr(skae.plotting._latent_space, "TSNE_MAX_SAMPLES", 10)
     display = LatentSpaceDisplay.from_estimator(PCA(5).fit(data[0]), data[0][:40])
     assert display.method == "pca"
 
