@@ -15,6 +15,8 @@ import pytest  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skae import AutoencoderTransformer  # noqa: E402
 from skae.plotting import (  # noqa: E402
@@ -189,6 +191,20 @@ def test_reconstruction_rejects_a_wrong_image_shape(autoencoder, data):
         ReconstructionDisplay.from_estimator(autoencoder, data[0], image_shape=(7, 7))
 
 
+def test_reconstruction_through_a_pipeline_maps_back_to_the_input_space(
+    autoencoder, data
+):
+    X = data[0]
+    scaler = StandardScaler().fit(X)
+    pipeline = make_pipeline(scaler, autoencoder)
+    display = ReconstructionDisplay.from_estimator(
+        pipeline, X, image_shape=(8, 8), n_samples=4
+    )
+    expected = scaler.inverse_transform(autoencoder.reconstruct(scaler.transform(X[:4])))
+    np.testing.assert_allclose(display.X_reconstructed, expected)
+    assert display.estimator_name == "AutoencoderTransformer"
+
+
 # ----------------------------------------------------------------------
 # LatentSpaceDisplay
 # ----------------------------------------------------------------------
@@ -218,9 +234,9 @@ def test_latent_space_projects_longer_codes(data, method, n_samples, expected):
 
 
 def test_latent_space_auto_uses_pca_beyond_the_tsne_limit(data, monkeypatch):
-    import skae.plotting
+    import skae.plotting._latent_space
 
-    monkeypatch.setattr(skae.plotting, "TSNE_MAX_SAMPLES", 10)
+    monkeypatch.setattr(skae.plotting._latent_space, "TSNE_MAX_SAMPLES", 10)
     display = LatentSpaceDisplay.from_estimator(PCA(5).fit(data[0]), data[0][:40])
     assert display.method == "pca"
 
@@ -253,6 +269,15 @@ def test_pca_comparison_fits_both_at_each_size(data, tmp_path):
     assert_drawn(display, tmp_path / "comparison.png")
 
 
+def test_pca_comparison_of_a_pipeline_sets_the_code_size_of_its_last_step(data):
+    X = data[0]
+    pipeline = make_pipeline(StandardScaler(), AutoencoderTransformer(**{**FAST, "epochs": 1}))
+    display = PCAComparisonDisplay.from_estimator(pipeline, X[:100], X[100:], n_components=(3,))
+    assert pipeline[-1].n_components == 2 and not hasattr(pipeline[-1], "model_")
+    assert display.estimator_name == "AutoencoderTransformer"
+    assert len(display.estimator_errors) == 1 and display.estimator_errors[0] > 0
+
+
 # ----------------------------------------------------------------------
 # SampleGridDisplay
 # ----------------------------------------------------------------------
@@ -270,6 +295,26 @@ def test_sample_grid_from_a_generative_estimator(tmp_path):
     assert calls == [(9, 3)]
     assert display.image_.get_array().shape == (14, 14)  # 3 x 3 images of 4 x 4
     assert_drawn(display, tmp_path / "samples.png")
+
+
+def test_sample_grid_of_a_pipeline_maps_samples_back_through_earlier_steps():
+    class Generator:
+        image_shape_ = (2, 2, 1)
+
+        def fit(self, X, y=None):
+            return self
+
+        def sample(self, n_samples=1, random_state=None):
+            return np.random.RandomState(random_state).normal(size=(n_samples, 4))
+
+    scaler = StandardScaler().fit(np.random.RandomState(0).normal(10, 3, size=(50, 4)))
+    display = SampleGridDisplay.from_estimator(
+        make_pipeline(scaler, Generator()), n_samples=4, random_state=1
+    )
+    expected = scaler.inverse_transform(Generator().sample(4, random_state=1))
+    np.testing.assert_allclose(display.samples, expected)
+    assert display.image_shape == (2, 2, 1)  # the last step's image_shape_
+    assert display.estimator_name == "Generator"
 
 
 def test_sample_grid_of_rows_without_image_shape_is_a_heat_map():

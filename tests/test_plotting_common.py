@@ -1,0 +1,222 @@
+"""What every Display of skae.plotting does alike.
+
+Each Display is run through the same checks: ``from_estimator`` plots and
+sets ``figure_``/``ax_``, ``plot(ax=...)`` draws on the axes given, keyword
+arguments reach the Matplotlib artist, the title follows the one convention,
+and a ``Pipeline`` is accepted wherever an estimator is.
+"""
+
+import inspect
+import io
+from dataclasses import dataclass
+from typing import Callable
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+import skae.plotting  # noqa: E402
+from skae import (  # noqa: E402
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    VariationalAutoencoderTransformer,
+)
+from skae.plotting import (  # noqa: E402
+    AnomalyScoreDisplay,
+    LatentSpaceDisplay,
+    PCAComparisonDisplay,
+    ReconstructionDisplay,
+    SampleGridDisplay,
+    TrainingHistoryDisplay,
+)
+from .conftest import FAST  # noqa: E402
+
+N_ROWS = 100
+
+# The estimators the Displays read, by kind; "unfitted" is PCAComparisonDisplay's,
+# which fits its own copies. Flat rows with input_shape give image_shape_=(8, 8, 1).
+ESTIMATORS = {
+    "autoencoder": lambda: AutoencoderTransformer(n_components=2, input_shape=(8, 8), **FAST),
+    "vae": lambda: VariationalAutoencoderTransformer(input_shape=(8, 8), **FAST),
+    "detector": lambda: AutoencoderOutlierDetector(**FAST),
+    "unfitted": lambda: AutoencoderTransformer(**FAST),
+}
+
+
+@dataclass
+class Case:
+    display: type
+    estimator: str
+    from_estimator: Callable  # (estimator, X, **kwargs) -> display
+    artists: Callable  # display -> the artists that kwargs style
+    what: str  # the title before ": <name>"
+
+    def __str__(self):
+        return self.display.__name__
+
+
+CASES = [
+    Case(
+        TrainingHistoryDisplay,
+        "autoencoder",
+        lambda est, X, **kw: TrainingHistoryDisplay.from_estimator(est, **kw),
+        lambda d: [d.loss_line_],
+        "Training history",
+    ),
+    Case(
+        ReconstructionDisplay,
+        "autoencoder",
+        lambda est, X, **kw: ReconstructionDisplay.from_estimator(est, X, n_samples=4, **kw),
+        lambda d: [d.image_],
+        "Reconstructions",
+    ),
+    Case(
+        LatentSpaceDisplay,
+        "autoencoder",
+        lambda est, X, **kw: LatentSpaceDisplay.from_estimator(est, X, **kw),
+        lambda d: [d.scatter_],
+        "Latent space",
+    ),
+    Case(
+        PCAComparisonDisplay,
+        "unfitted",
+        lambda est, X, **kw: PCAComparisonDisplay.from_estimator(
+            est, X, n_components=(2,), **kw
+        ),
+        lambda d: [d.pca_line_, d.estimator_line_],
+        "Reconstruction error against PCA",
+    ),
+    Case(
+        SampleGridDisplay,
+        "vae",
+        lambda est, X, **kw: SampleGridDisplay.from_estimator(est, n_samples=4, **kw),
+        lambda d: [d.image_],
+        "Generated samples",
+    ),
+    Case(
+        AnomalyScoreDisplay,
+        "detector",
+        lambda est, X, **kw: AnomalyScoreDisplay.from_estimator(est, X, **kw),
+        lambda d: [bar for bars in d.patches_ for bar in bars],
+        "Anomaly scores",
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="session")
+def X(digits):
+    return digits[0][:N_ROWS]
+
+
+@pytest.fixture(scope="session")
+def estimators(X):
+    """``get(kind, pipeline)``: each estimator built, and fitted, once a session."""
+    cache = {}
+
+    def get(kind, pipeline=False):
+        if (kind, pipeline) not in cache:
+            estimator = ESTIMATORS[kind]()
+            if pipeline:
+                estimator = make_pipeline(StandardScaler(), estimator)
+            if kind != "unfitted":
+                estimator.fit(X)
+            cache[kind, pipeline] = estimator
+        return cache[kind, pipeline]
+
+    return get
+
+
+def test_every_display_is_a_case():
+    assert sorted(str(case) for case in CASES) == sorted(skae.plotting.__all__)
+
+
+@pytest.mark.parametrize("display", [getattr(skae.plotting, n) for n in skae.plotting.__all__])
+def test_display_signatures_agree(display):
+    for method in ("from_estimator", "plot"):
+        parameters = inspect.signature(getattr(display, method)).parameters
+        assert {"ax", "name"} <= set(parameters), f"{display.__name__}.{method}"
+        assert parameters["name"].kind is inspect.Parameter.KEYWORD_ONLY
+        last = list(parameters.values())[-1]
+        assert last.kind is inspect.Parameter.VAR_KEYWORD, (
+            f"{display.__name__}.{method} must pass **kwargs on to Matplotlib"
+        )
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_from_estimator_plots_headless(case, estimators, X):
+    display = case.from_estimator(estimators(case.estimator), X)
+    assert type(display) is case.display
+    assert display.ax_ in display.figure_.axes
+    assert display.figure_ is display.ax_.figure
+    assert isinstance(display.figure_.canvas, FigureCanvasAgg)
+    assert display.ax_.has_data()
+    png = io.BytesIO()
+    display.figure_.savefig(png, format="png", dpi=30)
+    assert png.getvalue().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_plot_draws_on_the_axes_given(case, estimators, X):
+    estimator = estimators(case.estimator)
+    fig, (left, right) = plt.subplots(1, 2)
+    display = case.from_estimator(estimator, X, ax=right)
+    assert display.ax_ is right and display.figure_ is fig
+
+    fig, (left, right) = plt.subplots(1, 2)
+    display.plot(ax=left)
+    assert display.ax_ is left and display.figure_ is fig
+    assert left.has_data()
+    assert not (right.lines or right.images or right.collections or right.patches)
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_kwargs_reach_the_artist(case, estimators, X):
+    display = case.from_estimator(estimators(case.estimator), X, alpha=0.37)
+    assert [a.get_alpha() for a in case.artists(display)] == pytest.approx(
+        [0.37] * len(case.artists(display))
+    )
+    display.plot(alpha=0.61)
+    assert {a.get_alpha() for a in case.artists(display)} == {0.61}
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_title_convention(case, estimators, X):
+    estimator = estimators(case.estimator)
+    display = case.from_estimator(estimator, X)
+    assert display.ax_.get_title() == f"{case.what}: {type(estimator).__name__}"
+
+    display = case.from_estimator(estimator, X, name="my model")
+    assert display.ax_.get_title() == f"{case.what}: my model"
+
+    display.estimator_name = None
+    assert display.plot().ax_.get_title() == case.what
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_from_estimator_accepts_a_pipeline(case, estimators, X):
+    pipeline = estimators(case.estimator, pipeline=True)
+    display = case.from_estimator(pipeline, X, alpha=0.5)
+    final = pipeline[-1]
+    assert display.estimator_name == type(final).__name__
+    assert display.ax_.get_title() == f"{case.what}: {type(final).__name__}"
+    assert {a.get_alpha() for a in case.artists(display)} == {0.5}
+    # fitted attributes come from the last step, which a Pipeline hides
+    if hasattr(display, "image_shape"):
+        assert tuple(display.image_shape) == final.image_shape_ == (8, 8, 1)
+    if case.display is AnomalyScoreDisplay:
+        assert display.offset == final.offset_
+    if case.display is TrainingHistoryDisplay:
+        np.testing.assert_allclose(display.loss, final.history_["loss"])
