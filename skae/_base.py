@@ -29,6 +29,7 @@ from ._inference import networks_in_precision, run_in_chunks
 from ._networks import build_networks
 from ._training import (
     STEPS_PER_EXECUTION,
+    check_training_rows,
     in_memory_batches,
     make_optimizer,
     robust_center_scale,
@@ -38,7 +39,6 @@ from ._training import (
 )
 from ._validation import (
     FLOAT_DTYPES,
-    check_training_rows,
     fitted_image_shape,
     image_array_shape,
     positive_int_sequence,

@@ -11,6 +11,7 @@ import sys
 
 import keras
 import numpy as np
+from sklearn.utils.validation import _check_sample_weight
 
 # Training steps per call of Keras's compiled train function: on CPU, running
 # 32 steps per call instead of one cuts the Python and dispatch cost per
@@ -184,3 +185,27 @@ def seeded(seed):
         )
         if tf is not None:
             tf.random.set_seed(tf_seed)
+
+
+def check_training_rows(estimator, X, sample_weight):
+    """Checks on validated training rows that only fitting needs.
+
+    Returns ``sample_weight`` validated (float64), or None.
+    """
+    n_samples = X.shape[0]
+    if n_samples < 2:
+        raise ValueError(
+            f"{type(estimator).__name__} needs at least 2 samples to fit, got "
+            f"n_samples = {n_samples} (1 sample)."
+        )
+    if estimator.loss == "binary_crossentropy" and (X.min() < 0 or X.max() > 1):
+        raise ValueError(
+            "loss='binary_crossentropy' needs X in [0, 1], but X ranges from "
+            f"{X.min():g} to {X.max():g}. Scale it with MinMaxScaler, or use "
+            "loss='mse'."
+        )
+    if sample_weight is None:
+        return None
+    return _check_sample_weight(
+        sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )

@@ -1,14 +1,14 @@
 """Input checks shared by the estimators, the Displays and the command line.
 
 Data flows one way: user array -> these checks (shape, dtype, feature names,
-images) -> the Keras model. This module imports neither Keras nor
-TensorFlow, so the Displays and the command line can use it cheaply.
+images) -> the Keras model. This module imports neither Keras,
+TensorFlow nor scikit-learn, so the Displays, the command line and the pure
+Keras builders of ``skae.architectures`` can use it.
 """
 
 import numbers
 
 import numpy as np
-from sklearn.utils.validation import _check_sample_weight
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -150,27 +150,3 @@ def fitted_image_shape(estimator, given, n_features):
             "channels)."
         )
     return shape
-
-
-def check_training_rows(estimator, X, sample_weight):
-    """Checks on validated training rows that only fitting needs.
-
-    Returns ``sample_weight`` validated (float64), or None.
-    """
-    n_samples = X.shape[0]
-    if n_samples < 2:
-        raise ValueError(
-            f"{type(estimator).__name__} needs at least 2 samples to fit, got "
-            f"n_samples = {n_samples} (1 sample)."
-        )
-    if estimator.loss == "binary_crossentropy" and (X.min() < 0 or X.max() > 1):
-        raise ValueError(
-            "loss='binary_crossentropy' needs X in [0, 1], but X ranges from "
-            f"{X.min():g} to {X.max():g}. Scale it with MinMaxScaler, or use "
-            "loss='mse'."
-        )
-    if sample_weight is None:
-        return None
-    return _check_sample_weight(
-        sample_weight, X, dtype=np.float64, ensure_non_negative=True
-    )

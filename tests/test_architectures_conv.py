@@ -48,8 +48,15 @@ def test_dropout_and_batch_normalization_layers_when_asked():
 
 
 def test_bad_image_shape_is_a_clear_error():
-    with pytest.raises(ValueError, match="height, width, channels"):
-        build_conv_encoder((28, 28), 4)
+    for bad in [(28,), (28, 28, 0), (28, 28, 1, 1)]:
+        with pytest.raises(ValueError, match="height, width, channels"):
+            build_conv_encoder(bad, 4)
+
+
+def test_height_and_width_alone_mean_one_channel():
+    # the same rule as the estimators' input_shape (one check for both)
+    encoder = build_conv_encoder((8, 8), 2, filters=(4,))
+    assert encoder.input_shape == (None, 8, 8, 1)
 
 
 def test_builders_train_standalone():

@@ -132,7 +132,8 @@ def test_builders_usable_standalone_in_plain_keras():
 
 
 # Pure-Keras modules of skae that builders may import besides each other.
-PURE_KERAS_MODULES = {"layers"}
+# skae modules the builders may import: they import no scikit-learn either
+PURE_KERAS_MODULES = {"layers", "_validation"}
 
 
 def _imported_modules(source):
@@ -165,3 +166,8 @@ def test_architectures_do_not_need_scikit_learn():
     )
     assert not layers_modules & {"sklearn", "scikeras"}
     assert not layers_parents
+    validation_modules, validation_parents = _imported_modules(
+        (Path(skae.architectures.__file__).parents[1] / "_validation.py").read_text()
+    )
+    assert not validation_modules & {"sklearn", "scikeras", "keras", "tensorflow"}
+    assert not validation_parents

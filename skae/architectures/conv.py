@@ -4,6 +4,8 @@ import math
 
 import keras
 
+from .._validation import check_image_shape
+
 
 def _padding(image_shape, strides, depth):
     """Zero-padding ((top, bottom), (left, right)) to a multiple of strides**depth."""
@@ -25,16 +27,6 @@ def _conv_block(x, layer, *, activation, dropout, batch_normalization, name, dty
             dropout, name=f"{name}_dropout", dtype=dtype
         )(x)
     return x
-
-
-def _check_image_shape(image_shape):
-    image_shape = tuple(int(s) for s in image_shape)
-    if len(image_shape) != 3 or min(image_shape) < 1:
-        raise ValueError(
-            "image_shape must be (height, width, channels) with positive sizes, "
-            f"got {image_shape}."
-        )
-    return image_shape
 
 
 def build_conv_encoder(
@@ -61,7 +53,8 @@ def build_conv_encoder(
     Parameters
     ----------
     image_shape : tuple of int
-        ``(height, width, channels)`` of the input images.
+        ``(height, width, channels)`` of the input images (``(height, width)``
+        for one channel).
     n_components : int
         Size of the code.
     filters : tuple of int, default=(32, 64, 128)
@@ -96,7 +89,7 @@ def build_conv_encoder(
     >>> encoder.output_shape
     (None, 16)
     """
-    image_shape = _check_image_shape(image_shape)
+    image_shape = check_image_shape(image_shape)
     inputs = keras.Input(shape=image_shape, name=f"{name}_input", dtype=dtype)
     x = keras.layers.ZeroPadding2D(
         _padding(image_shape, strides, len(filters)), name=f"{name}_pad", dtype=dtype
@@ -153,7 +146,8 @@ def build_conv_decoder(
     n_components : int
         Size of the code the decoder reads.
     image_shape : tuple of int
-        ``(height, width, channels)`` of the output images.
+        ``(height, width, channels)`` of the output images (``(height, width)``
+        for one channel).
     filters : tuple of int, default=(128, 64, 32)
         Filters of each transposed convolution, code side first (the
         encoder's, reversed).
@@ -187,7 +181,7 @@ def build_conv_decoder(
     >>> decoder.output_shape
     (None, 27, 19, 1)
     """
-    image_shape = _check_image_shape(image_shape)
+    image_shape = check_image_shape(image_shape)
     depth = len(filters)
     (top, bottom), (left, right) = _padding(image_shape, strides, depth)
     height = (image_shape[0] + top + bottom) // strides**depth

@@ -2,10 +2,10 @@
 
 import numpy as np
 
+from .._validation import check_image_shape
 from ._shared import (
     as_rows,
     axes,
-    check_image_shape,
     check_positive_int,
     estimator_name,
     reconstruct,

@@ -10,6 +10,8 @@ import numbers
 
 import numpy as np
 
+from .._validation import check_image_shape
+
 
 def pyplot():
     """``matplotlib.pyplot``, imported on first use (it is slow to import)."""
@@ -54,42 +56,6 @@ def estimator_name(estimator, name=None):
     if name is not None:
         return name
     return type(final_estimator(estimator)).__name__
-
-
-def check_image_shape(image_shape, n_features=None, *, name="image_shape"):
-    """``image_shape`` as ``(height, width, channels)``, checked against n_features.
-
-    Parameters
-    ----------
-    image_shape : tuple of int
-        ``(height, width)`` or ``(height, width, channels)``.
-    n_features : int, default=None
-        Values per sample; when given, the shape must hold exactly that many.
-    name : str, default="image_shape"
-        The parameter's name in error messages.
-
-    Returns
-    -------
-    shape : tuple of int
-        ``(height, width, channels)``; ``channels`` is 1 for ``(height, width)``.
-    """
-    try:
-        shape = tuple(int(s) for s in image_shape)
-    except (TypeError, ValueError):
-        shape = ()
-    if len(shape) == 2:
-        shape += (1,)
-    if len(shape) != 3 or min(shape) < 1:
-        raise ValueError(
-            f"{name} must be (height, width) or (height, width, channels) of "
-            f"positive integers, got {image_shape!r}."
-        )
-    if n_features is not None and int(np.prod(shape)) != n_features:
-        raise ValueError(
-            f"{name}={image_shape!r} holds {int(np.prod(shape))} values, but each "
-            f"sample has {n_features} features. Pass the shape of one image."
-        )
-    return shape
 
 
 def as_rows(X):
