@@ -16,6 +16,8 @@ from ._inference import INFERENCE_BATCH_SIZE
 from .architectures.variational import (
     VariationalAutoencoderModel,
     add_log_variance_head,
+    gaussian_kl,
+    negative_log_likelihood,
 )
 
 # A latent unit is active when its posterior mean varies across the training
@@ -39,11 +41,6 @@ def _check_positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
     return int(value)
-
-
-def _kl_per_dimension(mean, log_var):
-    """KL divergence of each posterior N(mean, exp(log_var)) from N(0, 1)."""
-    return 0.5 * (mean**2 + np.exp(log_var) - 1.0 - log_var)
 
 
 class VariationalAutoencoderTransformer(
@@ -356,7 +353,7 @@ class VariationalAutoencoderTransformer(
     def _after_fit(self, X):
         """Set the attributes that show posterior collapse, and the noise scale."""
         mean, log_var = self._posterior(X)
-        self.kl_per_dimension_ = np.mean(_kl_per_dimension(mean, log_var), axis=0)
+        self.kl_per_dimension_ = np.mean(gaussian_kl(mean, log_var, xp=np), axis=0)
         self.n_active_components_ = int(
             np.sum(np.var(mean, axis=0) > ACTIVITY_THRESHOLD)
         )
@@ -387,13 +384,16 @@ class VariationalAutoencoderTransformer(
         """``log p(x | z)`` of each row of X in nats, given the decoder's mean."""
         X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
         decoded = np.asarray(decoded, dtype=np.float64).reshape(len(X), -1)
-        if self.model_.likelihood == "bernoulli":
-            eps = keras.config.epsilon()
-            p = np.clip(decoded, eps, 1.0 - eps)
-            return np.sum(X * np.log(p) + (1.0 - X) * np.log1p(-p), axis=1)
-        sigma = self.noise_scale_
-        squares = np.sum(((X - decoded) / sigma) ** 2, axis=1)
-        return -0.5 * squares - X.shape[1] * (math.log(sigma) + 0.5 * math.log(2 * math.pi))
+        log_noise_scale = None
+        if self.model_.likelihood == "gaussian":
+            log_noise_scale = math.log(self.noise_scale_)
+        return -negative_log_likelihood(
+            X,
+            decoded,
+            likelihood=self.model_.likelihood,
+            log_noise_scale=log_noise_scale,
+            xp=np,
+        )
 
     def _log_likelihood_at(self, X, mean, std, draws):
         """``log p(x_i | mean_i + std_i * draws_s)`` for every row i and draw s."""
@@ -472,7 +472,7 @@ class VariationalAutoencoderTransformer(
         )
         draws = np.concatenate([half, -half])
         expected = self._log_likelihood_at(X, mean, np.exp(0.5 * log_var), draws)
-        kl = np.sum(_kl_per_dimension(mean, log_var), axis=1)
+        kl = np.sum(gaussian_kl(mean, log_var, xp=np), axis=1)
         return expected.mean(axis=1) - kl
 
     def score(self, X, y=None, sample_weight=None):

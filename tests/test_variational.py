@@ -101,6 +101,33 @@ def test_score_samples_is_deterministic_and_finite(fitted, digits):
     np.testing.assert_allclose(fitted.score_samples(X[::-1])[::-1], scores, atol=1e-9)
 
 
+@pytest.mark.parametrize("loss", ["mse", "binary_crossentropy"])
+def test_scores_and_training_loss_are_one_elbo(digits, loss):
+    # The Keras loss (standardised units, keras.ops) and score_samples (data
+    # units, NumPy) come from one definition: at the same latent code they
+    # differ exactly by the change of variables of the standardisation.
+    X, _ = digits
+    vae = VariationalAutoencoderTransformer(2, loss=loss, **FAST).fit(X)
+    rows = X[:5]
+    mean, log_var = vae._posterior(rows)
+    decoded = vae.inverse_transform(mean)
+    elbo_at_mean = vae._log_likelihood(rows, decoded) - np.sum(
+        0.5 * (mean**2 + np.exp(log_var) - 1.0 - log_var), axis=1
+    )
+    floatx = keras.backend.floatx()
+    for i in range(len(rows)):
+        standardized = ((rows[i : i + 1] - vae.mean_) / vae.scale_).astype(floatx)
+        z_mean, z_log_var = (np.asarray(a, floatx) for a in (mean[i : i + 1], log_var[i : i + 1]))
+        loss_value = vae.model_.compute_loss(
+            y=standardized,
+            y_pred=(vae.decoder_(z_mean), z_mean, z_log_var),
+        )
+        change_of_variables = rows.shape[1] * math.log(vae.scale_)
+        assert float(loss_value) + change_of_variables == pytest.approx(
+            -elbo_at_mean[i], rel=1e-4
+        )
+
+
 def test_score_is_mean_of_score_samples(fitted, digits):
     X, _ = digits
     assert fitted.score(X) == pytest.approx(np.mean(fitted.score_samples(X)), rel=1e-12)

@@ -69,26 +69,35 @@ def add_log_variance_head(encoder, *, name=None):
     return keras.Model(encoder.input, [outputs[0], z_log_var], name=name or encoder.name)
 
 
-def gaussian_kl(z_mean, z_log_var):
-    """KL divergence of ``N(z_mean, exp(z_log_var))`` from ``N(0, I)``, per dimension."""
-    return 0.5 * (ops.square(z_mean) + ops.exp(z_log_var) - 1.0 - z_log_var)
+# The ELBO's two terms are written once, for the training loss and for the
+# estimator's scores alike: ``xp`` is ``keras.ops`` (tensors, any backend) or
+# ``numpy`` (float64 scores), which share the names used here.
 
 
-def negative_log_likelihood(y, mean, *, likelihood, log_noise_scale=None):
+def gaussian_kl(z_mean, z_log_var, *, xp=ops):
+    """KL divergence of ``N(z_mean, exp(z_log_var))`` from ``N(0, I)``, per dimension.
+
+    ``xp`` is ``keras.ops`` (the default) or ``numpy``.
+    """
+    return 0.5 * (xp.square(z_mean) + xp.exp(z_log_var) - 1.0 - z_log_var)
+
+
+def negative_log_likelihood(y, mean, *, likelihood, log_noise_scale=None, xp=ops):
     """Minus ``log p(y | mean)`` of each sample, summed over all its values.
 
     ``likelihood="gaussian"``: independent normals of mean ``mean`` and
     standard deviation ``exp(log_noise_scale)``. ``"bernoulli"``: Bernoulli
     variables of probability ``mean`` (clipped to ``[eps, 1 - eps]`` as
-    Keras's binary cross-entropy does).
+    Keras's binary cross-entropy does). ``xp`` is ``keras.ops`` (the
+    default) or ``numpy``.
     """
     axes = tuple(range(1, len(y.shape)))
     if likelihood == "bernoulli":
         eps = keras.config.epsilon()
-        p = ops.clip(mean, eps, 1.0 - eps)
-        return -ops.sum(y * ops.log(p) + (1.0 - y) * ops.log(1.0 - p), axis=axes)
-    scaled = (y - mean) * ops.exp(-log_noise_scale)
-    return ops.sum(0.5 * ops.square(scaled) + log_noise_scale + _HALF_LOG_2PI, axis=axes)
+        p = xp.clip(mean, eps, 1.0 - eps)
+        return -xp.sum(y * xp.log(p) + (1.0 - y) * xp.log(1.0 - p), axis=axes)
+    scaled = (y - mean) * xp.exp(-log_noise_scale)
+    return xp.sum(0.5 * xp.square(scaled) + log_noise_scale + _HALF_LOG_2PI, axis=axes)
 
 
 @keras.saving.register_keras_serializable(package="skae")
