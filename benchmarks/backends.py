@@ -38,8 +38,7 @@ def worker(epochs, rounds):
     import keras
     import numpy as np
 
-    from skae._demo import load_data
-    from inference_latency import median_ms
+    from _common import load_data, median_ms
     from training_speed import keras_plain, skae_fit, test_mse
 
     X_train, X_test = (part.astype(np.float32) for part in load_data())
@@ -122,14 +121,15 @@ def main(argv=None):
     print(summary)
 
     if not args.quick:
-        from importlib.metadata import PackageNotFoundError, version
+        from skae._show_versions import _get_deps_info
 
-        versions = []
-        for package in ("skae", "keras", "tensorflow", "jax", "scikit-learn"):
-            try:
-                versions.append(f"{package} {version(package)}")
-            except PackageNotFoundError:
-                pass
+        versions = [
+            f"{package} {version}"
+            for package, version in _get_deps_info(
+                ("skae", "keras", "tensorflow", "jax", "scikit-learn")
+            ).items()
+            if version is not None
+        ]
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(
@@ -141,7 +141,7 @@ def main(argv=None):
             f"{table}\n\n{summary}\n\n"
             f"Measured by `python benchmarks/backends.py` with "
             f"{', '.join(versions)}, Python {platform.python_version()}, on "
-            f"{platform.machine()} with 2 CPUs.\n"
+            f"{platform.machine()} with {os.cpu_count()} CPUs.\n"
         )
     return results
 

@@ -14,7 +14,6 @@ Writes ``docs/benchmarks/conv_digits.md`` unless ``--output`` says otherwise.
 """
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
@@ -25,12 +24,12 @@ quiet_tensorflow_startup()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import sklearn  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
-import skae  # noqa: E402
 from skae import AutoencoderTransformer  # noqa: E402
+
+from _common import measured_by  # noqa: E402  (this folder's)
 
 GOAL = 0.70
 N_COMPONENTS = 16
@@ -125,10 +124,8 @@ def main(argv=None):
             "`load_digits` images upscaled to 28x28 (nearest neighbour), first "
             "1400 to train, the other 397 to test, values in [0, 1].\n\n"
             f"{table}\n\n{verdict}\n\n"
-            f"Measured by `python benchmarks/conv_digits.py` with skae "
-            f"{skae.__version__}, Keras {keras.__version__} "
-            f"({keras.backend.backend()} backend), scikit-learn {sklearn.__version__}, "
-            f"Python {platform.python_version()}, on {platform.machine()}.\n"
+            + measured_by("benchmarks/conv_digits.py", count_cpus=False)
+            + "\n"
         )
     if args.check and not passed:
         sys.exit(1)

@@ -45,12 +45,10 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skae import AutoencoderTransformer, DenoisingAutoencoder  # noqa: E402
-from skae._demo import library_versions  # noqa: E402
+from _common import load_stratified_data, versions_line  # noqa: E402  (this folder's)
 
 SCRIPT = "benchmarks/denoising.py"
 NOISE_LEVEL = 0.5
@@ -63,11 +61,7 @@ QUICK_EPOCHS = 5
 
 def load_data():
     """``(X_train, X_test, X_test_noisy)``: digits in [0, 1], test noise as in the tutorial."""
-    X, y = load_digits(return_X_y=True)
-    X = X / 16.0
-    X_train, X_test = train_test_split(
-        X, test_size=0.3, stratify=y, random_state=0
-    )
+    X_train, X_test, _, _ = load_stratified_data()
     noise = NOISE_LEVEL * np.random.RandomState(0).standard_normal(X_test.shape)
     return X_train, X_test, np.clip(X_test + noise, 0.0, 1.0)
 
@@ -197,9 +191,7 @@ def write_markdown(rows, goal_list, command, path):
         command,
         "```",
         "",
-        "with "
-        + ", ".join(f"{name} {version}" for name, version in library_versions().items())
-        + ".",
+        versions_line(),
         "",
     ]
     Path(path).write_text("\n".join(lines))

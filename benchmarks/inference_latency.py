@@ -22,9 +22,7 @@ otherwise.
 """
 
 import argparse
-import platform
 import sys
-import time
 from pathlib import Path
 
 from skae._startup import quiet_tensorflow_startup
@@ -33,24 +31,14 @@ quiet_tensorflow_startup()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import sklearn  # noqa: E402
 from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
-import skae  # noqa: E402
 from skae import AutoencoderTransformer  # noqa: E402
 
+from _common import measured_by, median_ms  # noqa: E402  (this folder's)
+
 SIZES = (1, 100, 10_000)
-
-
-def median_ms(function, X, repeats):
-    function(X)  # warm-up: tracing, compilation, caches
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function(X)
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
 
 
 def raw_compiled_call(model):
@@ -125,10 +113,8 @@ def main(argv=None):
             "float32 rows; median of repeated calls after a warm-up. The raw "
             "compiled call is given already-standardised rows.\n\n"
             f"{table}\n\n" + "\n".join(f"- {v}" for v in verdicts) + "\n\n"
-            f"Measured by `python benchmarks/inference_latency.py` with skae "
-            f"{skae.__version__}, Keras {keras.__version__} "
-            f"({keras.backend.backend()} backend), scikit-learn {sklearn.__version__}, "
-            f"Python {platform.python_version()}, on {platform.machine()} with 2 CPUs.\n"
+            + measured_by("benchmarks/inference_latency.py")
+            + "\n"
         )
     if args.check and not all(ok for _, ok, _ in goals):
         sys.exit(1)

@@ -48,15 +48,17 @@ from pathlib import Path  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.ensemble import IsolationForest  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neighbors import LocalOutlierFactor  # noqa: E402
 
 from skae import AutoencoderOutlierDetector  # noqa: E402
-from skae._demo import build_tutorial_autoencoder, library_versions  # noqa: E402
+from _common import (  # noqa: E402  (this folder's)
+    build_tutorial_autoencoder,
+    load_stratified_data,
+    versions_line,
+)
 
 SCRIPT = "benchmarks/outliers.py"
 N_COMPONENTS = 8
@@ -64,12 +66,6 @@ GOAL_AUC = 0.995
 QUICK_EPOCHS = 5
 QUICK_DIGITS = (0, 1)
 DETECTOR = f"AutoencoderOutlierDetector({N_COMPONENTS})"
-
-
-def load_data():
-    """``(X_train, y_train, X_test, y_test)``: digits in [0, 1], stratified split."""
-    X, y = load_digits(return_X_y=True)
-    return train_test_split(X / 16.0, y, test_size=0.3, stratify=y, random_state=0)
 
 
 def reconstruction_scores(X, X_reconstructed):
@@ -226,9 +222,7 @@ def write_markdown(rows, digits, goal_list, command, path):
         command,
         "```",
         "",
-        "with "
-        + ", ".join(f"{name} {version}" for name, version in library_versions().items())
-        + ".",
+        versions_line(),
         "",
     ]
     Path(path).write_text("\n".join(lines))
@@ -267,7 +261,7 @@ def main(argv=None):
     output_dir = Path(args.output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
 
-    X_train, X_test, y_train, y_test = load_data()
+    X_train, X_test, y_train, y_test = load_stratified_data()
     print(
         f"digits: {len(X_train)} training and {len(X_test)} test samples"
         + (f" (--quick: digits {QUICK_DIGITS}, {QUICK_EPOCHS} epochs)" if args.quick else ""),

@@ -33,7 +33,6 @@ otherwise; ``--check`` exits 1 if the goal fails.
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -162,10 +161,10 @@ def main(argv=None):
     print(verdict)
 
     if not args.quick:
-        import keras
-        import sklearn
+        from skae._startup import quiet_tensorflow_startup
 
-        import skae
+        quiet_tensorflow_startup()
+        from _common import measured_by  # imports Keras, which the workers measure alone
 
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -178,10 +177,8 @@ def main(argv=None):
             "growth is peak resident memory during the call minus resident "
             "memory before it.\n\n"
             f"{table}\n\n- {verdict}\n\n"
-            f"Measured by `python benchmarks/scaling.py` with skae "
-            f"{skae.__version__}, Keras {keras.__version__} "
-            f"({keras.backend.backend()} backend), scikit-learn {sklearn.__version__}, "
-            f"Python {platform.python_version()}, on {platform.machine()} with 2 CPUs.\n"
+            + measured_by("benchmarks/scaling.py")
+            + "\n"
         )
     if args.check and not passed:
         sys.exit(1)

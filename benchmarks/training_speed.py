@@ -39,7 +39,6 @@ a smoke run). Writes ``docs/benchmarks/training_speed.md`` unless
 """
 
 import argparse
-import platform
 import sys
 import time
 from pathlib import Path
@@ -50,15 +49,17 @@ quiet_tensorflow_startup()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import sklearn  # noqa: E402
 from scikeras.wrappers import BaseWrapper  # noqa: E402
 from sklearn.base import TransformerMixin  # noqa: E402
 
-import skae  # noqa: E402
 from skae import AutoencoderTransformer  # noqa: E402
-from skae._demo import build_tutorial_autoencoder, load_data  # noqa: E402
 
-from inference_latency import median_ms  # noqa: E402  (this folder's script)
+from _common import (  # noqa: E402  (this folder's)
+    build_tutorial_autoencoder,
+    load_data,
+    measured_by,
+    median_ms,
+)
 
 N_COMPONENTS = 8
 GOAL_TIME_RATIO = 0.6
@@ -256,10 +257,8 @@ def main(argv=None):
             "time counts building, compiling and training. The skae default row "
             "stops early (epochs = median epochs run).\n\n"
             f"{table}\n\n" + "\n".join(f"- {v}" for v in verdicts) + "\n\n"
-            f"Measured by `python benchmarks/training_speed.py` with skae "
-            f"{skae.__version__}, Keras {keras.__version__} "
-            f"({keras.backend.backend()} backend), scikit-learn {sklearn.__version__}, "
-            f"Python {platform.python_version()}, on {platform.machine()} with 2 CPUs.\n"
+            + measured_by("benchmarks/training_speed.py")
+            + "\n"
         )
     if args.check and not all(ok for _, ok, _ in goals):
         sys.exit(1)

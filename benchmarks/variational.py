@@ -46,14 +46,12 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.metrics import roc_auc_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from skae import VariationalAutoencoderTransformer  # noqa: E402
-from skae._demo import library_versions  # noqa: E402
+from _common import load_data, versions_line  # noqa: E402  (this folder's)
 
 SCRIPT = "benchmarks/variational.py"
 N_COMPONENTS = 8
@@ -61,13 +59,6 @@ N_IMPORTANCE_SAMPLES = 100
 GOAL_AUC = 0.99
 GOAL_DISTANCE_RATIO = 0.5
 QUICK_EPOCHS = 5
-
-
-def load_data():
-    """The digits scaled to [0, 1], split into ``(X_train, X_test)``."""
-    X, _ = load_digits(return_X_y=True)
-    X_train, X_test = train_test_split(X / 16.0, test_size=0.25, random_state=0)
-    return X_train, X_test
 
 
 def mean_nearest_distance(points, reference):
@@ -203,9 +194,7 @@ def write_markdown(results, goal_list, command, path):
         command,
         "```",
         "",
-        "with "
-        + ", ".join(f"{name} {version}" for name, version in library_versions().items())
-        + ".",
+        versions_line(),
         "",
     ]
     Path(path).write_text("\n".join(lines))

@@ -9,6 +9,7 @@ _PUBLIC = {
     "AutoencoderOutlierDetector": "._outlier",
     "DenoisingAutoencoder": "._denoising",
     "VariationalAutoencoderTransformer": "._variational",
+    "show_versions": "._show_versions",
 }
 
 __all__ = sorted(_PUBLIC)
@@ -16,7 +17,7 @@ __all__ = sorted(_PUBLIC)
 
 def __getattr__(name):
     # Lazy: ``import skae.cli`` stays cheap and imports Keras (and so
-    # TensorFlow) only when an estimator is first used.
+    # TensorFlow) only when an estimator is first used, or show_versions called.
     if name in _PUBLIC:
         return getattr(importlib.import_module(_PUBLIC[name], __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

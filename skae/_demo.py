@@ -56,18 +56,17 @@ import platform
 import shlex
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 import keras
 import numpy as np
-from sklearn.datasets import load_digits
 from sklearn.decomposition import PCA
-from sklearn.model_selection import train_test_split
 
-import skae
 from skae import AutoencoderTransformer
 from skae.plotting import PCAComparisonDisplay
+
+from ._reference import build_tutorial_autoencoder, load_data
+from ._show_versions import _report_versions
 
 DEFAULT_N_COMPONENTS = (2, 4, 8, 16, 32)
 QUICK_N_COMPONENTS = (2, 8)
@@ -86,14 +85,6 @@ COLUMNS = (
     ("AE fit s", "ae_fit_seconds", "{:.1f}"),
     ("AE epochs", "ae_epochs", "{:d}"),
 )
-
-
-def load_data():
-    """The digits scaled to [0, 1], split into ``(X_train, X_test)``."""
-    X, _ = load_digits(return_X_y=True)
-    X = X / 16.0
-    X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
-    return X_train, X_test
 
 
 def reconstruction_mse(X, X_reconstructed):
@@ -130,25 +121,6 @@ def compare(n_components, X_train, X_test, *, epochs=None):
         "ae_fit_seconds": ae_seconds,
         "ae_epochs": int(ae.n_iter_),
     }
-
-
-def build_tutorial_autoencoder(n_features, n_components=8):
-    """The tutorial's hand-written dense autoencoder, as a user would write it.
-
-    Note its ReLU bottleneck (AutoencoderTransformer's is linear) and its
-    sigmoid output for data in [0, 1].
-    """
-    return keras.Sequential(
-        [
-            keras.Input(shape=(n_features,)),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(n_components, activation="relu"),
-            keras.layers.Dense(64, activation="relu"),
-            keras.layers.Dense(128, activation="relu"),
-            keras.layers.Dense(n_features, activation="sigmoid"),
-        ]
-    )
 
 
 def tutorial_baseline(X_train, X_test, pca_test_mse, *, epochs=50, batch_size=256):
@@ -217,18 +189,6 @@ def format_goal(ratio, passed):
     return f"{goal}: {'PASS' if passed else 'FAIL'} (measured {ratio:.2f})"
 
 
-def library_versions():
-    versions = {"skae": skae.__version__, "keras": keras.__version__}
-    for name in ("tensorflow", "scikit-learn", "numpy", "scikeras"):
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    versions["keras backend"] = keras.backend.backend()
-    versions["python"] = platform.python_version()
-    return versions
-
-
 def write_csv(rows, path):
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
@@ -260,7 +220,7 @@ def write_markdown(rows, baseline, goal_line, command, path):
         "```",
         "",
         "with "
-        + ", ".join(f"{name} {version}" for name, version in library_versions().items())
+        + ", ".join(f"{name} {version}" for name, version in _report_versions().items())
         + ".",
         "",
     ]

@@ -12,18 +12,27 @@ one-line message on stderr and exit status 1, and is caught before Keras is
 imported, so it is reported at once. Command-line usage errors exit with 2.
 
 Keras (and so TensorFlow) is imported only once the input has been read.
+Reading and writing the CSV files and checking the option values live in
+``skae._cli_io``; this module holds the commands and the parser.
 """
 
 import argparse
-import contextlib
-import csv
-import math
-import numbers
 import os
 import sys
 import time
 
 from . import __version__
+from ._cli_io import (
+    CommandError,
+    check_output,
+    contamination,
+    display_name,
+    layer_sizes,
+    positive_float,
+    positive_int,
+    read_numeric_csv,
+    write_csv,
+)
 
 MODELS = {
     "autoencoder": "AutoencoderTransformer",
@@ -31,178 +40,6 @@ MODELS = {
     "denoising": "DenoisingAutoencoder",
 }
 DETECTOR = "AutoencoderOutlierDetector"
-
-# Values a numeric CSV cell may hold that mean "missing".
-_MISSING = {"", "na", "nan", "n/a", "null", "none", "-nan"}
-
-
-class CommandError(Exception):
-    """A problem with the user's input, reported as one line without traceback.
-
-    ``main`` prints it as ``skae COMMAND: error: MESSAGE`` and exits with
-    status 1.
-
-    Examples
-    --------
-    >>> from skae.cli import CommandError, read_numeric_csv
-    >>> try:
-    ...     read_numeric_csv("no/such/file.csv")
-    ... except CommandError as exc:
-    ...     print(exc)
-    no/such/file.csv: no such file.
-    """
-
-
-# ----------------------------------------------------------------------
-# CSV input and output
-# ----------------------------------------------------------------------
-def read_numeric_csv(path):
-    """Read a numeric CSV file with a header row.
-
-    Parameters
-    ----------
-    path : str
-        The file; ``-`` reads standard input.
-
-    Returns
-    -------
-    header : list of str
-        The column names.
-    X : ndarray of shape (n_rows, n_columns)
-        The values, as float64.
-
-    Raises
-    ------
-    CommandError
-        With a one-line message naming the file, the column and the row, when
-        the file is missing, empty, ragged, or holds non-numeric or missing
-        values.
-    """
-    import numpy as np
-
-    name = _display_name(path)
-    if path != "-" and not os.path.exists(path):
-        raise CommandError(f"{name}: no such file.")
-    if path != "-" and os.path.isdir(path):
-        raise CommandError(f"{name}: is a directory, expected a CSV file.")
-    try:
-        opened = (
-            contextlib.nullcontext(sys.stdin)
-            if path == "-"
-            else open(path, newline="", encoding="utf-8-sig")
-        )
-        with opened as handle:
-            reader = csv.reader(handle)
-            # (line number in the file, cells) of each non-blank row
-            rows = [
-                (reader.line_num, row) for row in reader if any(c.strip() for c in row)
-            ]
-    except UnicodeDecodeError:
-        raise CommandError(f"{name}: not a text CSV file (it is not UTF-8).") from None
-    except (OSError, csv.Error) as exc:
-        raise CommandError(f"{name}: can not be read as CSV ({exc}).") from None
-    if not rows:
-        raise CommandError(
-            f"{name}: the file is empty; expected a header row of column names "
-            "and one row of numbers per sample."
-        )
-    header = [name.strip() for name in rows[0][1]]
-    body = rows[1:]
-    if not body:
-        raise CommandError(f"{name}: the file has a header row but no data rows.")
-    _check_header(name, header)
-    values = np.empty((len(body), len(header)), dtype=np.float64)
-    for i, (line, row) in enumerate(body):
-        if len(row) != len(header):
-            raise CommandError(
-                f"{name}: line {line} has {len(row)} value"
-                f"{'' if len(row) == 1 else 's'}, but the header has "
-                f"{len(header)} columns."
-            )
-        for j, cell in enumerate(row):
-            values[i, j] = _parse_number(name, cell, header[j], line)
-    return header, values
-
-
-def _display_name(path):
-    return "<stdin>" if path == "-" else path
-
-
-def _check_header(path, header):
-    numeric = [name for name in header if _is_number(name)]
-    if len(numeric) == len(header):
-        raise CommandError(
-            f"{path}: the first row holds numbers ({', '.join(header[:3])}...); "
-            "expected a header row of column names. Add one, e.g. x0,x1,..."
-        )
-    if len(set(header)) != len(header):
-        duplicates = sorted({name for name in header if header.count(name) > 1})
-        raise CommandError(f"{path}: duplicate column names {duplicates} in the header.")
-
-
-def _is_number(text):
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _parse_number(path, cell, column, line):
-    text = cell.strip()
-    if text.lower() in _MISSING:
-        raise CommandError(
-            f"{path}: column {column!r} has a missing value (NaN) on line {line}; "
-            "fill or drop the missing values first."
-        )
-    try:
-        value = float(text)
-    except ValueError:
-        raise CommandError(
-            f"{path}: column {column!r} is not numeric (line {line} holds "
-            f"{text!r}); encode it as numbers or drop the column."
-        ) from None
-    if not math.isfinite(value):
-        raise CommandError(
-            f"{path}: column {column!r} holds {text!r} on line {line}; only finite "
-            "numbers are accepted."
-        )
-    return value
-
-
-def write_csv(path, header, rows, stdout=None):
-    """Write a header and rows of values (``-`` writes to ``stdout``)."""
-    formatted = [[_format(value) for value in row] for row in rows]
-    if path == "-":
-        writer = csv.writer(stdout or sys.stdout, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(formatted)
-        return
-    try:
-        with open(path, "w", newline="") as f:
-            writer = csv.writer(f, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(formatted)
-    except OSError as exc:
-        raise CommandError(f"{path}: can not write the output ({exc.strerror}).") from None
-
-
-def _format(value):
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    return repr(float(value))
-
-
-def _check_output(path):
-    """Fail before training when the output can not be written."""
-    if path == "-":
-        return
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        raise CommandError(f"{path}: the directory {directory} does not exist.")
-    if os.path.isdir(path):
-        raise CommandError(f"{path}: is a directory; give a file name for -o.")
-
 
 # ----------------------------------------------------------------------
 # progress
@@ -313,9 +150,9 @@ def _check_n_components(args, X, path):
 
 def run_embed(args, stdout, stderr):
     """``skae embed``: train on the CSV and write the codes of its rows."""
-    _check_output(args.output)
+    check_output(args.output)
     _, X = read_numeric_csv(args.input)
-    _check_n_components(args, X, _display_name(args.input))
+    _check_n_components(args, X, display_name(args.input))
     skae = _load_estimators()
     params = _training_params(args)
     if args.model == "denoising" and args.noise_level is not None:
@@ -331,9 +168,9 @@ def run_embed(args, stdout, stderr):
 
 def run_detect(args, stdout, stderr):
     """``skae detect``: train a detector on the CSV and score its rows."""
-    _check_output(args.output)
+    check_output(args.output)
     _, X = read_numeric_csv(args.input)
-    _check_n_components(args, X, _display_name(args.input))
+    _check_n_components(args, X, display_name(args.input))
     skae = _load_estimators()
     params = _training_params(args)
     params["contamination"] = args.contamination
@@ -369,53 +206,7 @@ def run_demo(args, stdout, stderr):
 # ----------------------------------------------------------------------
 # argument parsing
 # ----------------------------------------------------------------------
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def _positive_float(text):
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
-
-
-def _layer_sizes(text):
-    try:
-        sizes = tuple(int(s) for s in text.split(",") if s.strip())
-    except ValueError:
-        sizes = ()
-    if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected positive integers separated by commas, such as 128,64; got {text!r}"
-        )
-    return sizes
-
-
-def _contamination(text):
-    if text == "auto":
-        return text
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value <= 0.5:
-        raise argparse.ArgumentTypeError(
-            f"expected 'auto' or a fraction in (0, 0.5], such as 0.05; got {text!r}"
-        )
-    return value
-
-
-def _add_training_options(parser, default_components):
+def _add_training_options(parser):
     parser.add_argument(
         "input", metavar="INPUT.csv", help="numeric CSV with a header row ('-' for stdin)"
     )
@@ -428,14 +219,14 @@ def _add_training_options(parser, default_components):
     )
     parser.add_argument(
         "--n-components",
-        type=_positive_int,
-        default=default_components,
+        type=positive_int,
+        default=2,
         metavar="K",
         help="size of the code (default: %(default)s)",
     )
     parser.add_argument(
         "--hidden-layer-sizes",
-        type=_layer_sizes,
+        type=layer_sizes,
         default=(128, 64),
         metavar="N,N",
         help="units of the encoder's hidden layers, mirrored by the decoder "
@@ -443,16 +234,16 @@ def _add_training_options(parser, default_components):
     )
     parser.add_argument(
         "--epochs",
-        type=_positive_int,
+        type=positive_int,
         metavar="N",
         help="maximum number of epochs (default: the estimator's, 200, with early "
         "stopping)",
     )
     parser.add_argument(
-        "--batch-size", type=_positive_int, default=32, metavar="N", help="default: %(default)s"
+        "--batch-size", type=positive_int, default=32, metavar="N", help="default: %(default)s"
     )
     parser.add_argument(
-        "--learning-rate", type=_positive_float, metavar="LR", help="default: 0.001"
+        "--learning-rate", type=positive_float, metavar="LR", help="default: 0.001"
     )
     parser.add_argument(
         "--no-early-stopping",
@@ -494,7 +285,7 @@ def build_parser():
             "get_feature_names_out (e.g. autoencodertransformer0)."
         ),
     )
-    _add_training_options(embed, default_components=2)
+    _add_training_options(embed)
     embed.add_argument(
         "--model",
         choices=sorted(MODELS),
@@ -505,7 +296,7 @@ def build_parser():
     )
     embed.add_argument(
         "--noise-level",
-        type=_positive_float,
+        type=positive_float,
         metavar="S",
         help="with --model denoising: standard deviation of the training noise, in "
         "the data's units (default: 0.5)",
@@ -522,10 +313,10 @@ def build_parser():
             "(1 inlier, -1 outlier) to OUT.csv."
         ),
     )
-    _add_training_options(detect, default_components=2)
+    _add_training_options(detect)
     detect.add_argument(
         "--contamination",
-        type=_contamination,
+        type=contamination,
         default=0.1,
         metavar="C",
         help="expected fraction of outliers in (0, 0.5], or 'auto' (default: %(default)s)",
