@@ -64,6 +64,7 @@ from sklearn.decomposition import PCA
 
 from skae import AutoencoderTransformer
 from skae.plotting import PCAComparisonDisplay
+from skae.plotting._shared import reconstruction_mse
 
 from ._reference import build_tutorial_autoencoder, load_data
 from ._show_versions import _report_versions
@@ -85,11 +86,6 @@ COLUMNS = (
     ("AE fit s", "ae_fit_seconds", "{:.1f}"),
     ("AE epochs", "ae_epochs", "{:d}"),
 )
-
-
-def reconstruction_mse(X, X_reconstructed):
-    """Mean over every entry of the squared reconstruction error."""
-    return float(np.mean((np.asarray(X) - np.asarray(X_reconstructed)) ** 2))
 
 
 def timed_fit(estimator, X):
