@@ -9,14 +9,12 @@ standardisation statistics) then ``_train``; every prediction goes through
 ``_BaseAutoencoder``'s docstring.
 """
 
-import numbers
 from collections import defaultdict
 
 import keras
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
@@ -27,6 +25,7 @@ from . import __version__
 from ._compat import no_retracing_warning
 from ._inference import networks_in_precision, run_in_chunks
 from ._networks import build_networks
+from ._parameters import PARAMETER_CONSTRAINTS
 from ._training import (
     STEPS_PER_EXECUTION,
     check_training_rows,
@@ -100,39 +99,7 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
     Each public method validates X once and passes the validated rows down.
     """
 
-    _parameter_constraints = {
-        "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
-        "architecture": [StrOptions({"dense", "conv"})],
-        "input_shape": [None, "array-like"],
-        "hidden_layer_sizes": ["array-like"],
-        "filters": ["array-like"],
-        "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "strides": [Interval(numbers.Integral, 1, None, closed="left")],
-        "activation": [str, callable],
-        "latent_activation": [str, callable],
-        "loss": [StrOptions({"mse", "binary_crossentropy"})],
-        "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
-        "batch_normalization": ["boolean"],
-        "encoder": [None, callable],
-        "decoder": [None, callable],
-        "optimizer": [str, type, HasMethods(["apply_gradients"])],
-        "learning_rate": [
-            Interval(numbers.Real, 0, None, closed="neither"),
-            HasMethods(["get_config", "__call__"]),
-        ],
-        "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
-        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
-        "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
-        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
-        "tol": [Interval(numbers.Real, 0, None, closed="left")],
-        "reduce_lr_on_plateau": ["boolean"],
-        "callbacks": [None, list],
-        "warm_start": ["boolean"],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "run_eagerly": ["boolean"],
-    }
+    _parameter_constraints = PARAMETER_CONSTRAINTS
 
     def __init__(
         self,

@@ -9,10 +9,26 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
 
 from ._base import _BaseAutoencoder
+from ._parameters import fill_shared_docs
 from ._validation import FLOAT_DTYPES
 from .layers import NOISE_KINDS, Corruption
 
 
+@fill_shared_docs(
+    encoder="It receives the corrupted data while training.",
+    random_state="It also seeds the corruption: the same int gives the same noise.",
+    early_stopping=(
+        "The validation loss is a denoising error: the held-out samples are "
+        "corrupted once (with noise ``random_state`` fixes) and compared with"
+        " their clean selves; for a paired fit, the given noisy samples are "
+        "compared with their clean counterparts."
+    ),
+    warm_start=(
+        "Noise settings changed in between (``set_params(noise_level=0.2)``, "
+        "say) apply to the continued training: the network and the "
+        "optimizer's state carry over, only the corruption changes."
+    ),
+)
 class DenoisingAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
 ):
@@ -34,8 +50,7 @@ class DenoisingAutoencoder(
 
     Parameters
     ----------
-    n_components : int, default=2
-        Size of the code (the bottleneck).
+    {n_components}
     noise : {"gaussian", "masking", "salt_and_pepper"}, default="gaussian"
         The corruption: "gaussian" adds normal noise of standard deviation
         ``noise_level``; "masking" sets each value to zero with probability
@@ -50,116 +65,48 @@ class DenoisingAutoencoder(
     clip_range : tuple of (float, float), default=None
         Clip the corrupted values to ``[low, high]``, e.g. ``(0, 1)`` for
         images in [0, 1] as in the seed tutorial. None does not clip.
-    architecture : {"dense", "conv"}, default="dense"
-        "dense" builds fully connected networks from ``hidden_layer_sizes``;
-        "conv" builds convolutional networks from ``filters`` for images,
-        given as arrays ``(n_samples, height, width)``, ``(n_samples, height,
-        width, channels)``, or flattened rows with ``input_shape``.
-    input_shape : tuple of int, default=None
-        ``(height, width)`` or ``(height, width, channels)`` of images given as
-        flattened rows (as after other transformers in a ``Pipeline``). Read
-        from the data when X is an image array.
-    hidden_layer_sizes : tuple of int, default=(128, 64)
-        Units of the encoder's hidden layers, input side first; the decoder
-        mirrors them. Used by ``architecture="dense"``.
-    filters : tuple of int, default=(32, 64, 128)
-        Filters of the encoder's convolutions, input side first; the decoder
-        mirrors them. Used by ``architecture="conv"``.
-    kernel_size : int, default=3
-        Size of the square convolution kernels.
-    strides : int, default=2
-        Stride of each convolution: the image shrinks by this factor per layer.
-    activation : str, default="relu"
-        Activation of the hidden layers.
-    latent_activation : str, default="linear"
-        Activation of the code layer.
-    loss : {"mse", "binary_crossentropy"}, default="mse"
-        "mse" trains a linear output on the mean squared error;
-        "binary_crossentropy" a sigmoid output, for data in [0, 1].
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer.
-    batch_normalization : bool, default=False
-        Batch normalization before each hidden activation.
-    encoder : callable or keras.Model, default=None
-        Your own encoder: a ``keras.Model`` (copied, its weights the starting
-        point) or a builder ``encoder(input_shape, n_components)`` returning
-        one. It receives the corrupted data while training.
-    decoder : callable or keras.Model, default=None
-        Your own decoder: a ``keras.Model`` or a builder
-        ``decoder(n_components, output_shape)`` returning one.
-    optimizer : str, class or keras.optimizers.Optimizer, default="adam"
-        Keras optimizer. A name or class is built with ``learning_rate``; an
-        instance is copied with its own configuration.
-    learning_rate : float or keras.optimizers.schedules.LearningRateSchedule, \
-            default=1e-3
-        Learning rate of the optimizer, or a schedule.
-    epochs : int, default=200
-        Maximum number of passes over the training data.
-    batch_size : int, default=32
-        Samples per gradient step (capped at the number of training samples).
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the data, stop when its loss has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
-        the best weights. The validation loss is a denoising error: the
-        held-out samples are corrupted once (with noise ``random_state``
-        fixes) and compared with their clean selves; for a paired fit, the
-        given noisy samples are compared with their clean counterparts.
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs; the learning rate is halved
-        after half as many epochs without improvement.
-    tol : float, default=1e-4
-        Smallest improvement of the monitored loss that counts.
-    reduce_lr_on_plateau : bool, default=True
-        Halve the learning rate when the monitored loss stalls (validation
-        loss with early stopping, training loss otherwise).
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks for training. Training runs 32 steps per
-        call of Keras's compiled function, so batch-level hooks see every
-        32nd batch; epoch-level hooks see every epoch.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the existing model. Noise
-        settings changed in between (``set_params(noise_level=0.2)``, say)
-        apply to the continued training: the network and the optimizer's
-        state carry over, only the corruption changes.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, the validation split, shuffling and the
-        corruption: the same int gives the same noise and the same model, and
-        the global Python, NumPy, TensorFlow and Keras random states are left
-        as they were. With None, each fit draws its seed from NumPy's global
-        generator, as scikit-learn estimators do.
-    verbose : int, default=0
-        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
-    run_eagerly : bool, default=False
-        Run training step by step in Python instead of compiling it: slower
-        on real data, but easier to debug and quicker for a handful of rows.
+    {architecture}
+    {input_shape}
+    {hidden_layer_sizes}
+    {filters}
+    {kernel_size}
+    {strides}
+    {activation}
+    {latent_activation}
+    {loss}
+    {dropout}
+    {batch_normalization}
+    {encoder}
+    {decoder}
+    {optimizer}
+    {learning_rate}
+    {epochs}
+    {batch_size}
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
+    {reduce_lr_on_plateau}
+    {callbacks}
+    {warm_start}
+    {random_state}
+    {verbose}
+    {run_eagerly}
 
     Attributes
     ----------
     model_ : keras.Model
         The trained network (input -> corruption -> encoder -> decoder), on
         standardised data. Its ``Corruption`` layer acts only in training.
-    encoder_ : keras.Model
-        The encoder, a sub-model of ``model_`` sharing its layers.
-    decoder_ : keras.Model
-        The decoder, a sub-model of ``model_`` sharing its layers.
-    history_ : dict of list
-        Per-epoch ``loss`` (and ``val_loss`` with early stopping, and the
-        learning rate when it was reduced), in standardised units.
-    n_iter_ : int
-        Number of epochs trained.
-    mean_ : ndarray of shape (n_features,)
-        Per-feature mean subtracted before the network.
-    scale_ : float
-        Global scale the centred data is divided by.
-    image_shape_ : tuple of int or None
-        ``(height, width, channels)`` of the images seen during fit (or of
-        ``input_shape``); None for rows of features.
-    n_features_in_ : int
-        Number of features seen during fit (values per image for images).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
+    {encoder_}
+    {decoder_}
+    {history_}
+    {n_iter_}
+    {mean_}
+    {scale_}
+    {image_shape_}
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------

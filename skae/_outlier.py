@@ -8,7 +8,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
-from ._base import _BaseAutoencoder, _DocLinkMixin
+from ._base import _DocLinkMixin
+from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._variational import VariationalAutoencoderTransformer
 
 # contamination="auto": Tukey's fence, the end of a box plot's upper whisker.
@@ -33,6 +34,10 @@ def _from_backbone(name, doc):
     return property(get, doc=doc)
 
 
+@fill_shared_docs(
+    early_stopping="``offset_`` is computed on all of X all the same.",
+    random_state="The same int also gives the same scores.",
+)
 class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
     """Outlier detection by the reconstruction error of an autoencoder.
 
@@ -64,8 +69,7 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
 
     Parameters
     ----------
-    n_components : int, default=2
-        Size of the code (the bottleneck).
+    {n_components}
     contamination : "auto" or float, default=0.1
         Expected fraction of outliers in the training data, in (0, 0.5]:
         ``offset_`` is the ``contamination`` quantile of the training
@@ -82,85 +86,36 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
         "variational", ``loss`` chooses the likelihood (Gaussian or
         Bernoulli), and ``warm_start`` and ``partial_fit`` continue training
         the same VAE.
-    architecture : {"dense", "conv"}, default="dense"
-        "dense" builds fully connected networks from ``hidden_layer_sizes``;
-        "conv" builds convolutional networks from ``filters`` for images,
-        given as arrays ``(n_samples, height, width)``, ``(n_samples, height,
-        width, channels)``, or flattened rows with ``input_shape``.
-    input_shape : tuple of int, default=None
-        ``(height, width)`` or ``(height, width, channels)`` of images given as
-        flattened rows (as after other transformers in a ``Pipeline``). Read
-        from the data when X is an image array.
-    hidden_layer_sizes : tuple of int, default=(128, 64)
-        Units of the encoder's hidden layers, input side first; the decoder
-        mirrors them. Used by ``architecture="dense"``.
-    filters : tuple of int, default=(32, 64, 128)
-        Filters of the encoder's convolutions, input side first; the decoder
-        mirrors them. Used by ``architecture="conv"``.
-    kernel_size : int, default=3
-        Size of the square convolution kernels.
-    strides : int, default=2
-        Stride of each convolution: the image shrinks by this factor per layer.
-    activation : str, default="relu"
-        Activation of the hidden layers.
-    latent_activation : str, default="linear"
-        Activation of the code layer.
+    {architecture}
+    {input_shape}
+    {hidden_layer_sizes}
+    {filters}
+    {kernel_size}
+    {strides}
+    {activation}
+    {latent_activation}
     loss : {"mse", "binary_crossentropy"}, default="mse"
         Training loss: "mse" with a linear output; "binary_crossentropy" with
         a sigmoid output, for data in [0, 1]. Scores are squared errors
         either way, unless ``backbone="variational"``.
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer.
-    batch_normalization : bool, default=False
-        Batch normalization before each hidden activation.
-    encoder : callable or keras.Model, default=None
-        Your own encoder: a ``keras.Model`` (copied, its weights the starting
-        point) or a builder ``encoder(input_shape, n_components)`` returning
-        one.
-    decoder : callable or keras.Model, default=None
-        Your own decoder: a ``keras.Model`` or a builder
-        ``decoder(n_components, output_shape)`` returning one.
-    optimizer : str, class or keras.optimizers.Optimizer, default="adam"
-        Keras optimizer. A name or class is built with ``learning_rate``; an
-        instance is copied with its own configuration.
-    learning_rate : float or keras.optimizers.schedules.LearningRateSchedule, \
-            default=1e-3
-        Learning rate of the optimizer, or a schedule.
-    epochs : int, default=200
-        Maximum number of passes over the training data.
-    batch_size : int, default=32
-        Samples per gradient step (capped at the number of training samples).
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the data, stop when its loss has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs, and restore
-        the best weights. ``offset_`` is computed on all of X all the same.
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs; the learning rate is halved
-        after half as many epochs without improvement.
-    tol : float, default=1e-4
-        Smallest improvement of the monitored loss that counts.
-    reduce_lr_on_plateau : bool, default=True
-        Halve the learning rate when the monitored loss stalls (validation
-        loss with early stopping, training loss otherwise).
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks for training. Training runs 32 steps per
-        call of Keras's compiled function, so batch-level hooks see every
-        32nd batch; epoch-level hooks see every epoch.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the existing model.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, the validation split and shuffling: the
-        same int gives the same model and the same scores, and the global
-        Python, NumPy, TensorFlow and Keras random states are left as they
-        were. With None, each fit draws its seed from NumPy's global
-        generator, as scikit-learn estimators do.
-    verbose : int, default=0
-        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
-    run_eagerly : bool, default=False
-        Run training step by step in Python instead of compiling it: slower
-        on real data, but easier to debug and quicker for a handful of rows.
+    {dropout}
+    {batch_normalization}
+    {encoder}
+    {decoder}
+    {optimizer}
+    {learning_rate}
+    {epochs}
+    {batch_size}
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
+    {reduce_lr_on_plateau}
+    {callbacks}
+    {warm_start}
+    {random_state}
+    {verbose}
+    {run_eagerly}
 
     Attributes
     ----------
@@ -181,10 +136,8 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
     image_shape_ : tuple of int or None
         ``backbone_.image_shape_``: ``(height, width, channels)`` of the
         images seen during fit; None for rows of features.
-    n_features_in_ : int
-        Number of features seen during fit (values per image for images).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------
@@ -214,7 +167,7 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        **_BaseAutoencoder._parameter_constraints,
+        **PARAMETER_CONSTRAINTS,
         "contamination": [
             StrOptions({"auto"}),
             Interval(numbers.Real, 0, 0.5, closed="right"),

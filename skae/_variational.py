@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
 from ._inference import INFERENCE_BATCH_SIZE
+from ._parameters import fill_shared_docs
 from .architectures.variational import (
     VariationalAutoencoderModel,
     add_log_variance_head,
@@ -43,6 +44,15 @@ def _check_positive_int(value, name):
     return int(value)
 
 
+@fill_shared_docs(
+    decoder=(
+        "It outputs the likelihood's mean (probabilities for "
+        '"binary_crossentropy").'
+    ),
+    early_stopping="The loss is a one-draw estimate of minus the ELBO.",
+    tol="In nats.",
+    random_state="It also seeds the latent draws of training.",
+)
 class VariationalAutoencoderTransformer(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
 ):
@@ -88,94 +98,47 @@ class VariationalAutoencoderTransformer(
 
     Parameters
     ----------
-    n_components : int, default=2
-        Number of latent variables.
+    {n_components}
     beta : float, default=1.0
         Weight of the KL term in the training loss (beta-VAE, Higgins et al.
         2017): above 1 favours a prior-like, disentangled code, below 1 better
         reconstructions. Scores are always the ELBO, whatever ``beta``.
-    architecture : {"dense", "conv"}, default="dense"
-        "dense" builds fully connected networks from ``hidden_layer_sizes``;
-        "conv" builds convolutional networks from ``filters`` for images,
-        given as arrays ``(n_samples, height, width)``, ``(n_samples, height,
-        width, channels)``, or flattened rows with ``input_shape``.
-    input_shape : tuple of int, default=None
-        ``(height, width)`` or ``(height, width, channels)`` of images given as
-        flattened rows (as after other transformers in a ``Pipeline``). Read
-        from the data when X is an image array.
-    hidden_layer_sizes : tuple of int, default=(128, 64)
-        Units of the encoder's hidden layers, input side first; the decoder
-        mirrors them. Used by ``architecture="dense"``.
-    filters : tuple of int, default=(32, 64, 128)
-        Filters of the encoder's convolutions, input side first; the decoder
-        mirrors them. Used by ``architecture="conv"``.
-    kernel_size : int, default=3
-        Size of the square convolution kernels.
-    strides : int, default=2
-        Stride of each convolution: the image shrinks by this factor per layer.
-    activation : str, default="relu"
-        Activation of the hidden layers.
+    {architecture}
+    {input_shape}
+    {hidden_layer_sizes}
+    {filters}
+    {kernel_size}
+    {strides}
+    {activation}
     latent_activation : str, default="linear"
         Activation of the posterior-mean layer; the log-variance layer beside
         it is always linear.
     loss : {"mse", "binary_crossentropy"}, default="mse"
         The likelihood: "mse" Gaussian with a learned standard deviation,
         "binary_crossentropy" Bernoulli (sigmoid output), for data in [0, 1].
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer.
-    batch_normalization : bool, default=False
-        Batch normalization before each hidden activation.
+    {dropout}
+    {batch_normalization}
     encoder : callable or keras.Model, default=None
         Your own encoder: a functional or sequential ``keras.Model`` (copied,
         its weights the starting point) or a builder ``encoder(input_shape,
         n_components)`` returning one. Its output is the posterior mean; a
         linear log-variance layer is added beside its last layer. None builds
         the encoder described by the parameters above.
-    decoder : callable or keras.Model, default=None
-        Your own decoder: a ``keras.Model`` or a builder
-        ``decoder(n_components, output_shape)`` returning one. It outputs the
-        likelihood's mean (probabilities for "binary_crossentropy").
-    optimizer : str, class or keras.optimizers.Optimizer, default="adam"
-        Keras optimizer. A name or class is built with ``learning_rate``; an
-        instance is copied with its own configuration.
-    learning_rate : float or keras.optimizers.schedules.LearningRateSchedule, \
-            default=1e-3
-        Learning rate of the optimizer, or a schedule.
-    epochs : int, default=200
-        Maximum number of passes over the training data.
-    batch_size : int, default=32
-        Samples per gradient step (capped at the number of training samples).
-    early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the data, stop when its loss (a
-        one-draw estimate of minus the ELBO) has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs, and restore the best weights.
-    validation_fraction : float, default=0.1
-        Fraction of the training data held out for early stopping.
-    n_iter_no_change : int, default=10
-        Patience of early stopping, in epochs; the learning rate is halved
-        after half as many epochs without improvement.
-    tol : float, default=1e-4
-        Smallest improvement of the monitored loss that counts, in nats.
-    reduce_lr_on_plateau : bool, default=True
-        Halve the learning rate when the monitored loss stalls (validation
-        loss with early stopping, training loss otherwise).
-    callbacks : list of keras.callbacks.Callback, default=None
-        Extra Keras callbacks for training. Training runs 32 steps per
-        call of Keras's compiled function, so batch-level hooks see every
-        32nd batch; epoch-level hooks see every epoch.
-    warm_start : bool, default=False
-        When True, ``fit`` continues training the existing model.
-    random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, the validation split, shuffling and the
-        latent draws of training: the same int gives the same model, and the
-        global Python, NumPy, TensorFlow and Keras random states are left as
-        they were. With None, each fit draws its seed from NumPy's global
-        generator, as scikit-learn estimators do.
-    verbose : int, default=0
-        Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.
-    run_eagerly : bool, default=False
-        Run training step by step in Python instead of compiling it: slower
-        on real data, but easier to debug and quicker for a handful of rows.
+    {decoder}
+    {optimizer}
+    {learning_rate}
+    {epochs}
+    {batch_size}
+    {early_stopping}
+    {validation_fraction}
+    {n_iter_no_change}
+    {tol}
+    {reduce_lr_on_plateau}
+    {callbacks}
+    {warm_start}
+    {random_state}
+    {verbose}
+    {run_eagerly}
 
     Attributes
     ----------
@@ -194,8 +157,7 @@ class VariationalAutoencoderTransformer(
         Per-epoch ``loss`` (and ``val_loss`` with early stopping, and the
         learning rate when it was reduced): minus the beta-weighted ELBO per
         sample, on standardised data.
-    n_iter_ : int
-        Number of epochs trained.
+    {n_iter_}
     kl_per_dimension_ : ndarray of shape (n_components,)
         KL divergence of the posterior from the prior in each latent
         dimension, in nats, averaged over the training data.
@@ -206,17 +168,11 @@ class VariationalAutoencoderTransformer(
     noise_scale_ : float or None
         Learned standard deviation of the Gaussian likelihood, in X's units;
         None with ``loss="binary_crossentropy"``.
-    mean_ : ndarray of shape (n_features,)
-        Per-feature mean subtracted before the network.
-    scale_ : float
-        Global scale the centred data is divided by.
-    image_shape_ : tuple of int or None
-        ``(height, width, channels)`` of the images seen during fit (or of
-        ``input_shape``); None for rows of features.
-    n_features_in_ : int
-        Number of features seen during fit (values per image for images).
-    feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of features seen during fit, when X has string column names.
+    {mean_}
+    {scale_}
+    {image_shape_}
+    {n_features_in_}
+    {feature_names_in_}
 
     See Also
     --------

@@ -1,0 +1,249 @@
+"""The parameters skae's estimators share: their constraints and their docs.
+
+One source for both, so the four estimators cannot drift apart. The explicit
+``__init__`` signatures stay in each estimator (scikit-learn reads them);
+their docstrings name a shared entry by a line holding only ``{name}``, and
+``fill_shared_docs`` writes the entry there, with an estimator's own note
+appended where its meaning differs (imbalanced-learn's ``Substitution``
+works the same way). An entry an estimator must say differently is written
+out in its docstring instead of the placeholder.
+"""
+
+import numbers
+import re
+import textwrap
+
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+PARAMETER_CONSTRAINTS = {
+    "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
+    "architecture": [StrOptions({"dense", "conv"})],
+    "input_shape": [None, "array-like"],
+    "hidden_layer_sizes": ["array-like"],
+    "filters": ["array-like"],
+    "kernel_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "strides": [Interval(numbers.Integral, 1, None, closed="left")],
+    "activation": [str, callable],
+    "latent_activation": [str, callable],
+    "loss": [StrOptions({"mse", "binary_crossentropy"})],
+    "dropout": [Interval(numbers.Real, 0, 1, closed="left")],
+    "batch_normalization": ["boolean"],
+    "encoder": [None, callable],
+    "decoder": [None, callable],
+    "optimizer": [str, type, HasMethods(["apply_gradients"])],
+    "learning_rate": [
+        Interval(numbers.Real, 0, None, closed="neither"),
+        HasMethods(["get_config", "__call__"]),
+    ],
+    "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
+    "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+    "tol": [Interval(numbers.Real, 0, None, closed="left")],
+    "reduce_lr_on_plateau": ["boolean"],
+    "callbacks": [None, list],
+    "warm_start": ["boolean"],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "run_eagerly": ["boolean"],
+}
+
+# name: (numpydoc header line, description as one paragraph)
+SHARED_DOCS = {
+    "n_components": ("n_components : int, default=2", "Size of the code (the bottleneck)."),
+    "architecture": (
+        'architecture : {"dense", "conv"}, default="dense"',
+        '"dense" builds fully connected networks from ``hidden_layer_sizes``; '
+        '"conv" builds convolutional networks from ``filters`` for images, given '
+        "as arrays ``(n_samples, height, width)``, ``(n_samples, height, width, "
+        "channels)``, or flattened rows with ``input_shape``.",
+    ),
+    "input_shape": (
+        "input_shape : tuple of int, default=None",
+        "``(height, width)`` or ``(height, width, channels)`` of images given as "
+        "flattened rows (as after other transformers in a ``Pipeline``). Read "
+        "from the data when X is an image array.",
+    ),
+    "hidden_layer_sizes": (
+        "hidden_layer_sizes : tuple of int, default=(128, 64)",
+        "Units of the encoder's hidden layers, input side first; the decoder "
+        'mirrors them. Used by ``architecture="dense"``.',
+    ),
+    "filters": (
+        "filters : tuple of int, default=(32, 64, 128)",
+        "Filters of the encoder's convolutions, input side first; the decoder "
+        'mirrors them. Used by ``architecture="conv"``; images of any size are '
+        "padded and cropped inside the model to round-trip exactly.",
+    ),
+    "kernel_size": (
+        "kernel_size : int, default=3",
+        "Size of the square convolution kernels.",
+    ),
+    "strides": (
+        "strides : int, default=2",
+        "Stride of each convolution: the image shrinks by this factor per layer.",
+    ),
+    "activation": (
+        'activation : str, default="relu"',
+        "Activation of the hidden layers.",
+    ),
+    "latent_activation": (
+        'latent_activation : str, default="linear"',
+        "Activation of the code layer. Linear by default: a ReLU bottleneck "
+        "silences latent units.",
+    ),
+    "loss": (
+        'loss : {"mse", "binary_crossentropy"}, default="mse"',
+        '"mse" trains a linear output on the mean squared error; '
+        '"binary_crossentropy" a sigmoid output, for data in [0, 1].',
+    ),
+    "dropout": ("dropout : float, default=0.0", "Dropout rate after each hidden layer."),
+    "batch_normalization": (
+        "batch_normalization : bool, default=False",
+        "Batch normalization before each hidden activation.",
+    ),
+    "encoder": (
+        "encoder : callable or keras.Model, default=None",
+        "Your own encoder: a ``keras.Model`` (copied, its weights the starting "
+        "point) or a builder ``encoder(input_shape, n_components)`` returning "
+        "one. None builds the encoder the parameters above describe, dense or "
+        "convolutional by ``architecture``.",
+    ),
+    "decoder": (
+        "decoder : callable or keras.Model, default=None",
+        "Your own decoder: a ``keras.Model`` or a builder ``decoder(n_components, "
+        "output_shape)`` returning one. None builds the decoder that mirrors "
+        "the encoder.",
+    ),
+    "optimizer": (
+        'optimizer : str, class or keras.optimizers.Optimizer, default="adam"',
+        "Keras optimizer. A name or class is built with ``learning_rate``; an "
+        "instance is copied with its own configuration.",
+    ),
+    "learning_rate": (
+        "learning_rate : float or keras.optimizers.schedules.LearningRateSchedule, "
+        "default=1e-3",
+        "Learning rate of the optimizer, or a schedule.",
+    ),
+    "epochs": ("epochs : int, default=200", "Maximum number of passes over the training data."),
+    "batch_size": (
+        "batch_size : int, default=32",
+        "Samples per gradient step (capped at the number of training samples).",
+    ),
+    "early_stopping": (
+        "early_stopping : bool, default=True",
+        "Hold out ``validation_fraction`` of the data, stop when its loss has not "
+        "improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the "
+        "best weights.",
+    ),
+    "validation_fraction": (
+        "validation_fraction : float, default=0.1",
+        "Fraction of the training data held out for early stopping.",
+    ),
+    "n_iter_no_change": (
+        "n_iter_no_change : int, default=10",
+        "Patience of early stopping, in epochs; the learning rate is halved after "
+        "half as many epochs without improvement.",
+    ),
+    "tol": ("tol : float, default=1e-4", "Smallest improvement of the monitored loss that counts."),
+    "reduce_lr_on_plateau": (
+        "reduce_lr_on_plateau : bool, default=True",
+        "Halve the learning rate when the monitored loss stalls (validation loss "
+        "with early stopping, training loss otherwise).",
+    ),
+    "callbacks": (
+        "callbacks : list of keras.callbacks.Callback, default=None",
+        "Extra Keras callbacks for training. Training runs 32 steps per call of "
+        "Keras's compiled function, so batch-level hooks see every 32nd batch; "
+        "epoch-level hooks see every epoch.",
+    ),
+    "warm_start": (
+        "warm_start : bool, default=False",
+        "When True, ``fit`` continues training the existing model.",
+    ),
+    "random_state": (
+        "random_state : int, RandomState instance or None, default=None",
+        "Seeds weight initialisation, the validation split and shuffling: the "
+        "same int gives the same model, and the global Python, NumPy, TensorFlow "
+        "and Keras random states are left as they were. With None, each fit "
+        "draws its seed from NumPy's global generator, as scikit-learn "
+        "estimators do.",
+    ),
+    "verbose": (
+        "verbose : int, default=0",
+        "Keras verbosity: 0 silent, 1 progress bar, 2 one line per epoch.",
+    ),
+    "run_eagerly": (
+        "run_eagerly : bool, default=False",
+        "Run training step by step in Python instead of compiling it: slower on "
+        "real data, but easier to debug and quicker for a handful of rows.",
+    ),
+    # fitted attributes
+    "model_": (
+        "model_ : keras.Model",
+        "The trained autoencoder (input -> encoder -> decoder), on standardised data.",
+    ),
+    "encoder_": ("encoder_ : keras.Model", "The encoder, a sub-model of ``model_`` sharing its layers."),
+    "decoder_": ("decoder_ : keras.Model", "The decoder, a sub-model of ``model_`` sharing its layers."),
+    "history_": (
+        "history_ : dict of list",
+        "Per-epoch ``loss`` (and ``val_loss`` with early stopping, and the "
+        "learning rate when it was reduced), in standardised units.",
+    ),
+    "n_iter_": ("n_iter_ : int", "Number of epochs trained."),
+    "mean_": (
+        "mean_ : ndarray of shape (n_features,)",
+        "Per-feature mean subtracted before the network.",
+    ),
+    "scale_": ("scale_ : float", "Global scale the centred data is divided by."),
+    "image_shape_": (
+        "image_shape_ : tuple of int or None",
+        "``(height, width, channels)`` of the images seen during fit (or of "
+        "``input_shape``); None for rows of features.",
+    ),
+    "n_features_in_": (
+        "n_features_in_ : int",
+        "Number of features seen during fit (values per image for images).",
+    ),
+    "feature_names_in_": (
+        "feature_names_in_ : ndarray of shape (n_features_in_,)",
+        "Names of features seen during fit, when X has string column names.",
+    ),
+}
+
+_PLACEHOLDER = re.compile(r"^( *)\{(\w+)\}$", flags=re.MULTILINE)
+
+
+def fill_shared_docs(**notes):
+    """Class decorator: write the shared entries into the docstring's placeholders.
+
+    Each keyword names a shared entry and a note appended to its
+    description for this estimator. A placeholder or a note naming no shared
+    entry raises at import, so a typo cannot reach the docs.
+    """
+
+    def decorate(cls):
+        unused = set(notes)
+
+        def entry(match):
+            indent, name = match.groups()
+            header, description = SHARED_DOCS[name]
+            if name in notes:
+                description = f"{description} {notes[name]}"
+                unused.discard(name)
+            body = textwrap.fill(
+                description,
+                width=79,
+                initial_indent=indent + "    ",
+                subsequent_indent=indent + "    ",
+                break_on_hyphens=False,
+            )
+            return f"{indent}{header}\n{body}"
+
+        cls.__doc__ = _PLACEHOLDER.sub(entry, cls.__doc__)
+        if unused:
+            raise KeyError(f"Notes for no placeholder of {cls.__name__}: {sorted(unused)}")
+        return cls
+
+    return decorate
