@@ -28,46 +28,19 @@ class AutoencoderTransformer(
     Parameters
     ----------
     {n_components}
-    {architecture}
-    {input_shape}
-    {hidden_layer_sizes}
-    {filters}
-    {kernel_size}
-    {strides}
-    {activation}
+    {network_parameters}
     {latent_activation}
     {loss}
     {dropout}
     {batch_normalization}
     {encoder}
     {decoder}
-    {optimizer}
-    {learning_rate}
-    {epochs}
-    {batch_size}
-    {early_stopping}
-    {validation_fraction}
-    {n_iter_no_change}
-    {tol}
-    {reduce_lr_on_plateau}
-    {callbacks}
-    {warm_start}
-    {random_state}
-    {verbose}
-    {run_eagerly}
+    {training_parameters}
 
     Attributes
     ----------
-    {model_}
-    {encoder_}
-    {decoder_}
-    {history_}
-    {n_iter_}
-    {mean_}
-    {scale_}
-    {image_shape_}
-    {n_features_in_}
-    {feature_names_in_}
+    {network_attributes}
+    {data_attributes}
 
     See Also
     --------

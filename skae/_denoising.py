@@ -65,33 +65,14 @@ class DenoisingAutoencoder(
     clip_range : tuple of (float, float), default=None
         Clip the corrupted values to ``[low, high]``, e.g. ``(0, 1)`` for
         images in [0, 1] as in the seed tutorial. None does not clip.
-    {architecture}
-    {input_shape}
-    {hidden_layer_sizes}
-    {filters}
-    {kernel_size}
-    {strides}
-    {activation}
+    {network_parameters}
     {latent_activation}
     {loss}
     {dropout}
     {batch_normalization}
     {encoder}
     {decoder}
-    {optimizer}
-    {learning_rate}
-    {epochs}
-    {batch_size}
-    {early_stopping}
-    {validation_fraction}
-    {n_iter_no_change}
-    {tol}
-    {reduce_lr_on_plateau}
-    {callbacks}
-    {warm_start}
-    {random_state}
-    {verbose}
-    {run_eagerly}
+    {training_parameters}
 
     Attributes
     ----------
@@ -102,11 +83,7 @@ class DenoisingAutoencoder(
     {decoder_}
     {history_}
     {n_iter_}
-    {mean_}
-    {scale_}
-    {image_shape_}
-    {n_features_in_}
-    {feature_names_in_}
+    {data_attributes}
 
     See Also
     --------

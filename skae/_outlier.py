@@ -86,13 +86,7 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
         "variational", ``loss`` chooses the likelihood (Gaussian or
         Bernoulli), and ``warm_start`` and ``partial_fit`` continue training
         the same VAE.
-    {architecture}
-    {input_shape}
-    {hidden_layer_sizes}
-    {filters}
-    {kernel_size}
-    {strides}
-    {activation}
+    {network_parameters}
     {latent_activation}
     loss : {"mse", "binary_crossentropy"}, default="mse"
         Training loss: "mse" with a linear output; "binary_crossentropy" with
@@ -102,20 +96,7 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
     {batch_normalization}
     {encoder}
     {decoder}
-    {optimizer}
-    {learning_rate}
-    {epochs}
-    {batch_size}
-    {early_stopping}
-    {validation_fraction}
-    {n_iter_no_change}
-    {tol}
-    {reduce_lr_on_plateau}
-    {callbacks}
-    {warm_start}
-    {random_state}
-    {verbose}
-    {run_eagerly}
+    {training_parameters}
 
     Attributes
     ----------

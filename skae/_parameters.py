@@ -2,18 +2,18 @@
 
 One source for both, so the four estimators cannot drift apart. The explicit
 ``__init__`` signatures stay in each estimator (scikit-learn reads them);
-their docstrings name a shared entry by a line holding only ``{name}``, and
-``fill_shared_docs`` writes the entry there, with an estimator's own note
-appended where its meaning differs (imbalanced-learn's ``Substitution``
-works the same way). An entry an estimator must say differently is written
-out in its docstring instead of the placeholder.
+their docstrings name a shared entry, or a group of them, by a line holding
+only ``{name}``, and ``fill_shared_docs`` writes the entries there, with an
+estimator's own note appended where its meaning differs. An entry an
+estimator must say differently is written out in its docstring instead of
+the placeholder.
 """
 
 import numbers
-import re
-import textwrap
 
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from ._docstrings import fill_docs
 
 PARAMETER_CONSTRAINTS = {
     "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -212,38 +212,48 @@ SHARED_DOCS = {
     ),
 }
 
-_PLACEHOLDER = re.compile(r"^( *)\{(\w+)\}$", flags=re.MULTILINE)
+# Runs of entries that every estimator shares, in signature order.
+SHARED_GROUPS = {
+    "network_parameters": (
+        "architecture",
+        "input_shape",
+        "hidden_layer_sizes",
+        "filters",
+        "kernel_size",
+        "strides",
+        "activation",
+    ),
+    "training_parameters": (
+        "optimizer",
+        "learning_rate",
+        "epochs",
+        "batch_size",
+        "early_stopping",
+        "validation_fraction",
+        "n_iter_no_change",
+        "tol",
+        "reduce_lr_on_plateau",
+        "callbacks",
+        "warm_start",
+        "random_state",
+        "verbose",
+        "run_eagerly",
+    ),
+    "network_attributes": ("model_", "encoder_", "decoder_", "history_", "n_iter_"),
+    "data_attributes": (
+        "mean_",
+        "scale_",
+        "image_shape_",
+        "n_features_in_",
+        "feature_names_in_",
+    ),
+}
 
 
 def fill_shared_docs(**notes):
-    """Class decorator: write the shared entries into the docstring's placeholders.
+    """Class decorator: the shared entries, with this estimator's notes.
 
-    Each keyword names a shared entry and a note appended to its
-    description for this estimator. A placeholder or a note naming no shared
-    entry raises at import, so a typo cannot reach the docs.
+    See ``skae._docstrings.fill_docs``; the entries are ``SHARED_DOCS`` and
+    the groups ``SHARED_GROUPS``.
     """
-
-    def decorate(cls):
-        unused = set(notes)
-
-        def entry(match):
-            indent, name = match.groups()
-            header, description = SHARED_DOCS[name]
-            if name in notes:
-                description = f"{description} {notes[name]}"
-                unused.discard(name)
-            body = textwrap.fill(
-                description,
-                width=79,
-                initial_indent=indent + "    ",
-                subsequent_indent=indent + "    ",
-                break_on_hyphens=False,
-            )
-            return f"{indent}{header}\n{body}"
-
-        cls.__doc__ = _PLACEHOLDER.sub(entry, cls.__doc__)
-        if unused:
-            raise KeyError(f"Notes for no placeholder of {cls.__name__}: {sorted(unused)}")
-        return cls
-
-    return decorate
+    return fill_docs(SHARED_DOCS, SHARED_GROUPS, **notes)

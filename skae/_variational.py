@@ -103,13 +103,7 @@ class VariationalAutoencoderTransformer(
         Weight of the KL term in the training loss (beta-VAE, Higgins et al.
         2017): above 1 favours a prior-like, disentangled code, below 1 better
         reconstructions. Scores are always the ELBO, whatever ``beta``.
-    {architecture}
-    {input_shape}
-    {hidden_layer_sizes}
-    {filters}
-    {kernel_size}
-    {strides}
-    {activation}
+    {network_parameters}
     latent_activation : str, default="linear"
         Activation of the posterior-mean layer; the log-variance layer beside
         it is always linear.
@@ -125,20 +119,7 @@ class VariationalAutoencoderTransformer(
         linear log-variance layer is added beside its last layer. None builds
         the encoder described by the parameters above.
     {decoder}
-    {optimizer}
-    {learning_rate}
-    {epochs}
-    {batch_size}
-    {early_stopping}
-    {validation_fraction}
-    {n_iter_no_change}
-    {tol}
-    {reduce_lr_on_plateau}
-    {callbacks}
-    {warm_start}
-    {random_state}
-    {verbose}
-    {run_eagerly}
+    {training_parameters}
 
     Attributes
     ----------
@@ -168,11 +149,7 @@ class VariationalAutoencoderTransformer(
     noise_scale_ : float or None
         Learned standard deviation of the Gaussian likelihood, in X's units;
         None with ``loss="binary_crossentropy"``.
-    {mean_}
-    {scale_}
-    {image_shape_}
-    {n_features_in_}
-    {feature_names_in_}
+    {data_attributes}
 
     See Also
     --------
