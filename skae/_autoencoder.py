@@ -28,14 +28,7 @@ class AutoencoderTransformer(
     Parameters
     ----------
     {n_components}
-    {network_parameters}
-    {latent_activation}
-    {loss}
-    {dropout}
-    {batch_normalization}
-    {encoder}
-    {decoder}
-    {training_parameters}
+    {autoencoder_parameters}
 
     Attributes
     ----------

@@ -25,7 +25,7 @@ from . import __version__
 from ._compat import no_retracing_warning
 from ._inference import networks_in_precision, run_in_chunks
 from ._networks import build_networks
-from ._parameters import PARAMETER_CONSTRAINTS
+from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._training import (
     STEPS_PER_EXECUTION,
     check_training_rows,
@@ -296,19 +296,14 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # training
     # ------------------------------------------------------------------
+    @fill_shared_docs()
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Fit the autoencoder to X.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            Training data: rows, or images ``(n_samples, height, width)`` or
-            ``(n_samples, height, width, channels)``.
-        y : Ignored
-            Not used, present for API consistency by convention.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss.
+        {fit_parameters}
 
         Returns
         -------
@@ -318,18 +313,13 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
         reset = not (self.warm_start and hasattr(self, "model_"))
         return self._fit(X, y, sample_weight, epochs=self.epochs, reset=reset)
 
+    @fill_shared_docs()
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train for one more epoch on X, building the model on the first call.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            Training data: rows, or images ``(n_samples, height, width)`` or
-            ``(n_samples, height, width, channels)``.
-        y : Ignored
-            Not used, present for API consistency by convention.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss.
+        {fit_parameters}
 
         Returns
         -------

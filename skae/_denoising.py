@@ -65,14 +65,7 @@ class DenoisingAutoencoder(
     clip_range : tuple of (float, float), default=None
         Clip the corrupted values to ``[low, high]``, e.g. ``(0, 1)`` for
         images in [0, 1] as in the seed tutorial. None does not clip.
-    {network_parameters}
-    {latent_activation}
-    {loss}
-    {dropout}
-    {batch_normalization}
-    {encoder}
-    {decoder}
-    {training_parameters}
+    {autoencoder_parameters}
 
     Attributes
     ----------

@@ -87,15 +87,11 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
         Bernoulli), and ``warm_start`` and ``partial_fit`` continue training
         the same VAE.
     {network_parameters}
-    {latent_activation}
     loss : {"mse", "binary_crossentropy"}, default="mse"
         Training loss: "mse" with a linear output; "binary_crossentropy" with
         a sigmoid output, for data in [0, 1]. Scores are squared errors
         either way, unless ``backbone="variational"``.
-    {dropout}
-    {batch_normalization}
-    {encoder}
-    {decoder}
+    {layer_parameters}
     {training_parameters}
 
     Attributes
@@ -241,19 +237,14 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # training: the backbone trains, the detector sets its threshold
     # ------------------------------------------------------------------
+    @fill_shared_docs()
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Fit the backbone to X, then set ``offset_`` from ``contamination``.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            Training data: rows, or images ``(n_samples, height, width)`` or
-            ``(n_samples, height, width, channels)``.
-        y : Ignored
-            Not used, present for API consistency by convention.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss.
+        {fit_parameters}
 
         Returns
         -------
@@ -262,18 +253,13 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
         """
         return self._fit_backbone(X, sample_weight, continue_training=self.warm_start)
 
+    @fill_shared_docs()
     def partial_fit(self, X, y=None, sample_weight=None):
         """Train the backbone one more epoch on X, then set ``offset_`` again.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            Training data: rows, or images ``(n_samples, height, width)`` or
-            ``(n_samples, height, width, channels)``.
-        y : Ignored
-            Not used, present for API consistency by convention.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Non-negative weight of each sample in the loss.
+        {fit_parameters}
 
         Returns
         -------

@@ -179,6 +179,17 @@ SHARED_DOCS = {
         "Run training step by step in Python instead of compiling it: slower on "
         "real data, but easier to debug and quicker for a handful of rows.",
     ),
+    # parameters of fit and partial_fit
+    "training_X": (
+        "X : array-like of shape (n_samples, n_features) or image array",
+        "Training data: rows, or images ``(n_samples, height, width)`` or "
+        "``(n_samples, height, width, channels)``.",
+    ),
+    "ignored_y": ("y : Ignored", "Not used, present for API consistency by convention."),
+    "sample_weight": (
+        "sample_weight : array-like of shape (n_samples,), default=None",
+        "Non-negative weight of each sample in the loss.",
+    ),
     # fitted attributes
     "model_": (
         "model_ : keras.Model",
@@ -222,7 +233,9 @@ SHARED_GROUPS = {
         "kernel_size",
         "strides",
         "activation",
+        "latent_activation",
     ),
+    "layer_parameters": ("dropout", "batch_normalization", "encoder", "decoder"),
     "training_parameters": (
         "optimizer",
         "learning_rate",
@@ -239,7 +252,17 @@ SHARED_GROUPS = {
         "verbose",
         "run_eagerly",
     ),
+}
+# the whole signature after n_components, where an estimator adds nothing
+SHARED_GROUPS["autoencoder_parameters"] = (
+    SHARED_GROUPS["network_parameters"]
+    + ("loss",)
+    + SHARED_GROUPS["layer_parameters"]
+    + SHARED_GROUPS["training_parameters"]
+)
+SHARED_GROUPS |= {
     "network_attributes": ("model_", "encoder_", "decoder_", "history_", "n_iter_"),
+    "fit_parameters": ("training_X", "ignored_y", "sample_weight"),
     "data_attributes": (
         "mean_",
         "scale_",

@@ -45,6 +45,14 @@ def _check_positive_int(value, name):
 
 
 @fill_shared_docs(
+    latent_activation=(
+        "Here the code is the posterior mean; the log-variance layer beside it "
+        "is always linear."
+    ),
+    encoder=(
+        "Its output is the posterior mean; a linear log-variance layer is added "
+        "beside its last layer, so a model must be functional or sequential."
+    ),
     decoder=(
         "It outputs the likelihood's mean (probabilities for "
         '"binary_crossentropy").'
@@ -104,21 +112,10 @@ class VariationalAutoencoderTransformer(
         2017): above 1 favours a prior-like, disentangled code, below 1 better
         reconstructions. Scores are always the ELBO, whatever ``beta``.
     {network_parameters}
-    latent_activation : str, default="linear"
-        Activation of the posterior-mean layer; the log-variance layer beside
-        it is always linear.
     loss : {"mse", "binary_crossentropy"}, default="mse"
         The likelihood: "mse" Gaussian with a learned standard deviation,
         "binary_crossentropy" Bernoulli (sigmoid output), for data in [0, 1].
-    {dropout}
-    {batch_normalization}
-    encoder : callable or keras.Model, default=None
-        Your own encoder: a functional or sequential ``keras.Model`` (copied,
-        its weights the starting point) or a builder ``encoder(input_shape,
-        n_components)`` returning one. Its output is the posterior mean; a
-        linear log-variance layer is added beside its last layer. None builds
-        the encoder described by the parameters above.
-    {decoder}
+    {layer_parameters}
     {training_parameters}
 
     Attributes

@@ -12,7 +12,7 @@ ESTIMATORS = [getattr(skae, name) for name in skae.__all__ if isinstance(getattr
 
 # Entries an estimator states in its own words, because their meaning differs.
 OWN_ENTRIES = {
-    "VariationalAutoencoderTransformer": {"latent_activation", "loss", "encoder"},
+    "VariationalAutoencoderTransformer": {"loss"},
     "AutoencoderOutlierDetector": {"loss"},
 }
 
