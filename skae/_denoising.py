@@ -64,7 +64,7 @@ class DenoisingAutoencoder(
         "salt_and_pepper", in [0, 1]).
     clip_range : tuple of (float, float), default=None
         Clip the corrupted values to ``[low, high]``, e.g. ``(0, 1)`` for
-        images in [0, 1] as in the seed tutorial. None does not clip.
+        images in [0, 1], so that noisy pixels stay valid. None does not clip.
     {autoencoder_parameters}
 
     Attributes

@@ -12,9 +12,6 @@ from .conftest import FAST
 # the compiled path is what every other test uses.
 COMMON_PARAMS = {**FAST, "run_eagerly": True}
 
-# Extra parameters some estimators need for the checks, by class name.
-ESTIMATOR_PARAMS = {}
-
 # Checks that cannot pass for a stochastic, minibatch-trained network, each
 # with the reason, by class name ("*" for all). Everything else must pass.
 EXPECTED_FAILURES = {
@@ -29,7 +26,7 @@ EXPECTED_FAILURES = {
 
 def _estimators():
     return [
-        getattr(skae, name)(**COMMON_PARAMS, **ESTIMATOR_PARAMS.get(name, {}))
+        getattr(skae, name)(**COMMON_PARAMS)
         for name in skae.__all__
         if isinstance(getattr(skae, name), type)
     ]
