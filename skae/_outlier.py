@@ -63,9 +63,9 @@ class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
     ``VariationalAutoencoderTransformer`` and ``score_samples`` is the ELBO
     of each sample in nats, not minus its mean squared error: still higher
     for more normal samples, and still deterministic (fixed posterior
-    draws). ``offset_``, ``decision_function``,
-    ``predict`` and ``set_threshold`` work on these scores unchanged;
-    ``reconstruct`` and ``feature_errors`` use the decoder's mean.
+    draws). ``offset_``, ``decision_function``, ``predict`` and
+    ``set_threshold`` work on these scores unchanged; ``reconstruct`` and
+    ``feature_errors`` use the decoder's mean.
 
     Parameters
     ----------

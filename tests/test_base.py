@@ -237,3 +237,31 @@ def test_padding_for_shape_compiling_backends_uses_few_sizes():
         assert not padded[n_rows:].any()
         sizes.add(len(padded))
     assert len(sizes) <= 26
+
+
+def test_subclasses_override_exactly_the_documented_hooks():
+    # The extension contract: _BaseAutoencoder's docstring lists the hooks;
+    # subclasses override those and no other private method of the base,
+    # and every listed hook is used by some estimator.
+    import re
+
+    import skae
+    from skae._base import _BaseAutoencoder
+
+    documented = set(re.findall(r"^    - ``(_\w+)\(", _BaseAutoencoder.__doc__, re.M))
+    documented |= set(re.findall(r"/ ``(_\w+)\(", _BaseAutoencoder.__doc__))
+    subclasses = [
+        getattr(skae, name)
+        for name in skae.__all__
+        if isinstance(getattr(skae, name), type)
+        and issubclass(getattr(skae, name), _BaseAutoencoder)
+    ]
+    assert len(subclasses) == 3
+    overridden = set()
+    for cls in subclasses:
+        for name in vars(cls):
+            if name.startswith("_") and not name.startswith("__") and hasattr(_BaseAutoencoder, name):
+                overridden.add(name)
+    overridden.discard("_parameter_constraints")
+    assert overridden <= documented, overridden - documented
+    assert documented <= overridden, documented - overridden
