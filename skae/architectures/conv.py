@@ -87,16 +87,9 @@ def build_conv_encoder(
         _padding(image_shape, strides, len(filters)), name=f"{name}_pad", dtype=dtype
     )(inputs)
     x = _conv_layers(
-        x,
-        keras.layers.Conv2D,
-        filters,
-        kernel_size=kernel_size,
-        strides=strides,
-        activation=activation,
-        dropout=dropout,
-        batch_normalization=batch_normalization,
-        dtype=dtype,
-        name=f"{name}_conv",
+        x, keras.layers.Conv2D, filters, kernel_size=kernel_size, strides=strides,
+        activation=activation, dropout=dropout, batch_normalization=batch_normalization,
+        dtype=dtype, name=f"{name}_conv",
     )
     x = keras.layers.Flatten(name=f"{name}_flatten", dtype=dtype)(x)
     codes = keras.layers.Dense(
@@ -164,16 +157,9 @@ def build_conv_decoder(
     )(inputs)
     x = keras.layers.Reshape((height, width, first), name=f"{name}_reshape", dtype=dtype)(x)
     x = _conv_layers(
-        x,
-        keras.layers.Conv2DTranspose,
-        filters,
-        kernel_size=kernel_size,
-        strides=strides,
-        activation=activation,
-        dropout=dropout,
-        batch_normalization=batch_normalization,
-        dtype=dtype,
-        name=f"{name}_deconv",
+        x, keras.layers.Conv2DTranspose, filters, kernel_size=kernel_size, strides=strides,
+        activation=activation, dropout=dropout, batch_normalization=batch_normalization,
+        dtype=dtype, name=f"{name}_deconv",
     )
     x = keras.layers.Conv2D(
         image_shape[2],

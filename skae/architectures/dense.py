@@ -30,15 +30,10 @@ def _dense_network(
     The output layer is named ``f"{name}_{output_layer}"``.
     """
     inputs = keras.Input(shape=(n_inputs,), name=f"{name}_input", dtype=dtype)
+    layer = partial(_dense_layer, dtype=dtype)
     x = hidden_layers(
-        inputs,
-        hidden_layer_sizes,
-        partial(_dense_layer, dtype=dtype),
-        activation=activation,
-        dropout=dropout,
-        batch_normalization=batch_normalization,
-        dtype=dtype,
-        name=f"{name}_hidden",
+        inputs, hidden_layer_sizes, layer, name=f"{name}_hidden", activation=activation,
+        dropout=dropout, batch_normalization=batch_normalization, dtype=dtype,
     )
     outputs = keras.layers.Dense(
         n_outputs, activation=output_activation, name=f"{name}_{output_layer}", dtype=dtype
