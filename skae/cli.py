@@ -137,6 +137,14 @@ def _fit(estimator, X, args, stderr):
     return model
 
 
+def _read_input(args):
+    """The data of ``args.input``, checked (as ``args.output``) before Keras is imported."""
+    check_output(args.output)
+    _, X = read_numeric_csv(args.input)
+    _check_n_components(args, X, display_name(args.input))
+    return X
+
+
 def _check_n_components(args, X, path):
     if args.n_components > X.shape[1]:
         raise CommandError(
@@ -150,9 +158,7 @@ def _check_n_components(args, X, path):
 
 def run_embed(args, stdout, stderr):
     """``skae embed``: train on the CSV and write the codes of its rows."""
-    check_output(args.output)
-    _, X = read_numeric_csv(args.input)
-    _check_n_components(args, X, display_name(args.input))
+    X = _read_input(args)
     skae = _load_estimators()
     params = _training_params(args)
     if args.model == "denoising" and args.noise_level is not None:
@@ -168,9 +174,7 @@ def run_embed(args, stdout, stderr):
 
 def run_detect(args, stdout, stderr):
     """``skae detect``: train a detector on the CSV and score its rows."""
-    check_output(args.output)
-    _, X = read_numeric_csv(args.input)
-    _check_n_components(args, X, display_name(args.input))
+    X = _read_input(args)
     skae = _load_estimators()
     params = _training_params(args)
     params["contamination"] = args.contamination
@@ -268,6 +272,14 @@ def _add_training_options(parser):
     output.add_argument("--quiet", action="store_true", help="print nothing but errors")
 
 
+def _add_training_command(commands, name, run, *, help, description):
+    """Add the sub-command ``name``, run by ``run``, with the training options."""
+    parser = commands.add_parser(name, help=help, description=description)
+    _add_training_options(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="skae",
@@ -276,8 +288,10 @@ def build_parser():
     parser.add_argument("--version", action="version", version=f"skae {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    embed = commands.add_parser(
+    embed = _add_training_command(
+        commands,
         "embed",
+        run_embed,
         help="encode each row of a CSV file into n_components codes",
         description=(
             "Train an autoencoder on INPUT.csv and write the codes of its rows to "
@@ -285,7 +299,6 @@ def build_parser():
             "get_feature_names_out (e.g. autoencodertransformer0)."
         ),
     )
-    _add_training_options(embed)
     embed.add_argument(
         "--model",
         choices=sorted(MODELS),
@@ -301,10 +314,11 @@ def build_parser():
         help="with --model denoising: standard deviation of the training noise, in "
         "the data's units (default: 0.5)",
     )
-    embed.set_defaults(run=run_embed)
 
-    detect = commands.add_parser(
+    detect = _add_training_command(
+        commands,
         "detect",
+        run_detect,
         help="score each row of a CSV file for anomaly and label outliers",
         description=(
             "Train an AutoencoderOutlierDetector on INPUT.csv and write, per input row, "
@@ -313,7 +327,6 @@ def build_parser():
             "(1 inlier, -1 outlier) to OUT.csv."
         ),
     )
-    _add_training_options(detect)
     detect.add_argument(
         "--contamination",
         type=contamination,
@@ -328,7 +341,6 @@ def build_parser():
         help="score by the reconstruction error of an autoencoder, or by the ELBO "
         "of a variational autoencoder (default: %(default)s)",
     )
-    detect.set_defaults(run=run_detect)
 
     demo = commands.add_parser(
         "demo",

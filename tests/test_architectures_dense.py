@@ -133,7 +133,7 @@ def test_builders_usable_standalone_in_plain_keras():
 
 # Pure-Keras modules of skae that builders may import besides each other.
 # skae modules the builders may import: they import no scikit-learn either
-PURE_KERAS_MODULES = {"layers", "_validation"}
+PURE_KERAS_MODULES = {"layers", "_validation", "_docstrings"}
 
 
 def _imported_modules(source):
@@ -171,3 +171,8 @@ def test_architectures_do_not_need_scikit_learn():
     )
     assert not validation_modules & {"sklearn", "scikeras", "keras", "tensorflow"}
     assert not validation_parents
+    docstrings_modules, docstrings_parents = _imported_modules(
+        (Path(skae.architectures.__file__).parents[1] / "_docstrings.py").read_text()
+    )
+    assert not docstrings_modules & {"sklearn", "scikeras", "keras", "tensorflow"}
+    assert not docstrings_parents

@@ -1,10 +1,13 @@
 """Convolutional encoder and decoder builders for images of any size."""
 
 import math
+from functools import partial
 
 import keras
 
 from .._validation import check_image_shape
+from ._blocks import hidden_layers
+from ._docs import SPATIAL_DROPOUT, fill_builder_docs
 
 
 def _padding(image_shape, strides, depth):
@@ -17,18 +20,22 @@ def _padding(image_shape, strides, depth):
     return tuple(pads)
 
 
-def _conv_block(x, layer, *, activation, dropout, batch_normalization, name, dtype):
-    x = layer(x)
-    if batch_normalization:
-        x = keras.layers.BatchNormalization(name=f"{name}_batchnorm", dtype=dtype)(x)
-    x = keras.layers.Activation(activation, name=f"{name}_activation", dtype=dtype)(x)
-    if dropout:
-        x = keras.layers.SpatialDropout2D(
-            dropout, name=f"{name}_dropout", dtype=dtype
-        )(x)
-    return x
+def _conv_layers(x, conv, filters, *, kernel_size, strides, name, **options):
+    """One hidden block per entry of ``filters``: convolutions, spatial dropout.
+
+    ``conv`` is ``Conv2D`` or ``Conv2DTranspose`` (with ``"same"`` padding);
+    ``options`` are the blocks' ``activation``, ``dropout``,
+    ``batch_normalization`` and ``dtype``.
+    """
+    layer = partial(
+        conv, kernel_size=kernel_size, strides=strides, padding="same", dtype=options["dtype"]
+    )
+    return hidden_layers(
+        x, filters, layer, name=name, dropout_layer=keras.layers.SpatialDropout2D, **options
+    )
 
 
+@fill_builder_docs(dropout=SPATIAL_DROPOUT)
 def build_conv_encoder(
     image_shape,
     n_components,
@@ -52,30 +59,15 @@ def build_conv_encoder(
 
     Parameters
     ----------
-    image_shape : tuple of int
-        ``(height, width, channels)`` of the input images (``(height, width)``
-        for one channel).
-    n_components : int
-        Size of the code.
+    {image_shape}
+    {n_components}
     filters : tuple of int, default=(32, 64, 128)
         Filters of each convolution, input side first; its length is the
         depth.
-    kernel_size : int, default=3
-        Size of the square convolution kernels.
+    {kernel_size}
     strides : int, default=2
         Stride of each convolution (the downsampling factor per layer).
-    activation : str, default="relu"
-        Activation of the convolutions.
-    latent_activation : str, default="linear"
-        Activation of the code layer.
-    dropout : float, default=0.0
-        Spatial dropout rate after each convolution.
-    batch_normalization : bool, default=False
-        Batch normalization before each convolution's activation.
-    dtype : str, default=None
-        Keras dtype policy of the layers (None: Keras's global policy).
-    name : str, default="encoder"
-        Name of the returned model.
+    {encoder_layer_options}
 
     Returns
     -------
@@ -94,25 +86,11 @@ def build_conv_encoder(
     x = keras.layers.ZeroPadding2D(
         _padding(image_shape, strides, len(filters)), name=f"{name}_pad", dtype=dtype
     )(inputs)
-    for i, n_filters in enumerate(filters):
-        conv = keras.layers.Conv2D(
-            n_filters,
-            kernel_size,
-            strides=strides,
-            padding="same",
-            use_bias=not batch_normalization,
-            name=f"{name}_conv{i}",
-            dtype=dtype,
-        )
-        x = _conv_block(
-            x,
-            conv,
-            activation=activation,
-            dropout=dropout,
-            batch_normalization=batch_normalization,
-            name=f"{name}_conv{i}",
-            dtype=dtype,
-        )
+    x = _conv_layers(
+        x, keras.layers.Conv2D, filters, kernel_size=kernel_size, strides=strides,
+        activation=activation, dropout=dropout, batch_normalization=batch_normalization,
+        dtype=dtype, name=f"{name}_conv",
+    )
     x = keras.layers.Flatten(name=f"{name}_flatten", dtype=dtype)(x)
     codes = keras.layers.Dense(
         n_components, activation=latent_activation, name=f"{name}_codes", dtype=dtype
@@ -120,6 +98,7 @@ def build_conv_encoder(
     return keras.Model(inputs, codes, name=name)
 
 
+@fill_builder_docs(dropout=SPATIAL_DROPOUT)
 def build_conv_decoder(
     n_components,
     image_shape,
@@ -143,31 +122,15 @@ def build_conv_decoder(
 
     Parameters
     ----------
-    n_components : int
-        Size of the code the decoder reads.
-    image_shape : tuple of int
-        ``(height, width, channels)`` of the output images (``(height, width)``
-        for one channel).
+    {n_components}
+    {image_shape}
     filters : tuple of int, default=(128, 64, 32)
         Filters of each transposed convolution, code side first (the
         encoder's, reversed).
-    kernel_size : int, default=3
-        Size of the square kernels.
+    {kernel_size}
     strides : int, default=2
         Upsampling factor of each transposed convolution.
-    activation : str, default="relu"
-        Activation of the hidden layers.
-    output_activation : str, default="linear"
-        Activation of the output: "linear" for mean squared error, "sigmoid"
-        for binary cross-entropy on images in [0, 1].
-    dropout : float, default=0.0
-        Spatial dropout rate after each transposed convolution.
-    batch_normalization : bool, default=False
-        Batch normalization before each hidden activation.
-    dtype : str, default=None
-        Keras dtype policy of the layers (None: Keras's global policy).
-    name : str, default="decoder"
-        Name of the returned model.
+    {decoder_layer_options}
 
     Returns
     -------
@@ -193,25 +156,11 @@ def build_conv_decoder(
         height * width * first, activation=activation, name=f"{name}_dense", dtype=dtype
     )(inputs)
     x = keras.layers.Reshape((height, width, first), name=f"{name}_reshape", dtype=dtype)(x)
-    for i, n_filters in enumerate(filters):
-        deconv = keras.layers.Conv2DTranspose(
-            n_filters,
-            kernel_size,
-            strides=strides,
-            padding="same",
-            use_bias=not batch_normalization,
-            name=f"{name}_deconv{i}",
-            dtype=dtype,
-        )
-        x = _conv_block(
-            x,
-            deconv,
-            activation=activation,
-            dropout=dropout,
-            batch_normalization=batch_normalization,
-            name=f"{name}_deconv{i}",
-            dtype=dtype,
-        )
+    x = _conv_layers(
+        x, keras.layers.Conv2DTranspose, filters, kernel_size=kernel_size, strides=strides,
+        activation=activation, dropout=dropout, batch_normalization=batch_normalization,
+        dtype=dtype, name=f"{name}_deconv",
+    )
     x = keras.layers.Conv2D(
         image_shape[2],
         kernel_size,

@@ -1,23 +1,47 @@
 """Fully connected encoder and decoder builders."""
 
+from functools import partial
+
 import keras
 
+from ._blocks import hidden_layers
+from ._docs import fill_builder_docs
 
-def _dense_block(x, units, *, activation, dropout, batch_normalization, name, dtype):
-    x = keras.layers.Dense(
-        units,
-        use_bias=not batch_normalization,
-        name=f"{name}_dense",
-        dtype=dtype,
+
+def _dense_layer(units, *, name, use_bias, dtype):
+    return keras.layers.Dense(units, use_bias=use_bias, name=f"{name}_dense", dtype=dtype)
+
+
+def _dense_network(
+    n_inputs,
+    n_outputs,
+    hidden_layer_sizes,
+    activation,
+    output_activation,
+    output_layer,
+    *,
+    dropout,
+    batch_normalization,
+    dtype,
+    name,
+):
+    """``n_inputs`` -> hidden blocks -> ``n_outputs``: an encoder or a decoder.
+
+    The output layer is named ``f"{name}_{output_layer}"``.
+    """
+    inputs = keras.Input(shape=(n_inputs,), name=f"{name}_input", dtype=dtype)
+    layer = partial(_dense_layer, dtype=dtype)
+    x = hidden_layers(
+        inputs, hidden_layer_sizes, layer, name=f"{name}_hidden", activation=activation,
+        dropout=dropout, batch_normalization=batch_normalization, dtype=dtype,
+    )
+    outputs = keras.layers.Dense(
+        n_outputs, activation=output_activation, name=f"{name}_{output_layer}", dtype=dtype
     )(x)
-    if batch_normalization:
-        x = keras.layers.BatchNormalization(name=f"{name}_batchnorm", dtype=dtype)(x)
-    x = keras.layers.Activation(activation, name=f"{name}_activation", dtype=dtype)(x)
-    if dropout:
-        x = keras.layers.Dropout(dropout, name=f"{name}_dropout", dtype=dtype)(x)
-    return x
+    return keras.Model(inputs, outputs, name=name)
 
 
+@fill_builder_docs()
 def build_dense_encoder(
     n_features,
     n_components,
@@ -40,22 +64,10 @@ def build_dense_encoder(
     ----------
     n_features : int
         Number of input features.
-    n_components : int
-        Size of the code (the latent layer).
+    {n_components}
     hidden_layer_sizes : tuple of int, default=(128, 64)
         Units of the hidden layers, from the input towards the code.
-    activation : str, default="relu"
-        Activation of the hidden layers (any Keras activation name).
-    latent_activation : str, default="linear"
-        Activation of the latent layer.
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer; 0 adds no dropout layer.
-    batch_normalization : bool, default=False
-        Add batch normalization before each hidden activation.
-    dtype : str, default=None
-        Keras dtype policy of the layers (None: Keras's global policy).
-    name : str, default="encoder"
-        Name of the returned model.
+    {encoder_layer_options}
 
     Returns
     -------
@@ -69,24 +81,13 @@ def build_dense_encoder(
     >>> encoder.output_shape
     (None, 8)
     """
-    inputs = keras.Input(shape=(n_features,), name=f"{name}_input", dtype=dtype)
-    x = inputs
-    for i, units in enumerate(hidden_layer_sizes):
-        x = _dense_block(
-            x,
-            units,
-            activation=activation,
-            dropout=dropout,
-            batch_normalization=batch_normalization,
-            name=f"{name}_hidden{i}",
-            dtype=dtype,
-        )
-    codes = keras.layers.Dense(
-        n_components, activation=latent_activation, name=f"{name}_codes", dtype=dtype
-    )(x)
-    return keras.Model(inputs, codes, name=name)
+    return _dense_network(
+        n_features, n_components, hidden_layer_sizes, activation, latent_activation, "codes",
+        dropout=dropout, batch_normalization=batch_normalization, dtype=dtype, name=name,
+    )
 
 
+@fill_builder_docs()
 def build_dense_decoder(
     n_components,
     n_features,
@@ -103,26 +104,13 @@ def build_dense_decoder(
 
     Parameters
     ----------
-    n_components : int
-        Size of the code the decoder reads.
+    {n_components}
     n_features : int
         Number of output features.
     hidden_layer_sizes : tuple of int, default=(64, 128)
         Units of the hidden layers, from the code towards the output (the
         mirror of the encoder's).
-    activation : str, default="relu"
-        Activation of the hidden layers.
-    output_activation : str, default="linear"
-        Activation of the output layer: "linear" for a mean squared error
-        loss, "sigmoid" for binary cross-entropy on data in [0, 1].
-    dropout : float, default=0.0
-        Dropout rate after each hidden layer.
-    batch_normalization : bool, default=False
-        Add batch normalization before each hidden activation.
-    dtype : str, default=None
-        Keras dtype policy of the layers (None: Keras's global policy).
-    name : str, default="decoder"
-        Name of the returned model.
+    {decoder_layer_options}
 
     Returns
     -------
@@ -136,19 +124,7 @@ def build_dense_decoder(
     >>> decoder.output_shape
     (None, 64)
     """
-    inputs = keras.Input(shape=(n_components,), name=f"{name}_input", dtype=dtype)
-    x = inputs
-    for i, units in enumerate(hidden_layer_sizes):
-        x = _dense_block(
-            x,
-            units,
-            activation=activation,
-            dropout=dropout,
-            batch_normalization=batch_normalization,
-            name=f"{name}_hidden{i}",
-            dtype=dtype,
-        )
-    outputs = keras.layers.Dense(
-        n_features, activation=output_activation, name=f"{name}_output", dtype=dtype
-    )(x)
-    return keras.Model(inputs, outputs, name=name)
+    return _dense_network(
+        n_components, n_features, hidden_layer_sizes, activation, output_activation, "output",
+        dropout=dropout, batch_normalization=batch_normalization, dtype=dtype, name=name,
+    )

@@ -6,11 +6,13 @@ from ._shared import (
     axes,
     check_one_label_per_sample,
     estimator_name,
+    fill_display_docs,
     final_estimator,
     set_title,
 )
 
 
+@fill_display_docs
 class AnomalyScoreDisplay:
     """Histogram of outlier scores with the detector's threshold.
 
@@ -32,8 +34,7 @@ class AnomalyScoreDisplay:
     y : array-like of shape (n_samples,), default=None
         Labels splitting the histogram: +1 / -1 (inlier / outlier, the
         outlier detectors' convention) or any other classes.
-    estimator_name : str, default=None
-        Name shown in the title.
+    {estimator_name}
 
     Attributes
     ----------
@@ -41,10 +42,7 @@ class AnomalyScoreDisplay:
         The histogram bars, one container per label.
     threshold_line_ : matplotlib.lines.Line2D or None
         The threshold; None without ``offset``.
-    ax_ : matplotlib.axes.Axes
-        Axes with the histogram.
-    figure_ : matplotlib.figure.Figure
-        Figure containing the histogram.
+    {plot_attributes}
 
     See Also
     --------
@@ -84,16 +82,11 @@ class AnomalyScoreDisplay:
         y : array-like of shape (n_samples,), default=None
             Labels splitting the histogram, e.g. +1 for inliers and -1 for
             outliers.
-        name : str, default=None
-            Name shown in the title; the estimator's class name when None.
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
-        **kwargs : dict
-            Keyword arguments passed to ``plot``.
+        {name_ax_kwargs}
 
         Returns
         -------
-        display : AnomalyScoreDisplay
+        {display}
         """
         scores = np.asarray(estimator.score_samples(X), dtype=np.float64)
         check_one_label_per_sample(y, len(scores))
@@ -110,19 +103,16 @@ class AnomalyScoreDisplay:
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
+        {ax}
         bins : int or sequence, default=30
             Bins shared by every label, as in ``numpy.histogram_bin_edges``.
-        name : str, default=None
-            Name shown in the title; ``estimator_name`` when None.
+        {plot_name}
         **kwargs : dict
             Keyword arguments passed to ``matplotlib.axes.Axes.hist``.
 
         Returns
         -------
-        display : AnomalyScoreDisplay
-            Object that stores the computed values.
+        {display}
         """
         scores = np.asarray(self.scores, dtype=np.float64)
         self.figure_, self.ax_ = axes(ax, (6, 4))

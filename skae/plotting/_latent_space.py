@@ -3,7 +3,13 @@
 import numpy as np
 from sklearn.decomposition import PCA
 
-from ._shared import axes, check_one_label_per_sample, estimator_name, set_title
+from ._shared import (
+    axes,
+    check_one_label_per_sample,
+    estimator_name,
+    fill_display_docs,
+    set_title,
+)
 
 # t-SNE costs O(n log n) time with a large constant; beyond this many codes
 # method="auto" projects them with PCA instead.
@@ -13,6 +19,7 @@ TSNE_MAX_SAMPLES = 5000
 _MAX_CLASSES = 20
 
 
+@fill_display_docs
 class LatentSpaceDisplay:
     """The codes of the samples in two dimensions, coloured by label.
 
@@ -32,8 +39,7 @@ class LatentSpaceDisplay:
     method : str, default="codes"
         How ``embedding`` was made from the codes ("codes", "tsne" or
         "pca"); names the axes.
-    estimator_name : str, default=None
-        Name shown in the title.
+    {estimator_name}
 
     Attributes
     ----------
@@ -41,10 +47,7 @@ class LatentSpaceDisplay:
         The points.
     colorbar_ : matplotlib.colorbar.Colorbar or None
         Colour bar for continuous ``y``; None otherwise.
-    ax_ : matplotlib.axes.Axes
-        Axes with the scatter plot.
-    figure_ : matplotlib.figure.Figure
-        Figure containing the scatter plot.
+    {plot_attributes}
 
     See Also
     --------
@@ -101,16 +104,14 @@ class LatentSpaceDisplay:
             beyond) and PCA above.
         random_state : int, RandomState instance or None, default=0
             Seeds t-SNE.
-        name : str, default=None
-            Name shown in the title; the estimator's class name when None.
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
+        {name}
+        {ax}
         **kwargs : dict
             Keyword arguments passed to ``matplotlib.axes.Axes.scatter``.
 
         Returns
         -------
-        display : LatentSpaceDisplay
+        {display}
         """
         codes = np.asarray(estimator.transform(X), dtype=np.float64)
         if codes.ndim != 2:
@@ -127,17 +128,14 @@ class LatentSpaceDisplay:
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
-        name : str, default=None
-            Name shown in the title; ``estimator_name`` when None.
+        {ax}
+        {plot_name}
         **kwargs : dict
             Keyword arguments passed to ``matplotlib.axes.Axes.scatter``.
 
         Returns
         -------
-        display : LatentSpaceDisplay
-            Object that stores the computed values.
+        {display}
         """
         embedding = np.asarray(self.embedding, dtype=np.float64)
         self.figure_, self.ax_ = axes(ax, (6, 5))

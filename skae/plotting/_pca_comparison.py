@@ -7,6 +7,7 @@ from ._shared import (
     as_rows,
     axes,
     estimator_name,
+    fill_display_docs,
     final_estimator,
     reconstruct,
     reconstruction_mse,
@@ -14,6 +15,7 @@ from ._shared import (
 )
 
 
+@fill_display_docs
 class PCAComparisonDisplay:
     """Reconstruction error against ``n_components``, PCA beside an autoencoder.
 
@@ -37,10 +39,7 @@ class PCAComparisonDisplay:
         PCA's errors.
     estimator_line_ : matplotlib.lines.Line2D
         The autoencoder's errors.
-    ax_ : matplotlib.axes.Axes
-        Axes with the curves.
-    figure_ : matplotlib.figure.Figure
-        Figure containing the curves.
+    {plot_attributes}
 
     See Also
     --------
@@ -95,14 +94,12 @@ class PCAComparisonDisplay:
         name : str, default=None
             Name of the autoencoder in the legend and the title; its class
             name when None.
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
-        **kwargs : dict
-            Keyword arguments passed to ``plot``.
+        {ax}
+        {plot_kwargs}
 
         Returns
         -------
-        display : PCAComparisonDisplay
+        {display}
         """
         X_test = X if X_test is None else X_test
         rows, _ = as_rows(X)
@@ -130,8 +127,7 @@ class PCAComparisonDisplay:
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
+        {ax}
         log_scale : bool, default=True
             Logarithmic axes (base 2 for ``n_components``).
         name : str, default=None
@@ -144,8 +140,7 @@ class PCAComparisonDisplay:
 
         Returns
         -------
-        display : PCAComparisonDisplay
-            Object that stores the computed values.
+        {display}
         """
         ks = [int(k) for k in self.n_components]
         name = name or self.estimator_name

@@ -8,6 +8,7 @@ from ._shared import (
     axes,
     check_positive_int,
     estimator_name,
+    fill_display_docs,
     reconstruct,
     rows_and_image_shape,
     set_title,
@@ -15,6 +16,7 @@ from ._shared import (
 )
 
 
+@fill_display_docs
 class ReconstructionDisplay:
     """Originals over their reconstructions, or the error of each feature.
 
@@ -41,8 +43,7 @@ class ReconstructionDisplay:
         (for denoising); errors are then measured against it.
     feature_names : array-like of str, default=None
         Names of the features, for the per-feature plot.
-    estimator_name : str, default=None
-        Name shown in the title.
+    {estimator_name}
 
     Attributes
     ----------
@@ -52,10 +53,7 @@ class ReconstructionDisplay:
         Mean squared reconstruction error of each feature; None for images.
     bars_ : matplotlib.container.BarContainer or None
         The bars of the per-feature plot; None for images.
-    ax_ : matplotlib.axes.Axes
-        Axes with the plot.
-    figure_ : matplotlib.figure.Figure
-        Figure containing the plot.
+    {plot_attributes}
 
     See Also
     --------
@@ -124,16 +122,11 @@ class ReconstructionDisplay:
             every row.
         X_reference : array-like of the shape of X, default=None
             Clean data to compare with, when X is corrupted (denoising).
-        name : str, default=None
-            Name shown in the title; the estimator's class name when None.
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
-        **kwargs : dict
-            Keyword arguments passed to ``plot``.
+        {name_ax_kwargs}
 
         Returns
         -------
-        display : ReconstructionDisplay
+        {display}
         """
         check_positive_int(n_samples, "n_samples")
         feature_names = getattr(X, "columns", None)
@@ -162,10 +155,8 @@ class ReconstructionDisplay:
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
-        name : str, default=None
-            Name shown in the title; ``estimator_name`` when None.
+        {ax}
+        {plot_name}
         **kwargs : dict
             Keyword arguments passed to ``matplotlib.axes.Axes.imshow``
             (images; e.g. ``cmap``, ``vmin``, ``vmax``) or
@@ -173,8 +164,7 @@ class ReconstructionDisplay:
 
         Returns
         -------
-        display : ReconstructionDisplay
-            Object that stores the computed values.
+        {display}
         """
         X = as_rows(self.X)[0]
         X_reconstructed = as_rows(self.X_reconstructed)[0]

@@ -7,6 +7,7 @@ from ._shared import (
     as_rows,
     axes,
     estimator_name,
+    fill_display_docs,
     final_estimator,
     invertible_head,
     rows_and_image_shape,
@@ -15,6 +16,7 @@ from ._shared import (
 )
 
 
+@fill_display_docs
 class SampleGridDisplay:
     """A grid of images, such as the samples a VAE generates.
 
@@ -29,17 +31,13 @@ class SampleGridDisplay:
     image_shape : tuple of int, default=None
         Shape of one image when ``samples`` are flat rows. Without any image
         shape the samples are drawn as a heat map, one row per sample.
-    estimator_name : str, default=None
-        Name shown in the title.
+    {estimator_name}
 
     Attributes
     ----------
     image_ : matplotlib.image.AxesImage
         The grid (or heat map).
-    ax_ : matplotlib.axes.Axes
-        Axes with the grid.
-    figure_ : matplotlib.figure.Figure
-        Figure containing the grid.
+    {plot_attributes}
 
     See Also
     --------
@@ -92,16 +90,11 @@ class SampleGridDisplay:
             ``image_shape_`` (a Pipeline's last step's) when None.
         random_state : int, RandomState instance or None, default=0
             Seeds the samples.
-        name : str, default=None
-            Name shown in the title; the estimator's class name when None.
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
-        **kwargs : dict
-            Keyword arguments passed to ``plot``.
+        {name_ax_kwargs}
 
         Returns
         -------
-        display : SampleGridDisplay
+        {display}
         """
         final = final_estimator(estimator)
         if not hasattr(final, "sample"):
@@ -121,20 +114,17 @@ class SampleGridDisplay:
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
+        {ax}
         n_cols : int, default=None
             Images per row of the grid; about the square root of the number
             of samples when None.
-        name : str, default=None
-            Name shown in the title; ``estimator_name`` when None.
+        {plot_name}
         **kwargs : dict
             Keyword arguments passed to ``matplotlib.axes.Axes.imshow``.
 
         Returns
         -------
-        display : SampleGridDisplay
-            Object that stores the computed values.
+        {display}
         """
         rows, shape = as_rows(self.samples)
         if self.image_shape is not None:

@@ -2,15 +2,72 @@
 
 Axes creation, the title convention, reading a fitted estimator (through a
 ``Pipeline`` too) and turning samples into rows or a mosaic of images live
-here once, so that the Displays cannot drift apart. This module imports
-neither Keras, TensorFlow nor ``matplotlib.pyplot`` at import time.
+here once, so that the Displays cannot drift apart; so do the numpydoc
+entries every Display documents alike (:func:`fill_display_docs`). This
+module imports neither Keras, TensorFlow nor ``matplotlib.pyplot`` at import
+time.
 """
 
+import inspect
 import numbers
 
 import numpy as np
 
+from .._docstrings import fill_docs
 from .._validation import check_image_shape
+
+# ----------------------------------------------------------------------
+# docs
+# ----------------------------------------------------------------------
+# The entries every Display documents alike, written into a docstring where a
+# line holds only ``{name}`` (see skae._docstrings.fill_docs). ``display`` is
+# added per class by fill_display_docs, since its header names the class.
+DISPLAY_DOCS = {
+    "estimator_name": ("estimator_name : str, default=None", "Name shown in the title."),
+    "ax": (
+        "ax : matplotlib.axes.Axes, default=None",
+        "Axes to plot on; a new figure when None.",
+    ),
+    "name": (
+        "name : str, default=None",
+        "Name shown in the title; the estimator's class name when None.",
+    ),
+    "plot_name": (
+        "name : str, default=None",
+        "Name shown in the title; ``estimator_name`` when None.",
+    ),
+    "plot_kwargs": ("**kwargs : dict", "Keyword arguments passed to ``plot``."),
+    "ax_": ("ax_ : matplotlib.axes.Axes", "Axes with the plot."),
+    "figure_": ("figure_ : matplotlib.figure.Figure", "Figure containing the plot."),
+}
+
+DISPLAY_DOC_GROUPS = {
+    # the last parameters of most from_estimator methods, in signature order
+    "name_ax_kwargs": ("name", "ax", "plot_kwargs"),
+    # the last attributes of every Display, set by plot
+    "plot_attributes": ("ax_", "figure_"),
+}
+
+
+def fill_display_docs(cls):
+    """Class decorator: fill the shared entries of a Display's docstrings.
+
+    The class's own docstring and those of its methods (``from_estimator``,
+    ``plot``, ...) may name any entry or group of ``DISPLAY_DOCS`` and
+    ``DISPLAY_DOC_GROUPS``, and ``{display}``: the ``Returns`` entry of a
+    method returning the Display.
+    """
+    entries = {
+        **DISPLAY_DOCS,
+        "display": (f"display : {cls.__name__}", "Object that stores the computed values."),
+    }
+    fill = fill_docs(entries, DISPLAY_DOC_GROUPS)
+    fill(cls)
+    for member in vars(cls).values():
+        function = getattr(member, "__func__", member)  # a classmethod's function
+        if inspect.isfunction(function) and function.__doc__:
+            fill(function)
+    return cls
 
 
 def pyplot():

@@ -3,9 +3,16 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._shared import axes, estimator_name, final_estimator, set_title
+from ._shared import (
+    axes,
+    estimator_name,
+    fill_display_docs,
+    final_estimator,
+    set_title,
+)
 
 
+@fill_display_docs
 class TrainingHistoryDisplay:
     """Loss and validation loss per epoch, with learning-rate changes marked.
 
@@ -22,8 +29,7 @@ class TrainingHistoryDisplay:
     learning_rate : array-like of shape (n_epochs,), default=None
         Learning rate used in each epoch (skae's estimators record it when
         ``reduce_lr_on_plateau=True``).
-    estimator_name : str, default=None
-        Name shown in the title.
+    {estimator_name}
 
     Attributes
     ----------
@@ -34,10 +40,7 @@ class TrainingHistoryDisplay:
     learning_rate_changes_ : list of int
         The epochs (counted from 1) that first used a new learning rate; each
         is marked by a dotted vertical line.
-    ax_ : matplotlib.axes.Axes
-        Axes with the curves.
-    figure_ : matplotlib.figure.Figure
-        Figure containing the curves.
+    {plot_attributes}
 
     See Also
     --------
@@ -72,17 +75,15 @@ class TrainingHistoryDisplay:
             ending with one.
         log_scale : bool, default=False
             Plot the losses on a logarithmic axis.
-        name : str, default=None
-            Name shown in the title; the estimator's class name when None.
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
+        {name}
+        {ax}
         **kwargs : dict
             Keyword arguments passed to ``matplotlib.axes.Axes.plot`` for both
             curves.
 
         Returns
         -------
-        display : TrainingHistoryDisplay
+        {display}
         """
         final = final_estimator(estimator)
         check_is_fitted(final, "history_")
@@ -131,20 +132,17 @@ class TrainingHistoryDisplay:
 
         Parameters
         ----------
-        ax : matplotlib.axes.Axes, default=None
-            Axes to plot on; a new figure when None.
+        {ax}
         log_scale : bool, default=False
             Plot the losses on a logarithmic axis; they must all be positive
             (a VAE's loss in nats can be negative).
-        name : str, default=None
-            Name shown in the title; ``estimator_name`` when None.
+        {plot_name}
         **kwargs : dict
             Keyword arguments passed to ``matplotlib.axes.Axes.plot``.
 
         Returns
         -------
-        display : TrainingHistoryDisplay
-            Object that stores the computed values.
+        {display}
         """
         loss = np.asarray(self.loss, dtype=np.float64)
         val_loss = None if self.val_loss is None else np.asarray(self.val_loss, dtype=float)
