@@ -52,8 +52,8 @@ def build_conv_encoder(
 ):
     """Build a convolutional encoder: image -> strided convolutions -> codes.
 
-    The seed tutorial's encoder (Conv2D 32/64/128 with stride 2, then a dense
-    latent layer) generalised to any image size: the image is zero-padded to
+    The usual Keras convolutional autoencoder's encoder (Conv2D 32/64/128
+    with stride 2, then a dense latent layer) generalised to any image size: the image is zero-padded to
     a multiple of ``strides ** len(filters)`` inside the model, and
     :func:`build_conv_decoder` crops the same amount back off.
 

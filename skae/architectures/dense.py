@@ -56,8 +56,9 @@ def build_dense_encoder(
 ):
     """Build a fully connected encoder: ``n_features`` -> hidden layers -> codes.
 
-    The seed tutorial's ``create_basic_autoencoder`` encoder (Dense 128 -> 64
-    -> latent) generalised. The latent layer is linear by default: a ReLU
+    The classic hand-written Keras autoencoder's encoder (Dense 128 -> 64 ->
+    latent, as in ``skae._reference.build_tutorial_autoencoder``, the baseline
+    of skae's benchmarks) generalised. The latent layer is linear by default: a ReLU
     bottleneck silences every latent unit whose input turns negative.
 
     Parameters
