@@ -121,44 +121,15 @@ def _seed_from(random_state):
     return int(copy.randint(np.iinfo(np.int32).max))
 
 
-def build_fine_tuning_network(
-    encoder, mean, scale, input_shape, n_outputs, output_activation,
-    *, hidden_layer_sizes=(), activation="relu", dropout=0.0, seed=None,
-):
-    """A network from raw rows to a head on a copy of ``encoder``'s codes.
+def _build_network(encoder, mean, scale, input_shape, n_outputs, output_activation, seed):
+    """A network from raw rows to a Dense layer on a copy of ``encoder``'s codes.
 
     Pure Keras: rows ``(batch, len(mean))`` -> standardisation ``(x - mean) /
-    scale`` (a frozen ``Normalization`` layer) -> reshape to ``input_shape``
-    when that is an image shape -> a copy of ``encoder`` (its first output
-    only, the posterior mean of a VAE) named ``ENCODER_NAME`` -> Dense hidden
-    layers -> a Dense output layer.
-
-    Parameters
-    ----------
-    encoder : keras.Model
-        The fitted encoder; copied with its weights, never modified.
-    mean : ndarray of shape (n_features,)
-        Per-feature mean subtracted from the rows.
-    scale : float
-        Global scale the centred rows are divided by.
-    input_shape : tuple of int
-        Shape of one sample as ``encoder`` reads it.
-    n_outputs : int
-        Units of the output layer.
-    output_activation : str
-        Activation of the output layer ("softmax", "linear").
-    hidden_layer_sizes : tuple of int, default=()
-        Units of the head's hidden layers between the codes and the output.
-    activation : str, default="relu"
-        Activation of the head's hidden layers.
-    dropout : float, default=0.0
-        Dropout rate on the codes and after each hidden layer of the head.
-    seed : int, default=None
-        Seed of the head's initializers and dropout; None draws one.
-
-    Returns
-    -------
-    keras.Model
+    scale`` (a ``Normalization`` layer, not trained) -> reshape to
+    ``input_shape`` when that is an image shape -> a copy of ``encoder`` with
+    its weights, named ``ENCODER_NAME`` -> Dense ``n_outputs`` units with
+    ``output_activation``, its kernel initialised with ``seed``. ``encoder``
+    itself is never modified.
     """
     copy = keras.models.clone_model(encoder)
     copy.set_weights(encoder.get_weights())
@@ -173,29 +144,12 @@ def build_fine_tuning_network(
     )(inputs)
     if tuple(input_shape) != mean.shape:
         hidden = keras.layers.Reshape(tuple(input_shape), name="to_image")(hidden)
-    hidden = pretrained(hidden)
-    rng = np.random.RandomState(seed)
-
-    def next_seed():
-        return None if seed is None else int(rng.randint(np.iinfo(np.int32).max))
-
-    for i, units in enumerate(hidden_layer_sizes):
-        if dropout:
-            hidden = keras.layers.Dropout(dropout, seed=next_seed())(hidden)
-        hidden = keras.layers.Dense(
-            units,
-            activation=activation,
-            kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
-            name=f"head_hidden_{i}",
-        )(hidden)
-    if dropout:
-        hidden = keras.layers.Dropout(dropout, seed=next_seed())(hidden)
     outputs = keras.layers.Dense(
         n_outputs,
         activation=output_activation,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()),
+        kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
         name="head",
-    )(hidden)
+    )(pretrained(hidden))
     return keras.Model(inputs, outputs, name="fine_tuned_encoder")
 
 
@@ -219,16 +173,13 @@ class _FineTuning:
             if source.architecture == "conv"
             else (source.n_features_in_,)
         )
-        model = build_fine_tuning_network(
+        model = _build_network(
             source.encoder_,
             source.mean_,
             source.scale_,
             input_shape,
             n_outputs,
             output_activation,
-            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
-            activation=self.activation,
-            dropout=self.dropout,
             seed=_seed_from(self.random_state),
         )
         model.get_layer(ENCODER_NAME).trainable = self.freeze_epochs == 0
@@ -305,13 +256,6 @@ _PARAMETERS_DOC = """
         the start; ``freeze_epochs >= epochs`` keeps the encoder frozen. The
         count continues over ``partial_fit`` calls, and an unfrozen encoder
         stays unfrozen.
-    hidden_layer_sizes : tuple of int, default=()
-        Units of the head's hidden layers between the codes and the output
-        layer; () puts the output layer on the codes.
-    activation : str, default="relu"
-        Activation of the head's hidden layers.
-    dropout : float, default=0.0
-        Dropout rate on the codes and after each hidden layer of the head.
     optimizer : str or keras.optimizers.Optimizer, default="adam"
         Routed by scikeras; an instance is copied at every compile.
     optimizer__learning_rate : float, default={learning_rate}
@@ -323,7 +267,7 @@ _PARAMETERS_DOC = """
     batch_size : int, default={batch_size}
         Samples per gradient step.
     random_state : int, RandomState instance or None, default=None
-        Seeds the head's initializers and dropout explicitly (a RandomState
+        Seeds the output layer's initializer explicitly (a RandomState
         is read, never advanced). scikeras also uses it: while it builds and
         fits the network it seeds Python's ``random``, NumPy's global
         generator and TensorFlow's global seed and enables TensorFlow's op
@@ -351,9 +295,8 @@ class EncoderClassifier(_FineTuning, _KerasClassifier):
     """Classifier fine-tuning a fitted skae encoder under a softmax layer.
 
     A scikeras ``KerasClassifier``: rows (or images) -> the encoder's
-    standardisation -> a copy of the fitted encoder -> optional hidden layers
-    -> Dense softmax over the classes. Build it with
-    :func:`encoder_classifier`.
+    standardisation -> a copy of the fitted encoder -> Dense softmax over the
+    classes. Build it with :func:`encoder_classifier`.
     {parameters}
     Attributes
     ----------
@@ -375,9 +318,6 @@ class EncoderClassifier(_FineTuning, _KerasClassifier):
         transformer=None,
         *,
         freeze_epochs=_DEFAULTS["freeze_epochs"],
-        hidden_layer_sizes=(),
-        activation="relu",
-        dropout=0.0,
         optimizer="adam",
         optimizer__learning_rate=_DEFAULTS["learning_rate"],
         loss="sparse_categorical_crossentropy",
@@ -398,9 +338,6 @@ class EncoderClassifier(_FineTuning, _KerasClassifier):
         )
         self.transformer = transformer
         self.freeze_epochs = freeze_epochs
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
         self.optimizer__learning_rate = optimizer__learning_rate
 
     def _head_output(self):
@@ -411,8 +348,8 @@ class EncoderRegressor(_FineTuning, _KerasRegressor):
     """Regressor fine-tuning a fitted skae encoder under a linear layer.
 
     A scikeras ``KerasRegressor``: rows (or images) -> the encoder's
-    standardisation -> a copy of the fitted encoder -> optional hidden layers
-    -> Dense linear output, one unit per target. Build it with
+    standardisation -> a copy of the fitted encoder -> Dense linear output,
+    one unit per target. Build it with
     :func:`encoder_regressor`. The targets are fitted in their own units:
     scale them (``TransformedTargetRegressor``) when they are far from 1.
     {parameters}
@@ -434,9 +371,6 @@ class EncoderRegressor(_FineTuning, _KerasRegressor):
         transformer=None,
         *,
         freeze_epochs=_DEFAULTS["freeze_epochs"],
-        hidden_layer_sizes=(),
-        activation="relu",
-        dropout=0.0,
         optimizer="adam",
         optimizer__learning_rate=_DEFAULTS["learning_rate"],
         loss="mse",
@@ -457,9 +391,6 @@ class EncoderRegressor(_FineTuning, _KerasRegressor):
         )
         self.transformer = transformer
         self.freeze_epochs = freeze_epochs
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.dropout = dropout
         self.optimizer__learning_rate = optimizer__learning_rate
 
     def _head_output(self):
@@ -503,7 +434,7 @@ def encoder_classifier(transformer, **kwargs):
         ``cross_val_score`` and ``GridSearchCV`` reuse it as it is.
     **kwargs
         Parameters of :class:`EncoderClassifier` (``freeze_epochs``,
-        ``epochs``, ``hidden_layer_sizes``, ``random_state``...) and
+        ``epochs``, ``random_state``...) and
         scikeras's (``optimizer__learning_rate``, ``callbacks``,
         ``class_weight``...). ``random_state`` seeds the head explicitly, and
         scikeras seeds the process's global generators while it builds and
