@@ -283,10 +283,14 @@ _PARAMETERS_DOC = """
         settable with ``set_params`` and searchable by ``GridSearchCV``.
 """
 
+# Chosen once on benchmarks/fine_tuning.py (digits, 377 labels, 5 seeds) and
+# not per run: a learning rate of 3e-3 rather than Keras's 1e-3, and a frozen
+# warm-up of a fifth of the epochs, each raised the mean test accuracy there by
+# most of a point (the numbers are in the commit that set these).
 _DEFAULTS = dict(
-    freeze_epochs=10,
-    learning_rate=1e-3,
-    epochs=60,
+    freeze_epochs=20,
+    learning_rate=3e-3,
+    epochs=100,
     batch_size=32,
 )
 
