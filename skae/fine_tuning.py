@@ -61,7 +61,9 @@ def _check_transformer(transformer, caller):
     Raises TypeError for anything but a skae estimator (a Pipeline gets its
     own fix) and NotFittedError for an unfitted one.
     """
-    estimator = transformer.estimator if isinstance(transformer, FrozenEstimator) else transformer
+    estimator = transformer
+    if isinstance(transformer, FrozenEstimator):
+        estimator = transformer.estimator
     if isinstance(estimator, Pipeline):
         raise TypeError(
             f"{caller} needs the skae transformer itself, got a Pipeline. Fine-tune "
@@ -531,4 +533,6 @@ def encoder_regressor(transformer, **kwargs):
 
 
 def _frozen(transformer):
-    return transformer if isinstance(transformer, FrozenEstimator) else FrozenEstimator(transformer)
+    if isinstance(transformer, FrozenEstimator):
+        return transformer
+    return FrozenEstimator(transformer)

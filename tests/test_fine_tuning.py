@@ -173,7 +173,8 @@ def test_source_transformer_is_unchanged(data, dense_ae):
     weights = weights_of(dense_ae.model_)
     codes = dense_ae.transform(X)
     clf = encoder_classifier(dense_ae, epochs=3, freeze_epochs=0, random_state=0).fit(X, y)
-    assert not same_weights(weights_of(clf.model_.get_layer(ENCODER_NAME)), weights_of(dense_ae.encoder_))
+    fine_tuned = weights_of(clf.model_.get_layer(ENCODER_NAME))
+    assert not same_weights(fine_tuned, weights_of(dense_ae.encoder_))
     assert same_weights(weights_of(dense_ae.model_), weights)
     np.testing.assert_array_equal(dense_ae.transform(X), codes)
     assert dense_ae.get_params() == params
@@ -236,9 +237,13 @@ def test_conv_transformer_takes_images_or_rows(data, conv_ae):
     frozen = dict(epochs=1, freeze_epochs=1, random_state=0)
     on_images = encoder_classifier(conv_ae, **frozen).fit(images, y)
     assert on_images.predict(images).shape == (len(X),)
-    np.testing.assert_allclose(codes_in_network(on_images, images), conv_ae.transform(images), atol=1e-5)
+    np.testing.assert_allclose(
+        codes_in_network(on_images, images), conv_ae.transform(images), atol=1e-5
+    )
     on_rows = encoder_classifier(conv_ae, **frozen).fit(X, y)
-    np.testing.assert_allclose(on_rows.predict_proba(X), on_images.predict_proba(images), atol=1e-5)
+    np.testing.assert_allclose(
+        on_rows.predict_proba(X), on_images.predict_proba(images), atol=1e-5
+    )
 
 
 def test_vae_fine_tunes_the_posterior_mean(data, vae):
