@@ -48,13 +48,13 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skae import AutoencoderTransformer  # noqa: E402
-from skae._demo import library_versions  # noqa: E402
 from skae.fine_tuning import EncoderClassifier, encoder_classifier  # noqa: E402
+
+from _common import load_stratified_data, versions_line  # noqa: E402  (this folder's)
 
 SCRIPT = "benchmarks/fine_tuning.py"
 N_COMPONENTS = 16
@@ -69,12 +69,6 @@ METHODS = (
     ("codes", "(b) LogisticRegression on ae.transform(X)"),
     ("pixels", "(c) LogisticRegression on the pixels"),
 )
-
-
-def load_data():
-    """The digits scaled to [0, 1]: ``X_train, X_test, y_train, y_test``."""
-    X, y = load_digits(return_X_y=True)
-    return train_test_split(X / 16.0, y, test_size=0.3, random_state=0, stratify=y)
 
 
 def run_seed(seed, X_train, X_test, y_train, y_test, *, quick=False):
@@ -109,7 +103,7 @@ def run_seed(seed, X_train, X_test, y_train, y_test, *, quick=False):
 
 
 def run(seeds, *, quick=False):
-    X_train, X_test, y_train, y_test = load_data()
+    X_train, X_test, y_train, y_test = load_stratified_data()
     accuracy = {key: [] for key, _ in METHODS}
     seconds = {key: [] for key, _ in METHODS}
     ae_seconds = []
@@ -221,9 +215,8 @@ def write_markdown(results, goal_list, command, path):
         "",
         f"Measured by `python {SCRIPT}`"
         + (f" (as `{command}`)" if command != f"python {SCRIPT}" else "")
-        + " with "
-        + ", ".join(f"{name} {version}" for name, version in library_versions().items())
-        + ".",
+        + " "
+        + versions_line(),
         "",
     ]
     Path(path).write_text("\n".join(lines))
