@@ -86,7 +86,8 @@ def _check_transformer(transformer, caller):
             f"enough) before passing it to {caller}."
         ),
     )
-    return estimator
+    # a detector's network is the autoencoder or VAE it owns
+    return getattr(estimator, "backbone_", estimator)
 
 
 def _as_rows(X, n_features, image_shape):

@@ -18,7 +18,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler
 
 import skae._compat
-from skae import AutoencoderTransformer, VariationalAutoencoderTransformer
+from skae import (
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    VariationalAutoencoderTransformer,
+)
 from skae.fine_tuning import (
     ENCODER_NAME,
     EncoderClassifier,
@@ -251,6 +255,15 @@ def test_vae_fine_tunes_the_posterior_mean(data, vae):
     clf = encoder_classifier(vae, epochs=1, freeze_epochs=1, random_state=0).fit(X, y)
     np.testing.assert_allclose(codes_in_network(clf, X), vae.transform(X), atol=1e-5)
     assert len(clf.model_.get_layer(ENCODER_NAME).outputs) == 1
+
+
+def test_detector_fine_tunes_the_network_it_owns(data):
+    X, y = data
+    detector = AutoencoderOutlierDetector(4, **FAST).fit(X)
+    clf = encoder_classifier(detector, epochs=1, freeze_epochs=1, random_state=0).fit(X, y)
+    np.testing.assert_allclose(
+        codes_in_network(clf, X), detector.backbone_.transform(X), atol=1e-5
+    )
 
 
 def test_unfitted_transformer_raises_not_fitted():
