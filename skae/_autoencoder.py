@@ -57,4 +57,6 @@ class AutoencoderTransformer(
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        # the fitted code size (AttributeError before fit, so that
+        # get_feature_names_out raises NotFittedError then)
+        return self.n_components_

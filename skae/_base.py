@@ -9,6 +9,7 @@ standardisation statistics) then ``_train``; every prediction goes through
 ``_BaseAutoencoder``'s docstring.
 """
 
+import numbers
 from collections import defaultdict
 
 import keras
@@ -38,6 +39,7 @@ from ._training import (
 )
 from ._validation import (
     FLOAT_DTYPES,
+    check_finite_scores,
     fitted_image_shape,
     image_array_shape,
     positive_int_sequence,
@@ -221,10 +223,8 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
         return X
 
     def _network_shape(self):
-        """Shape of one sample as the network sees it."""
-        if self.architecture == "conv":
-            return self.image_shape_
-        return (self.n_features_in_,)
+        """Shape of one sample as the fitted network sees it."""
+        return self._fitted_network_shape
 
     def _rows_as_given(self, rows, ndim):
         """Reshape rows ``(n, n_features)`` to the user's form of ``ndim`` dims."""
@@ -339,6 +339,8 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
         sample_weight = check_training_rows(self, X, sample_weight)
         if reset:
             self._initialize(X)
+        else:
+            self._apply_learning_rate()
         self._train(X, target, sample_weight, epochs=epochs, partial=partial)
         self._after_fit(X)
         return self
@@ -351,12 +353,33 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
             self.mean_, self.scale_ = np.zeros(X.shape[1:]), 1.0
         else:
             self.mean_, self.scale_ = robust_center_scale(X)
+        # the fitted state that inference reads, whatever set_params says later
+        self.n_components_ = int(self.n_components)
+        self._fitted_network_shape = (
+            tuple(self.image_shape_) if self.architecture == "conv" else (self.n_features_in_,)
+        )
+        self._fitted_learning_rate = self.learning_rate
         with seeded(self._seed):
-            model = self._assemble(self._network_shape())
+            model = self._assemble(self._fitted_network_shape)
         self._compile(model)
         self.model_ = model
         self._link_networks()
         self.history_ = defaultdict(list)
+
+    def _apply_learning_rate(self):
+        """Warm start: a ``learning_rate`` set since the last fit takes effect."""
+        new, old = self.learning_rate, self._fitted_learning_rate
+        numbers_both = isinstance(new, numbers.Real) and isinstance(old, numbers.Real)
+        if new is old or (numbers_both and new == old):
+            return
+        if not numbers_both:
+            raise ValueError(
+                "learning_rate changed between a schedule and a number since the "
+                "last fit; a warm start can only change a number to another. Fit "
+                "with warm_start=False to train with the new learning_rate."
+            )
+        self.model_.optimizer.learning_rate.assign(float(new))
+        self._fitted_learning_rate = new
 
     def _train(self, X, target, sample_weight, *, epochs, partial):
         """Train ``model_`` for ``epochs`` more epochs on standardised X."""
@@ -514,11 +537,11 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
         """
         check_is_fitted(self)
         Z = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
-        if Z.shape[1] != self.n_components:
+        if Z.shape[1] != self.n_components_:
             raise ValueError(
                 f"X has {Z.shape[1]} features, but {type(self).__name__}."
                 f"inverse_transform expects codes with n_components="
-                f"{self.n_components} features."
+                f"{self.n_components_} features."
             )
         return self._rows_as_given(self._forward(Z, encode=False), self._fit_ndim)
 
@@ -558,7 +581,9 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
-        return self._score_samples(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+            scores = self._score_samples(X)
+        return check_finite_scores(scores, type(self).__name__)
 
     def score(self, X, y=None, sample_weight=None):
         """Mean of ``score_samples``: minus the mean squared reconstruction error.

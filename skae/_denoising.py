@@ -197,7 +197,9 @@ class DenoisingAutoencoder(
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        # the fitted code size (AttributeError before fit, so that
+        # get_feature_names_out raises NotFittedError then)
+        return self.n_components_
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit the denoising autoencoder.

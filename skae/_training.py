@@ -19,6 +19,11 @@ from sklearn.utils.validation import _check_sample_weight
 STEPS_PER_EXECUTION = 32
 
 
+# Beyond this magnitude, squared reconstruction errors (losses and scores)
+# can overflow float64 (max 1.8e308), whatever the standardisation.
+MAX_ABS_VALUE = 1e150
+
+
 def robust_center_scale(X, block_rows=65536):
     """Per-feature mean and one global scale, without overflow for huge values.
 
@@ -27,10 +32,12 @@ def robust_center_scale(X, block_rows=65536):
     """
     blocks = [X[start : start + block_rows] for start in range(0, len(X), block_rows)]
     magnitude = max(float(np.max(np.abs(block))) for block in blocks)
-    if not np.isfinite(magnitude):
+    if not magnitude <= MAX_ABS_VALUE:
         raise ValueError(
-            "X has values too large for float64 arithmetic (up to "
-            f"{magnitude}); rescale the data, e.g. with StandardScaler."
+            f"X has values up to {magnitude:.3g} in magnitude: beyond "
+            f"{MAX_ABS_VALUE:.0e}, squared reconstruction errors overflow float64, "
+            "so scores would be infinite. Rescale X first, e.g. divide it by a "
+            "power of ten (StandardScaler overflows on such values too)."
         )
     if magnitude == 0:
         return np.zeros(X.shape[1:]), 1.0
@@ -113,9 +120,38 @@ def make_optimizer(optimizer, learning_rate):
     return optimizer(learning_rate=learning_rate)
 
 
+class _StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stop training when the loss becomes NaN or infinite, silently.
+
+    Keras's ``TerminateOnNaN`` prints "Invalid loss, terminating training"
+    to stdout whatever the verbosity; skae reports divergence itself, with a
+    ValueError, once training has stopped.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(float(loss)):
+            self.model.stop_training = True
+
+
+class _StepCountProgbar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, counting steps right with ``steps_per_execution``.
+
+    Keras reports the last step of each call of its compiled function, so an
+    epoch of 6 steps run 32 steps per call reads "32/6"; the count is
+    capped at the epoch's number of steps.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.target is not None:
+            batch = min(batch, self.target - 1)
+        super().on_train_batch_end(batch, logs)
+
+
 def training_callbacks(estimator, monitor, partial):
     """skae's callbacks for one fit (plus the user's), watching ``monitor``."""
-    callbacks = [keras.callbacks.TerminateOnNaN()]
+    callbacks = [_StopOnNonFiniteLoss()]
+    user_callbacks = list(estimator.callbacks or [])
     if estimator.early_stopping and not partial:
         callbacks.append(
             keras.callbacks.EarlyStopping(
@@ -136,7 +172,14 @@ def training_callbacks(estimator, monitor, partial):
                 min_lr=1e-6,
             )
         )
-    return callbacks + list(estimator.callbacks or [])
+    callbacks += user_callbacks
+    if estimator.verbose and not any(
+        isinstance(callback, keras.callbacks.ProgbarLogger) for callback in callbacks
+    ):
+        # Keras then adds no progress bar of its own; last, as Keras puts its
+        # own, so the epoch line shows what the other callbacks logged
+        callbacks.append(_StepCountProgbar())
+    return callbacks
 
 
 def _tf_global_seed():

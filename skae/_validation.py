@@ -150,3 +150,19 @@ def fitted_image_shape(estimator, given, n_features):
             "channels)."
         )
     return shape
+
+
+def check_finite_scores(scores, estimator_name):
+    """``scores``, or a clear error when some overflowed to infinity or NaN.
+
+    Squared errors of values far beyond the training data's (near 1e154 and
+    more) overflow float64; an infinite score would rank nothing and poison
+    every mean computed from it.
+    """
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(
+            f"{estimator_name} cannot score some rows of X: their squared errors "
+            "overflow float64 (values far beyond 1e150 in magnitude). Rescale X "
+            "as the training data was, or drop those rows."
+        )
+    return scores

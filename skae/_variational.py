@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseAutoencoder
 from ._inference import INFERENCE_BATCH_SIZE
 from ._parameters import fill_shared_docs
+from ._validation import check_finite_scores
 from .architectures.variational import (
     VariationalAutoencoderModel,
     add_log_variance_head,
@@ -252,7 +253,9 @@ class VariationalAutoencoderTransformer(
 
     @property
     def _n_features_out(self):
-        return self.n_components
+        # the fitted code size (AttributeError before fit, so that
+        # get_feature_names_out raises NotFittedError then)
+        return self.n_components_
 
     # ------------------------------------------------------------------
     # the networks
@@ -303,12 +306,12 @@ class VariationalAutoencoderTransformer(
         return np.concatenate([np.asarray(z_mean), np.asarray(z_log_var)], axis=1)
 
     def _decode_batch(self, decoder, batch):
-        return decoder.predict_on_batch(batch[:, : self.n_components])
+        return decoder.predict_on_batch(batch[:, : self.n_components_])
 
     def _posterior(self, X):
         """Posterior mean and log-variance of each row of X, as float64."""
         stats = np.asarray(self._forward(X, decode=False), dtype=np.float64)
-        return stats[:, : self.n_components], stats[:, self.n_components :]
+        return stats[:, : self.n_components_], stats[:, self.n_components_ :]
 
     def _log_likelihood(self, X, decoded):
         """``log p(x | z)`` of each row of X in nats, given the decoder's mean."""
@@ -334,7 +337,7 @@ class VariationalAutoencoderTransformer(
             rows = slice(start, start + rows_per_call)
             z = mean[rows, None, :] + std[rows, None, :] * draws
             decoded = self._forward(
-                z.reshape(-1, self.n_components).astype(X.dtype), encode=False
+                z.reshape(-1, self.n_components_).astype(X.dtype), encode=False
             )
             repeated = np.repeat(X[rows], n_draws, axis=0)
             out[rows] = self._log_likelihood(repeated, decoded).reshape(-1, n_draws)
@@ -366,10 +369,10 @@ class VariationalAutoencoderTransformer(
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
         stats = self._forward(X, decode=False)
-        mean = np.ascontiguousarray(stats[:, : self.n_components])
+        mean = np.ascontiguousarray(stats[:, : self.n_components_])
         if not return_std:
             return mean
-        return mean, np.exp(0.5 * stats[:, self.n_components :])
+        return mean, np.exp(0.5 * stats[:, self.n_components_ :])
 
     def score_samples(self, X):
         """Evidence lower bound (ELBO) of each sample, in nats.
@@ -393,12 +396,14 @@ class VariationalAutoencoderTransformer(
         """
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
-        return self._score_samples(X)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+            scores = self._score_samples(X)
+        return check_finite_scores(scores, type(self).__name__)
 
     def _score_samples(self, X):
         mean, log_var = self._posterior(X)
         half = np.random.RandomState(_ELBO_SEED).standard_normal(
-            (ELBO_DRAWS // 2, self.n_components)
+            (ELBO_DRAWS // 2, self.n_components_)
         )
         draws = np.concatenate([half, -half])
         expected = self._log_likelihood_at(X, mean, np.exp(0.5 * log_var), draws)
@@ -453,7 +458,7 @@ class VariationalAutoencoderTransformer(
         n_draws = _check_positive_int(n_importance_samples, "n_importance_samples")
         X = self._check_input(X, reset=False)
         draws = check_random_state(random_state).standard_normal(
-            (n_draws, self.n_components)
+            (n_draws, self.n_components_)
         )
         mean, log_var = self._posterior(X)
         std = np.exp(0.5 * log_var)
@@ -492,5 +497,5 @@ class VariationalAutoencoderTransformer(
         """
         check_is_fitted(self)
         n_samples = _check_positive_int(n_samples, "n_samples")
-        z = check_random_state(random_state).standard_normal((n_samples, self.n_components))
+        z = check_random_state(random_state).standard_normal((n_samples, self.n_components_))
         return self._rows_as_given(self._forward(z, encode=False), self._fit_ndim)

@@ -265,3 +265,69 @@ def test_subclasses_override_exactly_the_documented_hooks():
     overridden.discard("_parameter_constraints")
     assert overridden <= documented, overridden - documented
     assert documented <= overridden, documented - overridden
+
+
+# ----------------------------------------------------------------------
+# a fitted estimator computes from its fitted state
+# ----------------------------------------------------------------------
+def test_parameters_changed_after_fit_do_not_change_the_fitted_model(digits):
+    X, _ = digits
+    ae = AutoencoderTransformer(2, **FAST).fit(X)
+    codes = ae.transform(X)
+    ae.set_params(n_components=3, architecture="conv")
+    assert ae.n_components_ == 2
+    np.testing.assert_array_equal(ae.transform(X), codes)
+    assert list(ae.get_feature_names_out()) == [
+        "autoencodertransformer0",
+        "autoencodertransformer1",
+    ]
+    frame = ae.set_output(transform="pandas").transform(pd.DataFrame(X))
+    assert frame.shape == (len(X), 2)
+    assert ae.inverse_transform(codes).shape == X.shape
+
+
+def test_feature_names_out_before_fit_is_not_fitted_error():
+    with pytest.raises(NotFittedError):
+        AutoencoderTransformer(2).get_feature_names_out()
+
+
+def test_warm_start_applies_a_new_learning_rate(digits):
+    X, _ = digits
+    ae = AutoencoderTransformer(2, warm_start=True, **FAST).fit(X)
+    assert float(ae.model_.optimizer.learning_rate) == pytest.approx(1e-3)
+    ae.set_params(learning_rate=0.05).fit(X)
+    assert float(ae.model_.optimizer.learning_rate) == pytest.approx(0.05)
+    schedule = keras.optimizers.schedules.ExponentialDecay(0.01, 10, 0.9)
+    with pytest.raises(ValueError, match="warm_start=False"):
+        ae.set_params(learning_rate=schedule).fit(X)
+
+
+class _PoisonWeightsAtFirstBatch(keras.callbacks.Callback):
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.set_weights([np.full_like(w, np.nan) for w in self.model.get_weights()])
+
+
+def test_divergence_prints_nothing_at_verbose_0(digits, capfd):
+    X, _ = digits
+    ae = AutoencoderTransformer(2, **{**FAST, "callbacks": [_PoisonWeightsAtFirstBatch()]})
+    with pytest.raises(ValueError, match="diverged"):
+        ae.fit(X)
+    assert capfd.readouterr().out == ""
+
+
+def test_progress_bar_counts_the_steps_of_an_epoch(digits, capsys):
+    X, _ = digits  # 200 rows, batches of 16: 13 steps, run 32 per call
+    AutoencoderTransformer(2, **{**FAST, "epochs": 2, "verbose": 1}).fit(X)
+    out = capsys.readouterr().out
+    assert "13/13" in out
+    assert "32/13" not in out
+
+
+def test_values_too_large_to_score_are_refused(digits, fitted):
+    X, _ = digits
+    with pytest.raises(ValueError, match="Rescale X"):
+        AutoencoderTransformer(2, **FAST).fit(X * 1e300)
+    with pytest.raises(ValueError, match="cannot score"):
+        fitted.score_samples(X * 1e300)
+    with pytest.raises(ValueError, match="cannot score"):
+        fitted.score(X * 1e300)

@@ -64,11 +64,13 @@ EXTRA_CHECKS = [
     "check_param_validation",
     "check_n_features_in_after_fitting",
     "check_fit_check_is_fitted",
+    "check_get_feature_names_out_error",
 ]
 
 # Those of the extra checks that test transform, for transformers only (as
 # scikit-learn's own check selection does: by hasattr(estimator, "transform")).
 TRANSFORMER_CHECKS = {
+    "check_get_feature_names_out_error",
     "check_transformer_get_feature_names_out",
     "check_transformer_get_feature_names_out_pandas",
     "check_set_output_transform",

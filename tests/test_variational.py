@@ -322,3 +322,14 @@ def test_bad_sample_counts_raise(fitted, digits, bad):
         fitted.sample(bad)
     with pytest.raises(ValueError, match="n_importance_samples must be a positive"):
         fitted.log_likelihood(X[:3], n_importance_samples=bad)
+
+
+def test_codes_come_from_the_fitted_size_after_set_params(fitted, digits):
+    # raising n_components after fit must not return a log-variance as a code
+    X, _ = digits
+    codes, std = fitted.transform(X[:5], return_std=True)
+    changed = pickle.loads(pickle.dumps(fitted)).set_params(n_components=3)
+    np.testing.assert_array_equal(changed.transform(X[:5]), codes)
+    np.testing.assert_array_equal(changed.score_samples(X[:5]), fitted.score_samples(X[:5]))
+    assert changed.sample(2, random_state=0).shape == (2, X.shape[1])
+    assert len(changed.get_feature_names_out()) == 2
