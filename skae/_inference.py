@@ -66,7 +66,7 @@ def float64_copy(model):
     """
 
     def to_float64(layer):
-        config = layer.get_config()
+        config = _without_unseeded_randomness(layer.get_config())
         config["dtype"] = "float64"
         return layer.__class__.from_config(config)
 
@@ -78,6 +78,24 @@ def float64_copy(model):
     )
     copy.set_weights(model.get_weights())
     return copy
+
+
+def _without_unseeded_randomness(config):
+    """A layer config whose initializers and seed generators carry a seed.
+
+    Keras draws a seed from Python's global ``random`` for every initializer
+    or seeded layer built with ``seed=None``: cloning a network would advance
+    the user's generator although the copy's weights are then overwritten.
+    Seed 0 costs nothing here: the copy only ever infers.
+    """
+    if isinstance(config, dict):
+        return {
+            key: 0 if key == "seed" and value is None else _without_unseeded_randomness(value)
+            for key, value in config.items()
+        }
+    if isinstance(config, list):
+        return [_without_unseeded_randomness(value) for value in config]
+    return config
 
 
 def networks_in_precision(networks, dtype):
