@@ -169,7 +169,7 @@ def run_embed(args, stdout, stderr):
     X = _read_input(args)
     skae = _load_estimators()
     params = _training_params(args)
-    if args.model == "denoising" and args.noise_level is not None:
+    if args.noise_level is not None:  # only with --model denoising: checked in main
         params["noise_level"] = args.noise_level
     estimator = getattr(skae, MODELS[args.model])(**params)
     model = _fit(estimator, X, args, stderr)
@@ -192,7 +192,6 @@ def run_detect(args, stdout, stderr):
     params["contamination"] = args.contamination
     params["backbone"] = args.backbone
     detector = getattr(skae, DETECTOR)(**params)
-
     # overflowing scores (in fit, for the offset, too) are reported below, in one line
     with np.errstate(over="ignore", invalid="ignore"):
         model = _fit(detector, X, args, stderr)
