@@ -12,6 +12,7 @@ import csv
 import math
 import numbers
 import os
+import re
 import sys
 
 # Values a numeric CSV cell may hold that mean "missing".
@@ -152,8 +153,12 @@ def _parse_number(path, cell, column, line):
     return value
 
 
-def write_csv(path, header, rows, stdout=None):
-    """Write a header and rows of values (``-`` writes to ``stdout``)."""
+def write_csv(path, header, rows, stdout=None, *, overwrite=True):
+    """Write a header and rows of values (``-`` writes to ``stdout``).
+
+    With ``overwrite=False`` an existing file is an error, even one created
+    while the model trained.
+    """
     formatted = [[_format(value) for value in row] for row in rows]
     if path == "-":
         writer = csv.writer(stdout or sys.stdout, lineterminator="\n")
@@ -161,10 +166,12 @@ def write_csv(path, header, rows, stdout=None):
         writer.writerows(formatted)
         return
     try:
-        with open(path, "w", newline="") as f:
+        with open(path, "w" if overwrite else "x", newline="") as f:
             writer = csv.writer(f, lineterminator="\n")
             writer.writerow(header)
             writer.writerows(formatted)
+    except FileExistsError:
+        raise CommandError(_exists(path)) from None
     except OSError as exc:
         raise CommandError(f"{path}: can not write the output ({exc.strerror}).") from None
 
@@ -175,8 +182,12 @@ def _format(value):
     return repr(float(value))
 
 
-def check_output(path):
-    """Fail before training when the output can not be written."""
+def check_output(path, input_path="-", force=False):
+    """Fail before training when the output can not, or must not, be written.
+
+    The input file is never overwritten, whatever name (``./data.csv``, a
+    link) the output gives it; another existing file only with ``--force``.
+    """
     if path == "-":
         return
     directory = os.path.dirname(os.path.abspath(path))
@@ -184,6 +195,114 @@ def check_output(path):
         raise CommandError(f"{path}: the directory {directory} does not exist.")
     if os.path.isdir(path):
         raise CommandError(f"{path}: is a directory; give a file name for -o.")
+    if input_path != "-" and os.path.exists(input_path):
+        same = os.path.realpath(path) == os.path.realpath(input_path)
+        if same or (os.path.exists(path) and os.path.samefile(path, input_path)):
+            raise CommandError(
+                f"{path}: this is the input file {input_path}; give -o another file "
+                "name (--force never overwrites the input)."
+            )
+    if os.path.lexists(path) and not force:
+        raise CommandError(_exists(path))
+
+
+def _exists(path):
+    return (
+        f"{path}: the file already exists; add --force to overwrite it, or give -o "
+        "another file name."
+    )
+
+
+# ----------------------------------------------------------------------
+# values too large for float64
+# ----------------------------------------------------------------------
+def check_standardizable(path, header, X):
+    """Fail before training when ``--standardize`` would overflow float64.
+
+    StandardScaler squares the deviations from the mean: values beyond about
+    1e154 overflow, and the scaled data would be NaN.
+    """
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean = X.mean(axis=0)
+        variance = ((X - mean) ** 2).mean(axis=0)
+    overflows = ~(np.isfinite(mean) & np.isfinite(variance))
+    if overflows.any():
+        column = int(np.argmax(overflows))
+        top = float(np.max(np.abs(X[:, column])))
+        raise CommandError(
+            f"{path}: column {header[column]!r} holds values too large for "
+            f"--standardize (up to {top:.3g}: their variance overflows); rescale "
+            f"the data first, e.g. divide every value by {_divisor(X)}."
+        )
+
+
+def check_finite(values, what, verb, path, X):
+    """Fail, before anything is written, when ``values`` are not all finite."""
+    import numpy as np
+
+    if not np.all(np.isfinite(values)):
+        raise CommandError(
+            f"{path}: the {what} are infinite or NaN: the values of the file (up to "
+            f"{float(np.max(np.abs(X))):.3g}) are too large to {verb} "
+            f"in float64. Rescale the data first, e.g. divide every value by "
+            f"{_divisor(X)}; nothing was written."
+        )
+
+
+def _divisor(X):
+    """A power of ten that brings the largest value of ``X`` near 1."""
+    import numpy as np
+
+    return f"1e{int(np.floor(np.log10(np.max(np.abs(X)))))}"
+
+
+# ----------------------------------------------------------------------
+# estimator messages in the command's terms
+# ----------------------------------------------------------------------
+# The estimator parameters the commands set, and their flags.
+FLAGS = {
+    "n_components": "--n-components",
+    "hidden_layer_sizes": "--hidden-layer-sizes",
+    "epochs": "--epochs",
+    "batch_size": "--batch-size",
+    "learning_rate": "--learning-rate",
+    "validation_fraction": "--validation-fraction",
+    "random_state": "--random-state",
+    "noise_level": "--noise-level",
+    "contamination": "--contamination",
+    "backbone": "--backbone",
+}
+# name=value, the value a quoted string, a tuple or a word (not its final period)
+_ASSIGNMENT = re.compile(
+    r"\b(?P<name>early_stopping|%s)=(?P<value>'[^']*'|\([^)]*\)|[^\s,;)]*[^\s,;).])"
+    % "|".join(FLAGS)
+)
+# bare names: only those that can not be English words
+_BARE = re.compile(r"\b(early_stopping|%s)\b" % "|".join(n for n in FLAGS if "_" in n))
+
+
+def in_flags(message):
+    """An estimator's message with its parameter names spelt as flags.
+
+    Examples
+    --------
+    >>> in_flags("Use a larger validation_fraction, or early_stopping=False.")
+    'Use a larger --validation-fraction, or --no-early-stopping.'
+    """
+
+    def assignment(match):
+        name, value = match["name"], match["value"].strip("'")
+        if name == "early_stopping":
+            return "--no-early-stopping" if value == "False" else "early stopping"
+        if value.startswith("("):
+            value = ",".join(v.strip() for v in value.strip("()").split(",") if v.strip())
+        return f"{FLAGS[name]} {value}"
+
+    message = _ASSIGNMENT.sub(assignment, message)
+    message = _BARE.sub(lambda m: FLAGS.get(m[1], "early stopping"), message)
+    return message.replace("with StandardScaler", "with --standardize")
 
 
 # ----------------------------------------------------------------------
@@ -219,6 +338,18 @@ def layer_sizes(text):
             f"expected positive integers separated by commas, such as 128,64; got {text!r}"
         )
     return sizes
+
+
+def open_fraction(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected a fraction in (0, 1), such as 0.2; got {text!r}"
+        )
+    return value
 
 
 def contamination(text):

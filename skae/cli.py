@@ -24,10 +24,14 @@ import time
 from . import __version__
 from ._cli_io import (
     CommandError,
+    check_finite,
     check_output,
+    check_standardizable,
     contamination,
     display_name,
+    in_flags,
     layer_sizes,
+    open_fraction,
     positive_float,
     positive_int,
     read_numeric_csv,
@@ -113,6 +117,8 @@ def _training_params(args):
         params["learning_rate"] = args.learning_rate
     if args.no_early_stopping:
         params["early_stopping"] = False
+    if args.validation_fraction is not None:
+        params["validation_fraction"] = args.validation_fraction
     return params
 
 
@@ -139,9 +145,11 @@ def _fit(estimator, X, args, stderr):
 
 def _read_input(args):
     """The data of ``args.input``, checked (as ``args.output``) before Keras is imported."""
-    check_output(args.output)
-    _, X = read_numeric_csv(args.input)
+    check_output(args.output, args.input, args.force)
+    header, X = read_numeric_csv(args.input)
     _check_n_components(args, X, display_name(args.input))
+    if args.standardize:
+        check_standardizable(display_name(args.input), header, X)
     return X
 
 
@@ -161,12 +169,14 @@ def run_embed(args, stdout, stderr):
     X = _read_input(args)
     skae = _load_estimators()
     params = _training_params(args)
-    if args.model == "denoising" and args.noise_level is not None:
+    if args.noise_level is not None:  # only with --model denoising: checked in main
         params["noise_level"] = args.noise_level
     estimator = getattr(skae, MODELS[args.model])(**params)
     model = _fit(estimator, X, args, stderr)
     codes = model.transform(X)
-    write_csv(args.output, list(model.get_feature_names_out()), codes, stdout)
+    check_finite(codes, "codes", "encode", display_name(args.input), X)
+    names = list(model.get_feature_names_out())
+    write_csv(args.output, names, codes, stdout, overwrite=args.force)
     if not args.quiet and args.output != "-":
         stderr.write(f"wrote {codes.shape[0]} rows of {codes.shape[1]} codes to {args.output}\n")
     return 0
@@ -174,20 +184,26 @@ def run_embed(args, stdout, stderr):
 
 def run_detect(args, stdout, stderr):
     """``skae detect``: train a detector on the CSV and score its rows."""
+    import numpy as np
+
     X = _read_input(args)
     skae = _load_estimators()
     params = _training_params(args)
     params["contamination"] = args.contamination
     params["backbone"] = args.backbone
     detector = getattr(skae, DETECTOR)(**params)
-    model = _fit(detector, X, args, stderr)
-    scores = model.score_samples(X)
-    labels = model.predict(X)
+    # overflowing scores (in fit, for the offset, too) are reported below, in one line
+    with np.errstate(over="ignore", invalid="ignore"):
+        model = _fit(detector, X, args, stderr)
+        scores = model.score_samples(X)
+        labels = model.predict(X)
+    check_finite(scores, "anomaly scores", "score", display_name(args.input), X)
     write_csv(
         args.output,
         ["anomaly_score", "label"],
         [(-score, int(label)) for score, label in zip(scores, labels)],
         stdout,
+        overwrite=args.force,
     )
     if not args.quiet:
         n_out = int((labels == -1).sum())
@@ -220,6 +236,11 @@ def _add_training_options(parser):
         required=True,
         metavar="OUT.csv",
         help="where to write the result ('-' for stdout)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite OUT.csv if it exists (never the input file)",
     )
     parser.add_argument(
         "--n-components",
@@ -255,6 +276,12 @@ def _add_training_options(parser):
         help="train for all epochs instead of stopping when the held-out loss stalls",
     )
     parser.add_argument(
+        "--validation-fraction",
+        type=open_fraction,
+        metavar="F",
+        help="fraction of the rows held out for early stopping (default: 0.1)",
+    )
+    parser.add_argument(
         "--standardize",
         action="store_true",
         help="scale each column to zero mean and unit variance first (for columns "
@@ -276,7 +303,7 @@ def _add_training_command(commands, name, run, *, help, description):
     """Add the sub-command ``name``, run by ``run``, with the training options."""
     parser = commands.add_parser(name, help=help, description=description)
     _add_training_options(parser)
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, command_parser=parser)
     return parser
 
 
@@ -376,6 +403,8 @@ def main(argv=None, *, stdout=None, stderr=None):
         args, extra = parser.parse_known_args(argv)
         if extra and args.command != "demo":
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        if args.command != "demo":
+            _check_option_combinations(args)
     except SystemExit as exc:  # argparse: --help, --version or a usage error
         return _exit_status(exc)
     args.demo_args = extra
@@ -399,11 +428,29 @@ def main(argv=None, *, stdout=None, stderr=None):
             raise
         message = " ".join(str(exc).split())
         kind = "" if isinstance(exc, ValueError) else f"{type(exc).__name__}: "
+        if kind == "":  # the estimator's own checks: say it in the command's terms
+            message = in_flags(message)
         stderr.write(
             f"skae {args.command}: error: {kind}{message}\n"
             + ("" if kind == "" else "(set SKAE_TRACEBACK=1 to see the traceback)\n")
         )
     return 1
+
+
+def _check_option_combinations(args):
+    """A usage error for an option that the other options make meaningless."""
+    error = args.command_parser.error
+    model = getattr(args, "model", None)
+    if getattr(args, "noise_level", None) is not None and model != "denoising":
+        error(
+            f"--noise-level applies only to --model denoising (got --model {model}); "
+            "add --model denoising or drop --noise-level"
+        )
+    if args.validation_fraction is not None and args.no_early_stopping:
+        error(
+            "--validation-fraction applies only with early stopping; drop "
+            "--validation-fraction or --no-early-stopping"
+        )
 
 
 def _exit_status(exc):

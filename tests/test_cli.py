@@ -2,6 +2,7 @@
 
 import csv
 import io
+import os
 import subprocess
 import sys
 
@@ -101,6 +102,144 @@ def test_too_many_components_is_a_clear_error(table, tmp_path):
     status, _, err = run("embed", table, "-o", tmp_path / "o.csv", "--n-components", "9")
     assert status == 1
     assert "--n-components 9 is larger than the 5 columns" in err
+
+
+def test_an_existing_output_is_kept_unless_force_is_given(table, tmp_path):
+    out = tmp_path / "codes.csv"
+    out.write_text("keep me\n")
+    status, _, err = run("embed", table, "-o", out, *TRAINING)
+    assert status == 1
+    assert err == (
+        f"skae embed: error: {out}: the file already exists; add --force to "
+        "overwrite it, or give -o another file name.\n"
+    )
+    assert out.read_text() == "keep me\n"  # refused before training, nothing written
+
+    status, _, err = run("embed", table, "-o", out, "--force", "--quiet", *TRAINING)
+    assert status == 0, err
+    assert read_csv(out)[1].shape == (80, 2)
+
+
+@pytest.mark.parametrize("alias", ["same", "dot", "hard link", "symbolic link"])
+def test_the_input_is_never_overwritten_even_with_force(table, tmp_path, alias):
+    data = tmp_path / "data.csv"
+    data.write_bytes(table.read_bytes())
+    out = {
+        "same": data,
+        "dot": tmp_path / "." / "data.csv",
+        "hard link": tmp_path / "link.csv",
+        "symbolic link": tmp_path / "symlink.csv",
+    }[alias]
+    if alias == "hard link":
+        os.link(data, out)
+    if alias == "symbolic link":
+        os.symlink(data, out)
+    status, _, err = run("detect", data, "-o", out, "--force", *TRAINING)
+    assert status == 1
+    assert err == (
+        f"skae detect: error: {out}: this is the input file {data}; give -o "
+        "another file name (--force never overwrites the input).\n"
+    )
+    assert data.read_bytes() == table.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["--noise-level", "0.1"],
+            "--noise-level applies only to --model denoising (got --model "
+            "autoencoder); add --model denoising or drop --noise-level",
+        ),
+        (
+            ["--model", "vae", "--noise-level", "0.1"],
+            "--noise-level applies only to --model denoising (got --model vae)",
+        ),
+        (
+            ["--no-early-stopping", "--validation-fraction", "0.2"],
+            "--validation-fraction applies only with early stopping; drop "
+            "--validation-fraction or --no-early-stopping",
+        ),
+    ],
+)
+def test_an_option_of_another_model_is_a_usage_error(table, tmp_path, argv, message, capsys):
+    assert cli.main(["embed", str(table), "-o", str(tmp_path / "o.csv"), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_estimator_errors_name_the_flags(tmp_path):
+    path = tmp_path / "five.csv"
+    np.savetxt(path, np.arange(15.0).reshape(5, 3), delimiter=",", header="a,b,c", comments="")
+    status, _, err = run("embed", path, "-o", tmp_path / "o.csv", *TRAINING)
+    assert status == 1
+    assert err == (
+        "skae embed: error: --validation-fraction 0.1 leaves no validation sample "
+        "with n_samples=5. Use more samples, a larger --validation-fraction, or "
+        "--no-early-stopping.\n"
+    )
+    # the fixes the message names work
+    for fix in (["--validation-fraction", "0.4"], ["--no-early-stopping"]):
+        argv = ["embed", path, "-o", tmp_path / "o.csv", "--force", *TRAINING, *fix]
+        status, _, err = run(*argv)
+        assert status == 0, err
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        (
+            "Lower learning_rate, or pass n_components=3.",
+            "Lower --learning-rate, or pass --n-components 3.",
+        ),
+        (
+            "with early_stopping=True and batch_size=64",
+            "with early stopping and --batch-size 64",
+        ),
+        (
+            "noise_level=0.5, hidden_layer_sizes=(16, 8), contamination='auto'",
+            "--noise-level 0.5, --hidden-layer-sizes 16,8, --contamination auto",
+        ),
+        ("ran 200 epochs; n_samples=5", "ran 200 epochs; n_samples=5"),
+        (
+            "Lower learning_rate, scale X (e.g. with StandardScaler)",
+            "Lower --learning-rate, scale X (e.g. with --standardize)",
+        ),
+    ],
+)
+def test_parameter_names_become_flags(message, expected):
+    assert cli.in_flags(message) == expected
+
+
+@pytest.fixture
+def huge(tmp_path):
+    """A small CSV of values around 1e300: finite, but their squares are not."""
+    path = tmp_path / "huge.csv"
+    X = np.random.RandomState(0).normal(size=(12, 3)) * 1e300
+    np.savetxt(path, X, delimiter=",", header="a,b,c", comments="")
+    return path
+
+
+def test_non_finite_scores_are_never_written(huge, tmp_path):
+    out = tmp_path / "scores.csv"
+    status, _, err = run("detect", huge, "-o", out, "--quiet", *TRAINING)
+    assert status == 1
+    assert err.startswith(f"skae detect: error: {huge}: the anomaly scores are infinite")
+    assert "too large to score" in err and "divide" in err and err.count("\n") == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("command", ["embed", "detect"])
+def test_standardize_overflow_names_the_cause(huge, tmp_path, command):
+    out = tmp_path / "o.csv"
+    status, _, err = run(command, huge, "-o", out, "--standardize", *TRAINING)
+    assert status == 1
+    assert err.startswith(
+        f"skae {command}: error: {huge}: column 'a' holds values too large for "
+        "--standardize (up to "
+    )
+    assert "divide" in err and "NaN" not in err and err.count("\n") == 1
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
