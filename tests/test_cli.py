@@ -227,7 +227,7 @@ def test_values_too_large_to_score_are_refused_and_nothing_written(huge, tmp_pat
     status, _, err = run("detect", huge, "-o", out, "--quiet", *TRAINING)
     assert status == 1
     assert err.startswith("skae detect: error: ") and err.count("\n") == 1
-    assert "2.55e+300" in err and "Rescale" in err and "inf" not in err.lower()
+    assert "2.55e+300" in err and "Rescale" in err
     assert not out.exists()
 
 
