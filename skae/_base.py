@@ -10,6 +10,7 @@ standardisation statistics) then ``_train``; every prediction goes through
 """
 
 import numbers
+import random
 from collections import defaultdict
 
 import keras
@@ -33,7 +34,6 @@ from ._training import (
     in_memory_batches,
     make_optimizer,
     robust_center_scale,
-    seeded,
     training_callbacks,
     validation_split,
 )
@@ -245,7 +245,7 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
 
     def _build_networks(self, input_shape):
         """``(encoder, decoder)`` for samples of ``input_shape``, checked to fit."""
-        return build_networks(self, input_shape)
+        return build_networks(self, input_shape, self._layer_seeds)
 
     def _assemble(self, input_shape):
         encoder, decoder = self._build_networks(input_shape)
@@ -359,8 +359,14 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
             tuple(self.image_shape_) if self.architecture == "conv" else (self.n_features_in_,)
         )
         self._fitted_learning_rate = self.learning_rate
-        with seeded(self._seed):
+        # every random layer skae builds is seeded from this stream (Python's
+        # global random is never read): the seeds Keras would draw after
+        # random.seed(self._seed)
+        self._layer_seeds = random.Random(self._seed)
+        try:
             model = self._assemble(self._fitted_network_shape)
+        finally:
+            del self._layer_seeds
         self._compile(model)
         self.model_ = model
         self._link_networks()
@@ -414,7 +420,7 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
 
         initial_epoch = len(self.history_.get("loss", ()))
         try:
-            with seeded(seed), no_retracing_warning():
+            with no_retracing_warning():
                 history = self.model_.fit(
                     **in_memory_batches(
                         (inputs, targets, sample_weight), batch_size, shuffle_seed=seed

@@ -35,6 +35,45 @@ def no_retracing_warning():
         logger.removeFilter(_RETRACING_FILTER)
 
 
+def seeded_shuffle(dataset, buffer_size, seed):
+    """``dataset.shuffle(buffer_size, reshuffle_each_iteration=True)``, seeded by ``seed`` alone.
+
+    ``tf.data.Dataset.shuffle(seed=...)`` mixes the process-global TensorFlow
+    seed into its order (``tf.random.set_seed`` by anyone, anywhere, changes
+    it), and skae must neither read nor set global state. This builds the
+    same shuffle op with both of its seeds given: those ``shuffle`` would use
+    after ``tf.random.set_seed(seed)``. Falls back to the public call if
+    TensorFlow's internals moved.
+    """
+    try:
+        from tensorflow.python.data.ops import dataset_ops
+        from tensorflow.python.framework import ops
+        from tensorflow.python.ops import gen_dataset_ops
+    except ImportError:  # pragma: no cover - layout of a future TensorFlow
+        return dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)
+    maxint32 = 2**31 - 1
+    seeds = (seed % maxint32, seed % maxint32)
+    if seeds == (0, 0):
+        seeds = (0, maxint32)
+
+    class _SeededShuffleDataset(dataset_ops.UnaryUnchangedStructureDataset):
+        def __init__(self, input_dataset):
+            self._input_dataset = input_dataset
+            self._name = None
+            variant = gen_dataset_ops.shuffle_dataset_v3(
+                input_dataset._variant_tensor,
+                buffer_size=ops.convert_to_tensor(buffer_size, dtype="int64"),
+                seed=seeds[0],
+                seed2=seeds[1],
+                seed_generator=gen_dataset_ops.dummy_seed_generator(),
+                reshuffle_each_iteration=True,
+                **self._common_args,
+            )
+            super().__init__(input_dataset, variant)
+
+    return _SeededShuffleDataset(dataset)
+
+
 # ----------------------------------------------------------------------
 # The scikeras bridge (skae.fine_tuning)
 #

@@ -66,7 +66,8 @@ def float64_copy(model):
     """
 
     def to_float64(layer):
-        config = _without_unseeded_randomness(layer.get_config())
+        # seed 0 costs nothing: the copy only ever infers
+        config = fill_unset_seeds(layer.get_config(), lambda: 0)
         config["dtype"] = "float64"
         return layer.__class__.from_config(config)
 
@@ -80,21 +81,23 @@ def float64_copy(model):
     return copy
 
 
-def _without_unseeded_randomness(config):
-    """A layer config whose initializers and seed generators carry a seed.
+def fill_unset_seeds(config, next_seed):
+    """A layer config whose unset seeds (initializers, dropout) are filled.
 
     Keras draws a seed from Python's global ``random`` for every initializer
-    or seeded layer built with ``seed=None``: cloning a network would advance
-    the user's generator although the copy's weights are then overwritten.
-    Seed 0 costs nothing here: the copy only ever infers.
+    or random layer built with ``seed=None``; a layer rebuilt from this
+    config takes ``next_seed()`` instead, and leaves the user's generator
+    alone.
     """
     if isinstance(config, dict):
         return {
-            key: 0 if key == "seed" and value is None else _without_unseeded_randomness(value)
+            key: next_seed()
+            if key == "seed" and value is None
+            else fill_unset_seeds(value, next_seed)
             for key, value in config.items()
         }
     if isinstance(config, list):
-        return [_without_unseeded_randomness(value) for value in config]
+        return [fill_unset_seeds(value, next_seed) for value in config]
     return config
 
 

@@ -7,30 +7,35 @@ that the pieces fit together before training starts.
 
 import keras
 
+from ._inference import fill_unset_seeds
 from .architectures import (
     build_conv_decoder,
     build_conv_encoder,
     build_dense_decoder,
     build_dense_encoder,
 )
+from .architectures._blocks import layer_seeds
 
 
-def build_networks(params, input_shape):
+def build_networks(params, input_shape, seed):
     """``(encoder, decoder)`` Keras models for samples of ``input_shape``.
 
     ``params`` is the estimator: its ``architecture``, layer sizes,
     activations, ``encoder``/``decoder`` and ``n_components`` decide the
-    networks. A user's network replaces only its own half.
+    networks. A user's network replaces only its own half. ``seed`` (a
+    ``random.Random``) seeds every random layer skae builds, encoder first,
+    so no seed is drawn from Python's global ``random``.
     """
     output_activation = "sigmoid" if params.loss == "binary_crossentropy" else "linear"
     common = dict(
         activation=params.activation,
         dropout=params.dropout,
         batch_normalization=params.batch_normalization,
+        seed=seed,
     )
     if params.architecture == "conv":
         common.update(kernel_size=params.kernel_size, strides=params.strides)
-    encoder = user_network(params.encoder, input_shape, params.n_components)
+    encoder = user_network(params.encoder, input_shape, params.n_components, seed)
     if encoder is None and params.architecture == "conv":
         encoder = build_conv_encoder(
             input_shape,
@@ -47,7 +52,7 @@ def build_networks(params, input_shape):
             latent_activation=params.latent_activation,
             **common,
         )
-    decoder = user_network(params.decoder, params.n_components, input_shape)
+    decoder = user_network(params.decoder, params.n_components, input_shape, seed)
     if decoder is None and params.architecture == "conv":
         decoder = build_conv_decoder(
             params.n_components,
@@ -68,12 +73,23 @@ def build_networks(params, input_shape):
     return encoder, decoder
 
 
-def user_network(spec, input_spec, output_spec):
-    """A fresh copy of a user's network, or the network a builder returns."""
+def user_network(spec, input_spec, output_spec, seed=None):
+    """A fresh copy of a user's network, or the network a builder returns.
+
+    A copy's layers take their unset seeds from ``seed`` (a ``random.Random``)
+    rather than from Python's global ``random``; a builder's layers are the
+    builder's own (seed them for reproducible fits).
+    """
     if spec is None:
         return None
     if isinstance(spec, keras.Model):
-        network = keras.models.clone_model(spec)
+        next_seed = layer_seeds(seed)
+
+        def seeded_copy(layer):
+            config = fill_unset_seeds(layer.get_config(), next_seed)
+            return layer.__class__.from_config(config)
+
+        network = keras.models.clone_model(spec, clone_function=seeded_copy)
         network.set_weights(spec.get_weights())
         return network
     network = spec(input_spec, output_spec)

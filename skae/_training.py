@@ -1,17 +1,16 @@
-"""Training machinery: standardisation statistics, batches, callbacks, seeding.
+"""Training machinery: standardisation statistics, batches, callbacks.
 
 Used by ``_BaseAutoencoder._initialize`` and ``_BaseAutoencoder._train``;
 nothing here knows which estimator it trains.
 """
 
-import contextlib
 import numbers
-import random
-import sys
 
 import keras
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight
+
+from ._compat import seeded_shuffle
 
 # Training steps per call of Keras's compiled train function: on CPU, running
 # 32 steps per call instead of one cuts the Python and dispatch cost per
@@ -56,41 +55,30 @@ def robust_center_scale(X, block_rows=65536):
 def in_memory_batches(arrays, batch_size, shuffle_seed=None):
     """``(x, y, sample_weight)`` arrays as ``Model.fit`` reads them fastest.
 
-    On TensorFlow, given numpy arrays ``fit`` rebuilds its input pipeline (index
-    shuffling, slicing and prefetching functions) at every epoch, about 25 ms
-    each time: a quarter of the training time of the digits. A plain
+    Given numpy arrays, Keras's ``fit`` rebuilds its input pipeline (index
+    shuffling, slicing and prefetching functions) at every epoch on
+    TensorFlow, about 25 ms each time: a quarter of the training time of the
+    digits; and it shuffles with a process-global generator. A plain
     ``tf.data`` pipeline over the arrays (shuffle, batch) restarts for almost
-    nothing and gives the same epochs, batches and partial last batch as
-    ``fit`` on arrays. With ``shuffle_seed`` the rows are reshuffled at every
-    epoch in an order that seed determines. Other backends read numpy arrays
-    batch by batch already and get them back as they are.
+    nothing, gives the same epochs, batches and partial last batch, and with
+    ``shuffle_seed`` reshuffles the rows at every epoch in an order that seed
+    alone determines (``_compat.seeded_shuffle``). Keras reads ``tf.data``
+    on every backend.
 
     Returns the keyword arguments of ``fit`` for training data
     (``shuffle_seed`` given), or the ``validation_data`` value.
     """
-    if arrays[2] is None:
-        arrays = arrays[:2]
-    if keras.backend.backend() != "tensorflow":
-        if shuffle_seed is None:
-            return arrays
-        return dict(
-            x=arrays[0],
-            y=arrays[1],
-            sample_weight=arrays[2] if len(arrays) == 3 else None,
-            batch_size=batch_size,
-            shuffle=True,
-        )
     import tensorflow as tf
 
+    if arrays[2] is None:
+        arrays = arrays[:2]
     tensors = {}  # one tensor per distinct array: the target may be the input
     dataset = tf.data.Dataset.from_tensor_slices(
         tuple(tensors.setdefault(id(a), tf.convert_to_tensor(a)) for a in arrays)
     )
     if shuffle_seed is None:
         return dataset.batch(batch_size)
-    dataset = dataset.shuffle(
-        len(arrays[0]), seed=shuffle_seed, reshuffle_each_iteration=True
-    )
+    dataset = seeded_shuffle(dataset, len(arrays[0]), shuffle_seed)
     # shuffle=False: the dataset shuffles itself (fit would warn otherwise)
     return dict(x=dataset.batch(batch_size), shuffle=False)
 
@@ -180,54 +168,6 @@ def training_callbacks(estimator, monitor, partial):
         # own, so the epoch line shows what the other callbacks logged
         callbacks.append(_StepCountProgbar())
     return callbacks
-
-
-def _tf_global_seed():
-    """TensorFlow's global seed, or None when TensorFlow is not importable."""
-    tf = sys.modules.get("tensorflow")
-    if tf is None:
-        return None, None
-    try:
-        from tensorflow.python.eager import context
-    except ImportError:  # pragma: no cover - layout of a future TensorFlow
-        return tf, None
-    return tf, context.global_seed()
-
-
-@contextlib.contextmanager
-def seeded(seed):
-    """Seed every global generator that Keras training draws from, then restore them.
-
-    Keras initializers without a seed draw from Python's ``random``; Keras's
-    array data adapter shuffles with TensorFlow's global seed (TensorFlow
-    backend) or NumPy's global generator (JAX backend); ``keras.random``
-    without a seed uses Keras's global seed generator. All of them are saved,
-    seeded with ``seed``, and put back exactly as they were on exit, so a
-    user's own global random state is unchanged by a fit. Not thread-safe:
-    issue 12 replaces it with explicitly seeded random operations.
-    """
-    from keras.src.backend.common import global_state
-    from keras.src.random import seed_generator
-
-    python_state = random.getstate()
-    numpy_state = np.random.get_state()
-    keras_seed = global_state.get_global_attribute("global_random_seed")
-    keras_generator = global_state.get_global_attribute(
-        seed_generator.GLOBAL_SEED_GENERATOR
-    )
-    tf, tf_seed = _tf_global_seed()
-    try:
-        keras.utils.set_random_seed(int(seed))
-        yield
-    finally:
-        random.setstate(python_state)
-        np.random.set_state(numpy_state)
-        global_state.set_global_attribute("global_random_seed", keras_seed)
-        global_state.set_global_attribute(
-            seed_generator.GLOBAL_SEED_GENERATOR, keras_generator
-        )
-        if tf is not None:
-            tf.random.set_seed(tf_seed)
 
 
 def check_training_rows(estimator, X, sample_weight):

@@ -263,7 +263,7 @@ class VariationalAutoencoderTransformer(
     def _assemble(self, input_shape):
         encoder, decoder = self._build_networks(input_shape)
         model = VariationalAutoencoderModel(
-            add_log_variance_head(encoder),
+            add_log_variance_head(encoder, seed=self._layer_seeds),
             decoder,
             likelihood="bernoulli" if self.loss == "binary_crossentropy" else "gaussian",
             beta=float(self.beta),

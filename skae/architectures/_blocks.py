@@ -1,6 +1,28 @@
-"""The hidden block every builder stacks, dense or convolutional."""
+"""The hidden block every builder stacks, dense or convolutional, and layer seeds."""
+
+import random
 
 import keras
+
+
+def layer_seeds(seed):
+    """A callable giving the seed of each random layer, in construction order.
+
+    ``seed`` is an int (a stream of layer seeds starts from it), a
+    ``random.Random`` (the stream continues from it, so that an encoder and
+    its decoder can draw from one stream), or None: then every call gives
+    None, and Keras draws each seed from Python's global ``random``. The
+    seeds are those Keras itself would draw after ``random.seed(seed)``.
+    """
+    if seed is None:
+        return lambda: None
+    stream = seed if isinstance(seed, random.Random) else random.Random(seed)
+    return lambda: stream.randint(1, int(1e9))
+
+
+def glorot_uniform(next_seed):
+    """Keras's default kernel initializer, seeded from ``next_seed``."""
+    return keras.initializers.GlorotUniform(seed=next_seed())
 
 
 def hidden_layers(
@@ -13,22 +35,31 @@ def hidden_layers(
     batch_normalization,
     dtype,
     name,
+    next_seed,
     dropout_layer=keras.layers.Dropout,
 ):
     """``x`` through one hidden block per entry of ``sizes``.
 
     Block ``i`` (its layers' names start with ``f"{name}{i}"``) is
-    ``make_layer(size, name=..., use_bias=...)``, then batch normalization
-    when ``batch_normalization`` (the layer then has no bias: the
-    normalization's offset replaces it), the activation, and
-    ``dropout_layer(dropout)`` when ``dropout`` is not 0.
+    ``make_layer(size, name=..., use_bias=..., kernel_initializer=...)``, then
+    batch normalization when ``batch_normalization`` (the layer then has no
+    bias: the normalization's offset replaces it), the activation, and
+    ``dropout_layer(dropout)`` when ``dropout`` is not 0. Random layers are
+    seeded from ``next_seed`` (see ``layer_seeds``).
     """
     for i, size in enumerate(sizes):
         block = f"{name}{i}"
-        x = make_layer(size, name=block, use_bias=not batch_normalization)(x)
+        x = make_layer(
+            size,
+            name=block,
+            use_bias=not batch_normalization,
+            kernel_initializer=glorot_uniform(next_seed),
+        )(x)
         if batch_normalization:
             x = keras.layers.BatchNormalization(name=f"{block}_batchnorm", dtype=dtype)(x)
         x = keras.layers.Activation(activation, name=f"{block}_activation", dtype=dtype)(x)
         if dropout:
-            x = dropout_layer(dropout, name=f"{block}_dropout", dtype=dtype)(x)
+            x = dropout_layer(
+                dropout, seed=next_seed(), name=f"{block}_dropout", dtype=dtype
+            )(x)
     return x

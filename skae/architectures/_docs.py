@@ -40,6 +40,13 @@ BUILDER_DOCS = {
         "Keras dtype policy of the layers (None: Keras's global policy).",
     ),
     "encoder_name": ('name : str, default="encoder"', "Name of the returned model."),
+    "seed": (
+        "seed : int, random.Random or None, default=None",
+        "Seeds every random initializer and dropout layer: an int starts a "
+        "stream of layer seeds, a ``random.Random`` continues one (so that "
+        "several builders can share it). None leaves the seeds to Keras, which "
+        "draws them from Python's global ``random``.",
+    ),
     "decoder_name": ('name : str, default="decoder"', "Name of the returned model."),
 }
 
@@ -52,6 +59,7 @@ BUILDER_DOC_GROUPS = {
         "batch_normalization",
         "dtype",
         "encoder_name",
+        "seed",
     ),
     "decoder_layer_options": (
         "activation",
@@ -60,6 +68,7 @@ BUILDER_DOC_GROUPS = {
         "batch_normalization",
         "dtype",
         "decoder_name",
+        "seed",
     ),
 }
 

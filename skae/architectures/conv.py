@@ -6,7 +6,7 @@ from functools import partial
 import keras
 
 from .._validation import check_image_shape
-from ._blocks import hidden_layers
+from ._blocks import glorot_uniform, hidden_layers, layer_seeds
 from ._docs import SPATIAL_DROPOUT, fill_builder_docs
 
 
@@ -25,7 +25,7 @@ def _conv_layers(x, conv, filters, *, kernel_size, strides, name, **options):
 
     ``conv`` is ``Conv2D`` or ``Conv2DTranspose`` (with ``"same"`` padding);
     ``options`` are the blocks' ``activation``, ``dropout``,
-    ``batch_normalization`` and ``dtype``.
+    ``batch_normalization``, ``dtype`` and ``next_seed``.
     """
     layer = partial(
         conv, kernel_size=kernel_size, strides=strides, padding="same", dtype=options["dtype"]
@@ -49,6 +49,7 @@ def build_conv_encoder(
     batch_normalization=False,
     dtype=None,
     name="encoder",
+    seed=None,
 ):
     """Build a convolutional encoder: image -> strided convolutions -> codes.
 
@@ -86,14 +87,19 @@ def build_conv_encoder(
     x = keras.layers.ZeroPadding2D(
         _padding(image_shape, strides, len(filters)), name=f"{name}_pad", dtype=dtype
     )(inputs)
+    next_seed = layer_seeds(seed)
     x = _conv_layers(
         x, keras.layers.Conv2D, filters, kernel_size=kernel_size, strides=strides,
         activation=activation, dropout=dropout, batch_normalization=batch_normalization,
-        dtype=dtype, name=f"{name}_conv",
+        dtype=dtype, name=f"{name}_conv", next_seed=next_seed,
     )
     x = keras.layers.Flatten(name=f"{name}_flatten", dtype=dtype)(x)
     codes = keras.layers.Dense(
-        n_components, activation=latent_activation, name=f"{name}_codes", dtype=dtype
+        n_components,
+        activation=latent_activation,
+        kernel_initializer=glorot_uniform(next_seed),
+        name=f"{name}_codes",
+        dtype=dtype,
     )(x)
     return keras.Model(inputs, codes, name=name)
 
@@ -112,6 +118,7 @@ def build_conv_decoder(
     batch_normalization=False,
     dtype=None,
     name="decoder",
+    seed=None,
 ):
     """Build a convolutional decoder: codes -> transposed convolutions -> image.
 
@@ -152,20 +159,26 @@ def build_conv_decoder(
     first = filters[0] if depth else image_shape[2]
 
     inputs = keras.Input(shape=(n_components,), name=f"{name}_input", dtype=dtype)
+    next_seed = layer_seeds(seed)
     x = keras.layers.Dense(
-        height * width * first, activation=activation, name=f"{name}_dense", dtype=dtype
+        height * width * first,
+        activation=activation,
+        kernel_initializer=glorot_uniform(next_seed),
+        name=f"{name}_dense",
+        dtype=dtype,
     )(inputs)
     x = keras.layers.Reshape((height, width, first), name=f"{name}_reshape", dtype=dtype)(x)
     x = _conv_layers(
         x, keras.layers.Conv2DTranspose, filters, kernel_size=kernel_size, strides=strides,
         activation=activation, dropout=dropout, batch_normalization=batch_normalization,
-        dtype=dtype, name=f"{name}_deconv",
+        dtype=dtype, name=f"{name}_deconv", next_seed=next_seed,
     )
     x = keras.layers.Conv2D(
         image_shape[2],
         kernel_size,
         padding="same",
         activation=output_activation,
+        kernel_initializer=glorot_uniform(next_seed),
         name=f"{name}_output",
         dtype=dtype,
     )(x)

@@ -4,12 +4,18 @@ from functools import partial
 
 import keras
 
-from ._blocks import hidden_layers
+from ._blocks import glorot_uniform, hidden_layers, layer_seeds
 from ._docs import fill_builder_docs
 
 
-def _dense_layer(units, *, name, use_bias, dtype):
-    return keras.layers.Dense(units, use_bias=use_bias, name=f"{name}_dense", dtype=dtype)
+def _dense_layer(units, *, name, use_bias, kernel_initializer, dtype):
+    return keras.layers.Dense(
+        units,
+        use_bias=use_bias,
+        kernel_initializer=kernel_initializer,
+        name=f"{name}_dense",
+        dtype=dtype,
+    )
 
 
 def _dense_network(
@@ -24,6 +30,7 @@ def _dense_network(
     batch_normalization,
     dtype,
     name,
+    seed,
 ):
     """``n_inputs`` -> hidden blocks -> ``n_outputs``: an encoder or a decoder.
 
@@ -31,12 +38,18 @@ def _dense_network(
     """
     inputs = keras.Input(shape=(n_inputs,), name=f"{name}_input", dtype=dtype)
     layer = partial(_dense_layer, dtype=dtype)
+    next_seed = layer_seeds(seed)
     x = hidden_layers(
         inputs, hidden_layer_sizes, layer, name=f"{name}_hidden", activation=activation,
         dropout=dropout, batch_normalization=batch_normalization, dtype=dtype,
+        next_seed=next_seed,
     )
     outputs = keras.layers.Dense(
-        n_outputs, activation=output_activation, name=f"{name}_{output_layer}", dtype=dtype
+        n_outputs,
+        activation=output_activation,
+        kernel_initializer=glorot_uniform(next_seed),
+        name=f"{name}_{output_layer}",
+        dtype=dtype,
     )(x)
     return keras.Model(inputs, outputs, name=name)
 
@@ -53,13 +66,14 @@ def build_dense_encoder(
     batch_normalization=False,
     dtype=None,
     name="encoder",
+    seed=None,
 ):
     """Build a fully connected encoder: ``n_features`` -> hidden layers -> codes.
 
     The classic hand-written Keras autoencoder's encoder (Dense 128 -> 64 ->
     latent, as in ``skae._reference.build_tutorial_autoencoder``, the baseline
-    of skae's benchmarks) generalised. The latent layer is linear by default: a ReLU
-    bottleneck silences every latent unit whose input turns negative.
+    of skae's benchmarks) generalised. The latent layer is linear by default:
+    a ReLU bottleneck silences every latent unit whose input turns negative.
 
     Parameters
     ----------
@@ -85,6 +99,7 @@ def build_dense_encoder(
     return _dense_network(
         n_features, n_components, hidden_layer_sizes, activation, latent_activation, "codes",
         dropout=dropout, batch_normalization=batch_normalization, dtype=dtype, name=name,
+        seed=seed,
     )
 
 
@@ -100,6 +115,7 @@ def build_dense_decoder(
     batch_normalization=False,
     dtype=None,
     name="decoder",
+    seed=None,
 ):
     """Build a fully connected decoder: codes -> hidden layers -> ``n_features``.
 
@@ -128,4 +144,5 @@ def build_dense_decoder(
     return _dense_network(
         n_components, n_features, hidden_layer_sizes, activation, output_activation, "output",
         dropout=dropout, batch_normalization=batch_normalization, dtype=dtype, name=name,
+        seed=seed,
     )

@@ -13,12 +13,13 @@ import keras
 from keras import ops
 
 from ..layers import Sampling
+from ._blocks import glorot_uniform, layer_seeds
 
 LIKELIHOODS = ("gaussian", "bernoulli")
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def add_log_variance_head(encoder, *, name=None):
+def add_log_variance_head(encoder, *, name=None, seed=None):
     """Turn an encoder into a diagonal Gaussian posterior ``q(z | x)``.
 
     The encoder's output becomes the posterior mean; a linear ``Dense`` layer
@@ -33,6 +34,9 @@ def add_log_variance_head(encoder, *, name=None):
         layer must be called once, on one tensor.
     name : str, default=None
         Name of the returned model; the encoder's name by default.
+    seed : int, random.Random or None, default=None
+        Seeds the log-variance layer's initializer (a ``random.Random``
+        continues a stream of layer seeds); None leaves it to Keras.
 
     Returns
     -------
@@ -64,7 +68,11 @@ def add_log_variance_head(encoder, *, name=None):
             f"{type(encoder).__name__} {encoder.name!r}."
         )
     n_components = outputs[0].shape[-1]
-    z_log_var = keras.layers.Dense(n_components, name=f"{encoder.name}_log_var")(features)
+    z_log_var = keras.layers.Dense(
+        n_components,
+        kernel_initializer=glorot_uniform(layer_seeds(seed)),
+        name=f"{encoder.name}_log_var",
+    )(features)
     # encoder.input, not .inputs: keep the input's structure (a tensor, not a list)
     return keras.Model(encoder.input, [outputs[0], z_log_var], name=name or encoder.name)
 
