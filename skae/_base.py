@@ -239,6 +239,9 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
                 "hidden_layer_sizes must be a sequence of positive integers, got "
                 f"{self.hidden_layer_sizes!r}."
             )
+        from ._training import check_callbacks
+
+        check_callbacks(self.callbacks)
 
     def _fit_target(self, X, y):
         return X

@@ -139,6 +139,28 @@ def training_callbacks(estimator, monitor, partial):
     return callbacks + list(estimator.callbacks or [])
 
 
+def check_callbacks(callbacks):
+    """Raise a clear TypeError unless each callback is a Keras callback.
+
+    Otherwise Keras fails inside ``fit`` with "'object' object has no
+    attribute 'set_model'".
+    """
+    for position, callback in enumerate(callbacks or ()):
+        if isinstance(callback, keras.callbacks.Callback):
+            continue
+        instance = (
+            f" (the class {callback.__name__}: pass an instance, {callback.__name__}(...))"
+            if isinstance(callback, type)
+            else ""
+        )
+        raise TypeError(
+            f"callbacks[{position}] is a {type(callback).__name__}{instance}, but "
+            "callbacks must be a list of keras.callbacks.Callback instances, such "
+            "as keras.callbacks.CSVLogger('training.csv'). Subclass "
+            "keras.callbacks.Callback for your own."
+        )
+
+
 def _tf_global_seed():
     """TensorFlow's global seed, or None when TensorFlow is not importable."""
     tf = sys.modules.get("tensorflow")
