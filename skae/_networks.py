@@ -5,8 +5,6 @@ estimator's parameters, calls them (or the user's own networks), and checks
 that the pieces fit together before training starts.
 """
 
-import math
-
 import keras
 
 from ._validation import as_int, as_int_tuple
@@ -132,7 +130,7 @@ def _conv_layers(image_shape, n_components, filters, kernel_size, strides, bn, *
     """``(weights, parameter that sizes it)`` of each layer of a conv encoder or decoder."""
     height, width, channels = image_shape
     factor = strides ** len(filters)
-    cells = math.ceil(height / factor) * math.ceil(width / factor)
+    cells = -(-height // factor) * -(-width // factor)  # ceil, exact for any size
     chain = [channels, *filters]
     if decoder:  # transposed convolutions back to filters[0], then one to the channels
         chain = [chain[-1], *filters[::-1], channels]
@@ -188,8 +186,8 @@ def check_network_size(params, input_shape):
     raise ValueError(
         f"{type(params).__name__} would build networks of {total:,} weights for "
         f"samples of shape {tuple(input_shape)}, more than the {MAX_WEIGHTS:,} "
-        f"(2**30) skae builds: they would not fit in memory. {_SHRINK[culprit]} "
-        f"(now {culprit}={getattr(params, culprit)!r})."
+        f"(2**30) skae builds: they would not fit in memory. {_SHRINK[culprit]}; "
+        f"now {culprit}={getattr(params, culprit)!r}."
     )
 
 
@@ -233,15 +231,13 @@ def _check_built(network, role, reads):
 
 
 def _single_shape(network, role, which):
-    """``network``'s input or output shape without the batch axis."""
+    """``network``'s ``which`` ("input" or "output") shape without the batch axis."""
     shape = getattr(network, f"{which}_shape")
     if not (isinstance(shape, tuple) and all(d is None or isinstance(d, int) for d in shape)):
         raise ValueError(
-            f"The {role} {network.name!r} has {which}s of shapes {shape}, but it must "
-            f"take one {which} tensor. Give it one keras.Input and one {which}."
-            if which == "input"
-            else f"The {role} {network.name!r} has outputs of shapes {shape}, but "
-            "it must return one tensor."
+            f"The {role} {network.name!r} has {which}s of shapes {shape}, but it "
+            f"must have one {which} tensor: build it on one keras.Input, with one "
+            "output."
         )
     return shape[1:]
 
@@ -263,9 +259,10 @@ def check_network_shapes(encoder, decoder, n_components, input_shape):
             else "images of (height, width, channels)"
         )
         raise ValueError(
-            f"The encoder reads samples of shape {reads}, but X holds {samples} "
-            f"{input_shape}. Build the encoder on keras.Input(shape={input_shape}) "
-            "(a builder encoder(input_shape, n_components) is given that shape)."
+            f"The encoder reads samples of shape {reads}, but X holds samples of "
+            f"shape {input_shape} ({samples}). Build the encoder on "
+            f"keras.Input(shape={input_shape}) (a builder encoder(input_shape, "
+            "n_components) is given that shape)."
         )
     code_shape = _single_shape(encoder, "encoder", "output")
     if code_shape != (n_components,):

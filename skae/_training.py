@@ -148,15 +148,16 @@ def check_callbacks(callbacks):
     for position, callback in enumerate(callbacks or ()):
         if isinstance(callback, keras.callbacks.Callback):
             continue
-        instance = (
-            f" (the class {callback.__name__}: pass an instance, {callback.__name__}(...))"
-            if isinstance(callback, type)
-            else ""
-        )
+        if isinstance(callback, type) and issubclass(callback, keras.callbacks.Callback):
+            raise TypeError(
+                f"callbacks[{position}] is the class {callback.__name__}, not an "
+                f"instance of it: pass {callback.__name__}(...). Each callback must be "
+                "a keras.callbacks.Callback instance."
+            )
         raise TypeError(
-            f"callbacks[{position}] is a {type(callback).__name__}{instance}, but "
-            "callbacks must be a list of keras.callbacks.Callback instances, such "
-            "as keras.callbacks.CSVLogger('training.csv'). Subclass "
+            f"callbacks[{position}] is of type {type(callback).__name__}, but each "
+            "callback must be a keras.callbacks.Callback instance, such as "
+            "keras.callbacks.CSVLogger('training.csv'). Subclass "
             "keras.callbacks.Callback for your own."
         )
 

@@ -3,7 +3,8 @@
 Data flows one way: user array -> these checks (shape, dtype, feature names,
 images) -> the Keras model. This module imports neither Keras,
 TensorFlow nor scikit-learn, so the Displays, the command line and the pure
-Keras builders of ``skae.architectures`` can use it.
+Keras builders of ``skae.architectures`` can use it; pandas and polars frames
+are recognised by their attributes, without importing either.
 """
 
 import numbers

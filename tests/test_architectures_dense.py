@@ -192,7 +192,10 @@ def test_numpy_integers_as_sizes():
 
 @pytest.mark.parametrize(
     "kwargs, name",
-    [({"n_components": 2.5}, "n_components"), ({"hidden_layer_sizes": (8, 4.0)}, "hidden_layer_sizes")],
+    [
+        ({"n_components": 2.5}, "n_components"),
+        ({"hidden_layer_sizes": (8, 4.0)}, "hidden_layer_sizes"),
+    ],
 )
 def test_non_integer_sizes_are_a_clear_error(kwargs, name):
     with pytest.raises(TypeError, match=rf"{name} must hold integers|{name} must be an integer"):

@@ -164,5 +164,6 @@ def test_network_without_input_asks_for_keras_input(Estimator, role, digits):
 def test_sequential_encoder_fits_the_variational_autoencoder(digits):
     # the log-variance head is added beside the last layer of a Sequential too
     X, _ = digits
-    estimator = VariationalAutoencoderTransformer(2, **{**FAST, "encoder": dense(64, 2), "epochs": 1}).fit(X)
+    params = {**FAST, "encoder": dense(64, 2), "epochs": 1}
+    estimator = VariationalAutoencoderTransformer(2, **params).fit(X)
     assert estimator.transform(X).shape == (len(X), 2)

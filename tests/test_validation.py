@@ -61,19 +61,19 @@ def test_numeric_polars_frame_fits_as_its_array(digits):
 # callbacks
 # ----------------------------------------------------------------------
 @pytest.mark.parametrize(
-    "callbacks, position, kind",
+    "callbacks, expected",
     [
-        ([object()], 0, "object"),
-        ([keras.callbacks.TerminateOnNaN(), keras.callbacks.History, "stop"], 1, "type"),
+        ([object()], r"callbacks\[0\] is of type object"),
+        (
+            [keras.callbacks.TerminateOnNaN(), keras.callbacks.History, "stop"],
+            r"callbacks\[1\] is the class History, not an instance of it: pass History\(",
+        ),
     ],
 )
-def test_callbacks_that_are_not_keras_callbacks_are_refused(
-    callbacks, position, kind, digits
-):
+def test_callbacks_that_are_not_keras_callbacks_are_refused(callbacks, expected, digits):
     X, _ = digits
     ae = AutoencoderTransformer(2, **{**FAST, "callbacks": callbacks})
-    with pytest.raises(TypeError, match=rf"callbacks\[{position}\] is a {kind}") as excinfo:
+    with pytest.raises(TypeError, match=expected) as excinfo:
         ae.fit(X)
-    assert "keras.callbacks.Callback" in str(excinfo.value)
+    assert "keras.callbacks.Callback instance" in str(excinfo.value)
     assert not hasattr(ae, "model_")
-
