@@ -30,6 +30,7 @@ from ._networks import build_networks
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._training import (
     STEPS_PER_EXECUTION,
+    check_callbacks,
     check_training_rows,
     in_memory_batches,
     make_optimizer,
@@ -239,6 +240,7 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
                 "hidden_layer_sizes must be a sequence of positive integers, got "
                 f"{self.hidden_layer_sizes!r}."
             )
+        check_callbacks(self.callbacks)
 
     def _fit_target(self, X, y):
         return X

@@ -170,6 +170,29 @@ def training_callbacks(estimator, monitor, partial):
     return callbacks
 
 
+def check_callbacks(callbacks):
+    """Raise a clear TypeError unless each callback is a Keras callback.
+
+    Otherwise Keras fails inside ``fit`` with "'object' object has no
+    attribute 'set_model'".
+    """
+    for position, callback in enumerate(callbacks or ()):
+        if isinstance(callback, keras.callbacks.Callback):
+            continue
+        if isinstance(callback, type) and issubclass(callback, keras.callbacks.Callback):
+            raise TypeError(
+                f"callbacks[{position}] is the class {callback.__name__}, not an "
+                f"instance of it: pass {callback.__name__}(...). Each callback must be "
+                "a keras.callbacks.Callback instance."
+            )
+        raise TypeError(
+            f"callbacks[{position}] is of type {type(callback).__name__}, but each "
+            "callback must be a keras.callbacks.Callback instance, such as "
+            "keras.callbacks.CSVLogger('training.csv'). Subclass "
+            "keras.callbacks.Callback for your own."
+        )
+
+
 def check_training_rows(estimator, X, sample_weight):
     """Checks on validated training rows that only fitting needs.
 

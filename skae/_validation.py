@@ -3,10 +3,12 @@
 Data flows one way: user array -> these checks (shape, dtype, feature names,
 images) -> the Keras model. This module imports neither Keras,
 TensorFlow nor scikit-learn, so the Displays, the command line and the pure
-Keras builders of ``skae.architectures`` can use it.
+Keras builders of ``skae.architectures`` can use it; pandas and polars frames
+are recognised by their attributes, without importing either.
 """
 
 import numbers
+import operator
 
 import numpy as np
 
@@ -25,19 +27,69 @@ def positive_int_sequence(value):
     )
 
 
+def as_int(value, name):
+    """``value`` as a Python int; NumPy integers included, floats refused.
+
+    Keras layers accept Python ints only ("expected a positive integer.
+    Received: units=2" for ``np.int64(2)``), and GridSearchCV's ``np.arange``
+    or an array of layer sizes hand NumPy integers.
+    """
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"{name} must be an integer, got {value!r} of type "
+            f"{type(value).__name__}. Pass an int such as {name}=2."
+        ) from None
+
+
+def as_int_tuple(values, name):
+    """``values`` as a tuple of Python ints (see :func:`as_int`)."""
+    try:
+        return tuple(as_int(v, name) for v in values)
+    except TypeError:
+        raise TypeError(
+            f"{name} must hold integers, got {values!r}. Pass a tuple of ints "
+            f"such as {name}=(64, 32)."
+        ) from None
+
+
+def _column_dtypes(X):
+    """``{column: dtype}`` of a pandas or polars frame, else None.
+
+    Duck-typed: pandas frames have ``dtypes.items()``; polars frames have
+    ``columns`` and a ``schema`` mapping (their ``dtypes`` is a list).
+    """
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "items"):
+        return dict(dtypes.items())
+    schema = getattr(X, "schema", None)
+    if hasattr(X, "columns") and hasattr(schema, "items"):
+        return dict(schema.items())
+    return None
+
+
+def _is_numeric_dtype(dtype):
+    kind = getattr(dtype, "kind", None)
+    if isinstance(kind, str):  # NumPy and pandas dtypes
+        return kind in "biufc"
+    is_numeric = getattr(dtype, "is_numeric", None)  # polars dtypes
+    if callable(is_numeric):
+        # polars counts Boolean apart; pandas (kind "b") takes it as 0/1
+        return bool(is_numeric()) or str(dtype) == "Boolean"
+    return False
+
+
 def reject_non_numeric(X, estimator_name):
     """Raise a clear error for string or categorical input.
 
     Without this, strings reach NumPy's float conversion and fail with a
-    message that names neither the column nor the fix.
+    message that names neither the column nor the fix. pandas and polars
+    frames get the columns named.
     """
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is not None and hasattr(dtypes, "items"):
-        bad = [
-            str(name)
-            for name, dtype in dtypes.items()
-            if getattr(dtype, "kind", "O") not in "biufc"
-        ]
+    dtypes = _column_dtypes(X)
+    if dtypes is not None:
+        bad = [str(name) for name, dtype in dtypes.items() if not _is_numeric_dtype(dtype)]
         if bad:
             raise ValueError(
                 f"{estimator_name} needs numeric input, but column(s) {bad} of X "

@@ -68,3 +68,19 @@ def test_builders_train_standalone():
     images = np.random.RandomState(0).rand(16, 8, 8, 1).astype("float32")
     history = model.fit(images, images, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2
+
+
+def test_numpy_integers_as_sizes():
+    image_shape = np.array([8, 8, 1])
+    encoder = build_conv_encoder(
+        image_shape, np.int64(3), filters=np.array([4, 6]), kernel_size=np.int64(3),
+        strides=np.int64(2),
+    )
+    decoder = build_conv_decoder(
+        np.int64(3), image_shape, filters=np.array([6, 4]), kernel_size=np.int64(3),
+        strides=np.int64(2),
+    )
+    assert encoder.output_shape == (None, 3)
+    assert decoder.output_shape == (None, 8, 8, 1)
+    images = np.random.RandomState(0).rand(2, 8, 8, 1).astype("float32")
+    assert decoder.predict_on_batch(encoder.predict_on_batch(images)).shape == images.shape

@@ -169,10 +169,34 @@ def test_architectures_do_not_need_scikit_learn():
     validation_modules, validation_parents = _imported_modules(
         (Path(skae.architectures.__file__).parents[1] / "_validation.py").read_text()
     )
-    assert not validation_modules & {"sklearn", "scikeras", "keras", "tensorflow"}
+    assert not validation_modules & {"sklearn", "scikeras", "keras", "tensorflow", "polars"}
     assert not validation_parents
     docstrings_modules, docstrings_parents = _imported_modules(
         (Path(skae.architectures.__file__).parents[1] / "_docstrings.py").read_text()
     )
     assert not docstrings_modules & {"sklearn", "scikeras", "keras", "tensorflow"}
     assert not docstrings_parents
+
+
+def test_numpy_integers_as_sizes():
+    # GridSearchCV's np.arange and arrays of layer sizes hand NumPy integers
+    encoder = build_dense_encoder(
+        np.int64(64), np.int64(3), hidden_layer_sizes=np.array([8, 5])
+    )
+    decoder = build_dense_decoder(np.int32(3), np.int64(64), hidden_layer_sizes=np.array([5, 8]))
+    assert encoder.output_shape == (None, 3) and decoder.output_shape == (None, 64)
+    units = [layer.units for layer in encoder.layers + decoder.layers if hasattr(layer, "units")]
+    assert units == [8, 5, 3, 5, 8, 64]
+    assert all(type(u) is int for u in units)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"n_components": 2.5}, "n_components"),
+        ({"hidden_layer_sizes": (8, 4.0)}, "hidden_layer_sizes"),
+    ],
+)
+def test_non_integer_sizes_are_a_clear_error(kwargs, name):
+    with pytest.raises(TypeError, match=rf"{name} must hold integers|{name} must be an integer"):
+        build_dense_encoder(64, **{"n_components": 2, **kwargs})

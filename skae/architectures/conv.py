@@ -5,7 +5,7 @@ from functools import partial
 
 import keras
 
-from .._validation import check_image_shape
+from .._validation import as_int, as_int_tuple, check_image_shape
 from ._blocks import glorot_uniform, hidden_layers, layer_seeds
 from ._docs import SPATIAL_DROPOUT, fill_builder_docs
 
@@ -18,6 +18,16 @@ def _padding(image_shape, strides, depth):
         extra = math.ceil(size / factor) * factor - size
         pads.append((extra // 2, extra - extra // 2))
     return tuple(pads)
+
+
+def _conv_sizes(n_components, filters, kernel_size, strides):
+    """The builders' sizes as Python ints (Keras refuses NumPy integers)."""
+    return (
+        as_int(n_components, "n_components"),
+        as_int_tuple(filters, "filters"),
+        as_int(kernel_size, "kernel_size"),
+        as_int(strides, "strides"),
+    )
 
 
 def _conv_layers(x, conv, filters, *, kernel_size, strides, name, **options):
@@ -83,6 +93,9 @@ def build_conv_encoder(
     (None, 16)
     """
     image_shape = check_image_shape(image_shape)
+    n_components, filters, kernel_size, strides = _conv_sizes(
+        n_components, filters, kernel_size, strides
+    )
     inputs = keras.Input(shape=image_shape, name=f"{name}_input", dtype=dtype)
     x = keras.layers.ZeroPadding2D(
         _padding(image_shape, strides, len(filters)), name=f"{name}_pad", dtype=dtype
@@ -152,6 +165,9 @@ def build_conv_decoder(
     (None, 27, 19, 1)
     """
     image_shape = check_image_shape(image_shape)
+    n_components, filters, kernel_size, strides = _conv_sizes(
+        n_components, filters, kernel_size, strides
+    )
     depth = len(filters)
     (top, bottom), (left, right) = _padding(image_shape, strides, depth)
     height = (image_shape[0] + top + bottom) // strides**depth

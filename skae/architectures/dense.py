@@ -4,6 +4,7 @@ from functools import partial
 
 import keras
 
+from .._validation import as_int, as_int_tuple
 from ._blocks import glorot_uniform, hidden_layers, layer_seeds
 from ._docs import fill_builder_docs
 
@@ -97,7 +98,10 @@ def build_dense_encoder(
     (None, 8)
     """
     return _dense_network(
-        n_features, n_components, hidden_layer_sizes, activation, latent_activation, "codes",
+        as_int(n_features, "n_features"),
+        as_int(n_components, "n_components"),
+        as_int_tuple(hidden_layer_sizes, "hidden_layer_sizes"),
+        activation, latent_activation, "codes",
         dropout=dropout, batch_normalization=batch_normalization, dtype=dtype, name=name,
         seed=seed,
     )
@@ -142,7 +146,10 @@ def build_dense_decoder(
     (None, 64)
     """
     return _dense_network(
-        n_components, n_features, hidden_layer_sizes, activation, output_activation, "output",
+        as_int(n_components, "n_components"),
+        as_int(n_features, "n_features"),
+        as_int_tuple(hidden_layer_sizes, "hidden_layer_sizes"),
+        activation, output_activation, "output",
         dropout=dropout, batch_normalization=batch_normalization, dtype=dtype, name=name,
         seed=seed,
     )

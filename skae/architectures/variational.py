@@ -65,7 +65,8 @@ def add_log_variance_head(encoder, *, name=None, seed=None):
             "A variational autoencoder needs an encoder built as a functional or "
             "sequential keras.Model with one output whose last layer reads one "
             f"tensor, so that a log-variance head can be added beside it; got "
-            f"{type(encoder).__name__} {encoder.name!r}."
+            f"{type(encoder).__name__} {encoder.name!r}. Start it with "
+            "keras.Input(shape=...) so that its layers are connected."
         )
     n_components = outputs[0].shape[-1]
     z_log_var = keras.layers.Dense(
@@ -73,8 +74,20 @@ def add_log_variance_head(encoder, *, name=None, seed=None):
         kernel_initializer=glorot_uniform(layer_seeds(seed)),
         name=f"{encoder.name}_log_var",
     )(features)
-    # encoder.input, not .inputs: keep the input's structure (a tensor, not a list)
-    return keras.Model(encoder.input, [outputs[0], z_log_var], name=name or encoder.name)
+    return keras.Model(_model_input(encoder), [outputs[0], z_log_var], name=name or encoder.name)
+
+
+def _model_input(model):
+    """The input tensor(s) of ``model``, in the structure it was built with.
+
+    ``model.input``, not ``.inputs``, keeps a functional model's structure (a
+    tensor, not a list); a Sequential model has ``.inputs`` only.
+    """
+    try:
+        return model.input
+    except AttributeError:
+        inputs = model.inputs
+        return inputs[0] if len(inputs) == 1 else inputs
 
 
 # The ELBO's two terms are written once, for the training loss and for the
