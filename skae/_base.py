@@ -23,13 +23,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import __version__
 from ._compat import no_retracing_warning
+from ._docstrings import DocLinkMixin
 from ._inference import networks_in_precision, run_in_chunks
 from ._networks import build_networks
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._training import (
     STEPS_PER_EXECUTION,
+    apply_learning_rate,
     check_callbacks,
     check_training_rows,
     in_memory_batches,
@@ -53,25 +54,7 @@ def _take(sample_weight, rows):
     return None if sample_weight is None else sample_weight[rows]
 
 
-def _docs_version():
-    # released versions have their own docs; development versions the latest
-    return "latest" if "dev" in __version__ else __version__
-
-
-class _DocLinkMixin:
-    """The "?" of the HTML repr in notebooks links to skae's API reference."""
-
-    _doc_link_module = "skae"
-
-    @property
-    def _doc_link_template(self):
-        return (
-            f"https://skae.readthedocs.io/en/{_docs_version()}/api/estimators.html"
-            "#skae.{estimator_name}"
-        )
-
-
-class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
+class _BaseAutoencoder(DocLinkMixin, BaseEstimator):
     """Base class for skae's autoencoders. Not for direct use.
 
     A subclass adds what makes it different by overriding exactly these
@@ -342,7 +325,9 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
         if reset:
             self._initialize(X)
         else:
-            self._apply_learning_rate()
+            optimizer, new = self.model_.optimizer, self.learning_rate
+            apply_learning_rate(optimizer, new, self._fitted_learning_rate)
+            self._fitted_learning_rate = new
         self._train(X, target, sample_weight, epochs=epochs, partial=partial)
         self._after_fit(X)
         return self
@@ -373,21 +358,6 @@ class _BaseAutoencoder(_DocLinkMixin, BaseEstimator):
         self.model_ = model
         self._link_networks()
         self.history_ = defaultdict(list)
-
-    def _apply_learning_rate(self):
-        """Warm start: a ``learning_rate`` set since the last fit takes effect."""
-        new, old = self.learning_rate, self._fitted_learning_rate
-        numbers_both = isinstance(new, numbers.Real) and isinstance(old, numbers.Real)
-        if new is old or (numbers_both and new == old):
-            return
-        if not numbers_both:
-            raise ValueError(
-                "learning_rate changed between a schedule and a number since the "
-                "last fit; a warm start can only change a number to another. Fit "
-                "with warm_start=False to train with the new learning_rate."
-            )
-        self.model_.optimizer.learning_rate.assign(float(new))
-        self._fitted_learning_rate = new
 
     def _train(self, X, target, sample_weight, *, epochs, partial):
         """Train ``model_`` for ``epochs`` more epochs on standardised X."""

@@ -11,6 +11,8 @@ builders and the Displays use it too.
 import re
 import textwrap
 
+from . import __version__
+
 _PLACEHOLDER = re.compile(r"^( *)\{(\w+)\}$", flags=re.MULTILINE)
 
 
@@ -68,3 +70,21 @@ def fill_docs(entries, groups=None, **notes):
         return obj
 
     return decorate
+
+
+def _docs_version():
+    # released versions have their own docs; development versions the latest
+    return "latest" if "dev" in __version__ else __version__
+
+
+class DocLinkMixin:
+    """The "?" of the HTML repr in notebooks links to skae's API reference."""
+
+    _doc_link_module = "skae"
+
+    @property
+    def _doc_link_template(self):
+        return (
+            f"https://skae.readthedocs.io/en/{_docs_version()}/api/estimators.html"
+            "#skae.{estimator_name}"
+        )

@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
-from ._base import _DocLinkMixin
+from ._docstrings import DocLinkMixin
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._variational import VariationalAutoencoderTransformer
 
@@ -38,7 +38,7 @@ def _from_backbone(name, doc):
     early_stopping="``offset_`` is computed on all of X all the same.",
     random_state="The same int also gives the same scores.",
 )
-class AutoencoderOutlierDetector(_DocLinkMixin, OutlierMixin, BaseEstimator):
+class AutoencoderOutlierDetector(DocLinkMixin, OutlierMixin, BaseEstimator):
     """Outlier detection by the reconstruction error of an autoencoder.
 
     An autoencoder trained on (mostly) normal data reconstructs normal

@@ -83,6 +83,20 @@ def in_memory_batches(arrays, batch_size, shuffle_seed=None):
     return dict(x=dataset.batch(batch_size), shuffle=False)
 
 
+def apply_learning_rate(optimizer, new, old):
+    """Warm start: give ``optimizer`` the ``learning_rate`` set since the last fit."""
+    numbers_both = isinstance(new, numbers.Real) and isinstance(old, numbers.Real)
+    if new is old or (numbers_both and new == old):
+        return
+    if not numbers_both:
+        raise ValueError(
+            "learning_rate changed between a schedule and a number since the "
+            "last fit; a warm start can only change a number to another. Fit "
+            "with warm_start=False to train with the new learning_rate."
+        )
+    optimizer.learning_rate.assign(float(new))
+
+
 def validation_split(n_samples, validation_fraction, seed):
     """Sorted ``(train, validation)`` row indices, the split seeded by ``seed``."""
     n_val = int(np.floor(validation_fraction * n_samples))
