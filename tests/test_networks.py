@@ -4,6 +4,8 @@ NumPy integers as sizes, networks too large to build, and the user's own
 encoders and decoders checked before the model is assembled.
 """
 
+import random
+
 import keras
 import numpy as np
 import pytest
@@ -84,7 +86,7 @@ def test_user_networks_are_not_counted():
     # the user's own encoder is the user's: only skae's decoder is estimated
     encoder = keras.Sequential([keras.Input((64,)), keras.layers.Dense(3)])
     ae = AutoencoderTransformer(**{**FAST, "n_components": 3, "encoder": encoder})
-    _, decoder = _networks.build_networks(ae, (64,))
+    _, decoder = _networks.build_networks(ae, (64,), random.Random(0))
     assert _networks.estimated_weights(ae, (64,)) == decoder.count_params()
 
 
@@ -102,7 +104,7 @@ def test_user_networks_are_not_counted():
 )
 def test_estimated_weights_match_the_networks_built(params, input_shape):
     ae = AutoencoderTransformer(**{**FAST, "n_components": 3, **params})
-    encoder, decoder = _networks.build_networks(ae, input_shape)
+    encoder, decoder = _networks.build_networks(ae, input_shape, random.Random(0))
     assert _networks.estimated_weights(ae, input_shape) == (
         encoder.count_params() + decoder.count_params()
     )
