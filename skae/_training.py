@@ -52,26 +52,57 @@ def robust_center_scale(X, block_rows=65536):
     return mean * magnitude, float(scale * magnitude)
 
 
+class _SeededBatches(keras.utils.PyDataset):
+    """Shuffled batches of in-memory arrays, reshuffled at each epoch from a seed.
+
+    What Keras's own array adapter does on JAX, but without its global
+    ``np.random.permutation``: the epochs' orders come from
+    ``np.random.RandomState(seed)`` alone.
+    """
+
+    def __init__(self, arrays, batch_size, seed):
+        super().__init__()
+        self._arrays = arrays
+        self._batch_size = batch_size
+        self._random = np.random.RandomState(seed)
+        self._order = self._random.permutation(len(arrays[0]))
+
+    def __len__(self):
+        return -(-len(self._arrays[0]) // self._batch_size)
+
+    def __getitem__(self, index):
+        rows = self._order[index * self._batch_size : (index + 1) * self._batch_size]
+        return tuple(array[rows] for array in self._arrays)
+
+    def on_epoch_end(self):
+        self._order = self._random.permutation(len(self._arrays[0]))
+
+
 def in_memory_batches(arrays, batch_size, shuffle_seed=None):
     """``(x, y, sample_weight)`` arrays as ``Model.fit`` reads them fastest.
 
-    Given numpy arrays, Keras's ``fit`` rebuilds its input pipeline (index
-    shuffling, slicing and prefetching functions) at every epoch on
-    TensorFlow, about 25 ms each time: a quarter of the training time of the
-    digits; and it shuffles with a process-global generator. A plain
-    ``tf.data`` pipeline over the arrays (shuffle, batch) restarts for almost
-    nothing, gives the same epochs, batches and partial last batch, and with
-    ``shuffle_seed`` reshuffles the rows at every epoch in an order that seed
-    alone determines (``_compat.seeded_shuffle``). Keras reads ``tf.data``
-    on every backend.
+    On TensorFlow, given numpy arrays ``fit`` rebuilds its input pipeline
+    (index shuffling, slicing and prefetching functions) at every epoch,
+    about 25 ms each time: a quarter of the training time of the digits. A
+    plain ``tf.data`` pipeline over the arrays (shuffle, batch) restarts for
+    almost nothing, gives the same epochs, batches and partial last batch,
+    and with ``shuffle_seed`` reshuffles the rows at every epoch in an order
+    that seed alone determines (``_compat.seeded_shuffle``). On other
+    backends Keras reads arrays batch by batch already, but shuffles them
+    with NumPy's global generator: ``_SeededBatches`` does the same reading
+    from its own seeded generator.
 
     Returns the keyword arguments of ``fit`` for training data
     (``shuffle_seed`` given), or the ``validation_data`` value.
     """
-    import tensorflow as tf
-
     if arrays[2] is None:
         arrays = arrays[:2]
+    if keras.backend.backend() != "tensorflow":
+        if shuffle_seed is None:
+            return arrays
+        return dict(x=_SeededBatches(arrays, batch_size, shuffle_seed), shuffle=False)
+    import tensorflow as tf
+
     tensors = {}  # one tensor per distinct array: the target may be the input
     dataset = tf.data.Dataset.from_tensor_slices(
         tuple(tensors.setdefault(id(a), tf.convert_to_tensor(a)) for a in arrays)

@@ -308,6 +308,12 @@ def test_warm_start_continues_training(digits):
 def _epochs_of_rows(data, n_epochs):
     """The rows ``fit`` would read in each of ``n_epochs`` epochs, batch by batch."""
     dataset = data["x"]
+    if isinstance(dataset, keras.utils.PyDataset):  # backends other than TensorFlow
+        epochs = []
+        for _ in range(n_epochs):
+            epochs.append([np.asarray(dataset[i][0])[:, 0] for i in range(len(dataset))])
+            dataset.on_epoch_end()
+        return epochs
     return [[np.asarray(x)[:, 0] for x, _ in dataset] for _ in range(n_epochs)]
 
 
@@ -316,8 +322,8 @@ def test_training_reads_every_row_once_per_epoch_reshuffled():
 
     rows = np.arange(10, dtype=np.float32).reshape(10, 1)
     arrays = (rows, rows, None)
-    # the same tf.data pipeline on every backend: Keras's own shuffling of
-    # arrays would read a global generator
+    # a seeded tf.data pipeline on TensorFlow, seeded batches elsewhere:
+    # Keras's own shuffling of arrays would read a global generator
     epochs = _epochs_of_rows(_in_memory_batches(arrays, 4, shuffle_seed=3), 2)
     for batches in epochs:
         assert [len(b) for b in batches] == [4, 4, 2]  # partial last batch kept
