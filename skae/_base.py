@@ -249,7 +249,7 @@ class _BaseAutoencoder(DocLinkMixin, BaseEstimator):
         """Keras ``compile`` arguments every skae model trains with.
 
         ``steps_per_execution``: together with the in-memory batches of
-        ``_training.in_memory_batches``, fit takes 0.44x the time of plain
+        ``_training.in_memory_batches``, fit takes 0.45x the time of plain
         ``model.fit`` (``benchmarks/training_speed.py``).
         """
         return dict(
