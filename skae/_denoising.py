@@ -13,6 +13,10 @@ from ._parameters import fill_shared_docs
 from ._validation import FLOAT_DTYPES
 from .layers import NOISE_KINDS, Corruption
 
+# noise_level="auto": Gaussian noise of this many times the data's global
+# standard deviation, or this probability of corrupting a value
+AUTO_NOISE_LEVEL = 0.5
+
 
 @fill_shared_docs(
     encoder="It receives the corrupted data while training.",
@@ -44,9 +48,10 @@ class DenoisingAutoencoder(
     deterministic.
 
     The input is centred per feature and divided by one global scale before
-    the network, as in ``AutoencoderTransformer``; the corruption is applied
-    in the user's units all the same (``noise_level=0.5`` on data in [0, 1]
-    adds noise of standard deviation 0.5 to each value).
+    the network, as in ``AutoencoderTransformer``; a ``noise_level`` given as
+    a number is in the user's units all the same (``noise_level=0.5`` on data
+    in [0, 1] adds noise of standard deviation 0.5 to each value). The default,
+    ``"auto"``, is scale-free: Gaussian noise of half the data's spread.
 
     Parameters
     ----------
@@ -58,10 +63,12 @@ class DenoisingAutoencoder(
         ``noise_level`` to the low or the high end of ``clip_range`` (or,
         without ``clip_range``, to the smallest or largest value of the
         training X), each with probability one half.
-    noise_level : float, default=0.5
+    noise_level : float or "auto", default="auto"
         Standard deviation of the Gaussian noise, in X's units, or the
         probability that a value is corrupted ("masking" and
-        "salt_and_pepper", in [0, 1]).
+        "salt_and_pepper", in [0, 1]). "auto": for "gaussian", 0.5 times the
+        training data's global standard deviation ``scale_`` (so the same
+        data in other units is corrupted alike); otherwise 0.5.
     clip_range : tuple of (float, float), default=None
         Clip the corrupted values to ``[low, high]``, e.g. ``(0, 1)`` for
         images in [0, 1], so that noisy pixels stay valid. None does not clip.
@@ -118,7 +125,10 @@ class DenoisingAutoencoder(
     _parameter_constraints = {
         **_BaseAutoencoder._parameter_constraints,
         "noise": [StrOptions(set(NOISE_KINDS))],
-        "noise_level": [Interval(numbers.Real, 0, None, closed="left")],
+        "noise_level": [
+            Interval(numbers.Real, 0, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "clip_range": [None, "array-like"],
     }
 
@@ -127,7 +137,7 @@ class DenoisingAutoencoder(
         n_components=2,
         *,
         noise="gaussian",
-        noise_level=0.5,
+        noise_level="auto",
         clip_range=None,
         architecture="dense",
         input_shape=None,
@@ -248,7 +258,8 @@ class DenoisingAutoencoder(
     # ------------------------------------------------------------------
     def _check_hyperparameters(self):
         super()._check_hyperparameters()
-        if self.noise != "gaussian" and self.noise_level > 1:
+        probability = self.noise != "gaussian" and self.noise_level != "auto"
+        if probability and self.noise_level > 1:
             raise ValueError(
                 f"noise_level is the probability that a value is corrupted for "
                 f"noise={self.noise!r}, so it must be in [0, 1]; got "
@@ -335,11 +346,18 @@ class DenoisingAutoencoder(
         corruption = self._make_corruption(inputs.shape[1:], seed=validation_seed)
         return keras.ops.convert_to_numpy(corruption(inputs, training=True))
 
+    def _noise_level(self):
+        """``noise_level`` in the data's units (or as a probability)."""
+        if self.noise_level != "auto":
+            return self.noise_level
+        # half the data's spread: the same corruption in any units
+        return AUTO_NOISE_LEVEL * (self.scale_ if self.noise == "gaussian" else 1.0)
+
     def _make_corruption(self, sample_shape, seed=None):
         clip_range = None if self.clip_range is None else tuple(self.clip_range)
         return Corruption(
             self.noise,
-            self.noise_level,
+            self._noise_level(),
             clip_range=clip_range,
             value_range=clip_range or self._data_range,
             mean=np.reshape(self.mean_, sample_shape),

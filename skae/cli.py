@@ -339,7 +339,7 @@ def build_parser():
         type=positive_float,
         metavar="S",
         help="with --model denoising: standard deviation of the training noise, in "
-        "the data's units (default: 0.5)",
+        "the data's units (default: half the data's standard deviation)",
     )
 
     detect = _add_training_command(

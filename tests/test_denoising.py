@@ -346,3 +346,23 @@ def test_images_are_corrupted_in_their_own_shape_and_units():
     assert np.mean(np.abs(corrupted) < 1e-4) == pytest.approx(0.25, abs=0.05)
     paired = DenoisingAutoencoder(3, **params).fit(images + 0.1, images)
     assert paired.reconstruct(images).shape == images.shape
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e30])
+def test_default_noise_level_is_relative_to_the_data_scale(digits, scale):
+    # noise_level="auto": Gaussian noise of half the data's spread, so the
+    # same data in other units trains alike (0.5 in absolute units made data
+    # near 1e-30 diverge)
+    X, _ = digits
+    unit = DenoisingAutoencoder(4, **FAST).fit(X)
+    est = DenoisingAutoencoder(4, **FAST).fit(X * scale)
+    noise = est.model_.get_layer("corruption").get_config()["noise_level"]
+    assert noise == pytest.approx(0.5 * est.scale_)
+    np.testing.assert_allclose(est.history_["loss"], unit.history_["loss"], rtol=1e-3)
+    assert np.all(np.isfinite(est.transform(X * scale)))
+
+
+def test_default_noise_level_of_probability_corruptions_is_one_half(digits):
+    X, _ = digits
+    est = DenoisingAutoencoder(4, noise="masking", **FAST).fit(X)
+    assert est.model_.get_layer("corruption").get_config()["noise_level"] == 0.5
