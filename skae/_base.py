@@ -28,6 +28,7 @@ from ._docstrings import DocLinkMixin
 from ._inference import networks_in_precision, run_in_chunks
 from ._networks import build_networks
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
+from ._persistence import SaveMixin, functions_in, model_from_bytes, model_to_bytes
 from ._training import (
     STEPS_PER_EXECUTION,
     apply_learning_rate,
@@ -54,7 +55,7 @@ def _take(sample_weight, rows):
     return None if sample_weight is None else sample_weight[rows]
 
 
-class _BaseAutoencoder(DocLinkMixin, BaseEstimator):
+class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
     """Base class for skae's autoencoders. Not for direct use.
 
     A subclass adds what makes it different by overriding exactly these
@@ -164,14 +165,30 @@ class _BaseAutoencoder(DocLinkMixin, BaseEstimator):
         return hasattr(self, "model_")
 
     def __getstate__(self):
+        # Plain data only (see _persistence): the Keras model as the bytes of
+        # a .keras file, so that skops can save the state and loading it
+        # never unpickles a live Keras object. encoder_ and decoder_ are views
+        # into model_, rebuilt on load so that they keep sharing its layers.
         state = dict(super().__getstate__())
-        # encoder_ and decoder_ are views into model_; rebuilt on load so that
-        # they keep sharing its layers (pickling them separately would not).
         for name in ("encoder_", "decoder_", "_inference_models"):
             state.pop(name, None)
+        if "model_" in state:
+            state["model_"] = model_to_bytes(state["model_"])
+        if "history_" in state:
+            state["history_"] = {k: list(v) for k, v in state["history_"].items()}
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        if isinstance(state.get("model_"), bytes):
+            state["model_"] = model_from_bytes(
+                state["model_"],
+                what=f"network of the {type(self).__name__}",
+                # a pickled plain-function activation comes back with the state
+                custom_objects=functions_in(state),
+            )
+        if "history_" in state:
+            state["history_"] = defaultdict(list, state["history_"])
         super().__setstate__(state)
         if hasattr(self, "model_"):
             self._link_networks()

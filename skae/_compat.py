@@ -123,3 +123,48 @@ def scikeras_wrappers():
             return tags
 
     return TaggedKerasClassifier, TaggedKerasRegressor
+
+
+def save_keras_model(model, fileobj):
+    """Write ``model`` as a ``.keras`` archive into the binary file ``fileobj``.
+
+    Keras's ``saving_lib.save_model`` takes file objects (its public
+    ``keras.saving.save_model`` only paths); fall back to a temporary file.
+    """
+    try:
+        from keras.src.saving import saving_lib
+    except ImportError:  # pragma: no cover - Keras moved its internals
+        saving_lib = None
+    if saving_lib is not None:
+        saving_lib.save_model(model, fileobj)
+        return
+    import os
+    import tempfile
+
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:  # pragma: no cover
+        path = os.path.join(folder, "model.keras")
+        keras.saving.save_model(model, path)
+        with open(path, "rb") as file:
+            fileobj.write(file.read())
+
+
+def load_keras_model(fileobj, custom_objects=None):
+    """Load a ``.keras`` archive from ``fileobj`` with ``safe_mode=True``."""
+    try:
+        from keras.src.saving import saving_lib
+    except ImportError:  # pragma: no cover - Keras moved its internals
+        saving_lib = None
+    if saving_lib is not None:
+        return saving_lib.load_model(fileobj, custom_objects=custom_objects, safe_mode=True)
+    import os
+    import tempfile
+
+    import keras
+
+    with tempfile.TemporaryDirectory() as folder:  # pragma: no cover
+        path = os.path.join(folder, "model.keras")
+        with open(path, "wb") as file:
+            file.write(fileobj.read())
+        return keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True)

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._autoencoder import AutoencoderTransformer
 from ._docstrings import DocLinkMixin
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
+from ._persistence import SaveMixin
 from ._variational import VariationalAutoencoderTransformer
 
 # contamination="auto": Tukey's fence, the end of a box plot's upper whisker.
@@ -38,7 +39,7 @@ def _from_backbone(name, doc):
     early_stopping="``offset_`` is computed on all of X all the same.",
     random_state="The same int also gives the same scores.",
 )
-class AutoencoderOutlierDetector(DocLinkMixin, OutlierMixin, BaseEstimator):
+class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEstimator):
     """Outlier detection by the reconstruction error of an autoencoder.
 
     An autoencoder trained on (mostly) normal data reconstructs normal
