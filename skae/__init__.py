@@ -9,7 +9,6 @@ _PUBLIC = {
     "AutoencoderOutlierDetector": "._outlier",
     "DenoisingAutoencoder": "._denoising",
     "VariationalAutoencoderTransformer": "._variational",
-    "InconsistentVersionWarning": "._persistence",
     "load": "._persistence",
     "show_versions": "._show_versions",
 }

@@ -16,6 +16,7 @@ import pytest
 from sklearn.base import clone
 
 import skae
+from skae.exceptions import InconsistentVersionWarning
 from skae import (
     AutoencoderOutlierDetector,
     AutoencoderTransformer,
@@ -375,7 +376,38 @@ def test_keras_objects_from_other_modules_are_refused(saved, tmp_path):
 
 def test_other_versions_load_with_a_warning(saved, tmp_path):
     older = _edit_document(lambda d: d["versions"].update(skae="0.0.1", keras="3.0.0"))
-    with pytest.warns(skae.InconsistentVersionWarning, match="0.0.1") as record:
+    with pytest.warns(InconsistentVersionWarning, match="0.0.1") as record:
         loaded = skae.load(_rewrite(saved, tmp_path / "old.skae", older))
     assert {w.message.library for w in record} == {"skae", "keras"}
     assert loaded.n_features_in_ == 64
+
+
+# ----------------------------------------------------------------------
+# MLflow (its default sklearn format is skops)
+# ----------------------------------------------------------------------
+def test_mlflow_logs_and_loads_with_its_default_skops_format(fitted, digits, tmp_path, monkeypatch):
+    mlflow = pytest.importorskip("mlflow")
+    import mlflow.sklearn
+
+    # a local file store for the test; MLflow asks for this opt-in
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    mlflow.set_tracking_uri((tmp_path / "mlruns").as_uri())
+    X = digits[0]
+    for name in ("detector-vae",):  # a detector holding a VAE: every layer of state
+        est = fitted[name]
+        trusted = sio_trusted_types(est)
+        with mlflow.start_run():
+            info = mlflow.sklearn.log_model(
+                est,
+                name=name,
+                skops_trusted_types=trusted,
+                # skips MLflow's inference of requirements (a slow subprocess)
+                pip_requirements=["skae"],
+            )
+        loaded = mlflow.sklearn.load_model(info.model_uri)
+        _assert_same(loaded, est, X)
+
+
+def sio_trusted_types(est):
+    sio = pytest.importorskip("skops.io")
+    return sio.get_untrusted_types(data=sio.dumps(est))
