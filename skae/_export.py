@@ -23,6 +23,7 @@ import numpy as np
 from keras import ops
 from sklearn.utils.validation import check_is_fitted
 
+from ._inference import backend_computes_float64
 from .architectures.variational import (
     VariationalAutoencoderModel,
     gaussian_kl,
@@ -88,12 +89,18 @@ def export_inference(
 
 
 def _check_onnx_installed():
-    missing = [m for m in ("tf2onnx", "onnxruntime") if importlib.util.find_spec(m) is None]
+    """Raise an ImportError naming the fix if Keras's ONNX exporter cannot run."""
+    if keras.backend.backend() == "jax":
+        # Keras converts JAX functions with jax2onnx, not part of skae[serve]
+        missing, fix = ["jax2onnx"], "pip install jax2onnx"
+    else:
+        missing, fix = ["tf2onnx"], 'pip install "skae[serve]"'
+    missing = [module for module in missing if importlib.util.find_spec(module) is None]
     if missing:
         raise ImportError(
-            f"Exporting to ONNX needs {' and '.join(missing)}, which "
-            f"{'is' if len(missing) == 1 else 'are'} not installed. Install them "
-            'with pip install "skae[serve]".'
+            f"Exporting to ONNX on Keras's {keras.backend.backend()} backend needs "
+            f"{missing[0]}, which is not installed. Install it with {fix} "
+            "(onnxruntime runs the file)."
         )
 
 
@@ -148,7 +155,11 @@ class _Inference(keras.layers.Layer):
     def __init__(self, estimator, method, offset, sample_shape, **kwargs):
         super().__init__(**kwargs)
         self.method = method
-        self.offset = None if offset is None else np.float64(offset)
+        # the scores' precision: float64 as score_samples, unless the backend
+        # cannot compute in it (JAX without jax_enable_x64, which skae must
+        # not switch on): float32 there
+        self.score_dtype = np.dtype("float64" if backend_computes_float64() else "float32")
+        self.offset = None if offset is None else self.score_dtype.type(offset)
         self.sample_shape = tuple(sample_shape)
         self.n_features = estimator.n_features_in_
         self.network_shape = tuple(estimator._network_shape())
@@ -161,10 +172,10 @@ class _Inference(keras.layers.Layer):
         if self.variational:
             from ._variational import elbo_draws
 
-            self.draws = elbo_draws(estimator.n_components_)
+            self.draws = elbo_draws(estimator.n_components_).astype(self.score_dtype)
             self.likelihood = estimator.model_.likelihood
             self.log_noise_scale = (
-                np.float64(math.log(estimator.noise_scale_))
+                self.score_dtype.type(math.log(estimator.noise_scale_))
                 if self.likelihood == "gaussian"
                 else None
             )
@@ -191,19 +202,20 @@ class _Inference(keras.layers.Layer):
 
     def _squared_error_score(self, rows):
         """As ``_BaseAutoencoder._score_samples``: minus the mean squared error."""
-        errors = ops.cast(rows, "float64") - ops.cast(self._decode(self._encode(rows)[0]), "float64")
+        reconstruction = self._decode(self._encode(rows)[0])
+        errors = ops.cast(rows, self.score_dtype) - ops.cast(reconstruction, self.score_dtype)
         return -ops.mean(ops.square(errors), axis=1)
 
     def _elbo(self, rows):
         """As ``VariationalAutoencoderTransformer._score_samples``: the ELBO."""
         n_draws, n_components = self.draws.shape
-        mean, log_var = (ops.cast(t, "float64") for t in self._encode(rows))
+        mean, log_var = (ops.cast(t, self.score_dtype) for t in self._encode(rows))
         std = ops.exp(0.5 * log_var)
         # row i's draws are rows i * n_draws ... (i + 1) * n_draws - 1, as np.repeat
         z = ops.expand_dims(mean, 1) + ops.expand_dims(std, 1) * self.draws
         z = ops.cast(ops.reshape(z, (-1, n_components)), "float32")
-        decoded = ops.cast(self._decode(z), "float64")
-        repeated = ops.repeat(ops.cast(rows, "float64"), n_draws, axis=0)
+        decoded = ops.cast(self._decode(z), self.score_dtype)
+        repeated = ops.repeat(ops.cast(rows, self.score_dtype), n_draws, axis=0)
         log_likelihood = -negative_log_likelihood(
             repeated,
             decoded,
