@@ -607,9 +607,10 @@ class _BaseAutoencoder(DocLinkMixin, BaseEstimator):
         method : {"transform", "reconstruct", "score_samples"}, default="transform"
             The method to export: the codes (float32; for a variational
             autoencoder the posterior mean), the reconstruction in the
-            input's shape (float32), or the scores (float64, as
-            ``score_samples``; for a variational autoencoder the ELBO with
-            the same fixed draws).
+            input's shape (float32), or the scores (float64 as
+            ``score_samples``, float32 on JAX without ``jax_enable_x64``;
+            for a variational autoencoder the ELBO with the same fixed
+            draws).
         overwrite : bool, default=False
             Write over an existing ``path``; otherwise an existing path is
             refused with ``FileExistsError``.
@@ -617,6 +618,32 @@ class _BaseAutoencoder(DocLinkMixin, BaseEstimator):
         Returns
         -------
         None
+
+        See Also
+        --------
+        AutoencoderOutlierDetector.export : The detector's scores, exported.
+
+        Notes
+        -----
+        The file holds the weights as they are at export time. On the JAX
+        backend the SavedModel is written through ``jax2tf`` and ONNX needs
+        ``jax2onnx``. See the user guide's "Saving and serving" page.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import tensorflow as tf
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import AutoencoderTransformer
+        >>> X = load_digits().data.astype(np.float32) / 16
+        >>> ae = AutoencoderTransformer(2, epochs=2, random_state=0).fit(X)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     ae.export(os.path.join(tmp, "codes"))
+        ...     loaded = tf.saved_model.load(os.path.join(tmp, "codes"))
+        ...     codes = loaded.serve(X[:3]).numpy()
+        >>> codes.shape, codes.dtype
+        ((3, 2), dtype('float32'))
         """
         from ._export import TRANSFORMER_METHODS, export_inference
 

@@ -9,7 +9,8 @@ called during fit or prediction.
 
 Every formula below is the estimator's, in the same precision: the network
 in float32 (as the estimator runs float32 input), the scores in float64 (as
-``score_samples`` returns them). The ELBO's terms come from
+``score_samples`` returns them; float32 on JAX without ``jax_enable_x64``,
+which skae must not switch on). The ELBO's terms come from
 ``architectures.variational`` and its fixed draws from ``_variational``, the
 functions the estimator itself scores with.
 """
@@ -130,7 +131,7 @@ def inference_model(estimator, method, *, offset=None):
         Input ``X`` of shape ``(None,) + sample_shape(estimator)``, float32.
         Output: the codes ``(None, n_components)`` (float32), the
         reconstruction in the input's shape (float32), or the scores
-        ``(None,)`` (float64).
+        ``(None,)`` (float64 where the backend computes it, else float32).
     """
     shape = sample_shape(estimator)
     inputs = keras.Input(shape=shape, dtype="float32", name=INPUT_NAME)
