@@ -39,6 +39,17 @@ ELBO_DRAWS = 16
 _ELBO_SEED = 0
 
 
+def elbo_draws(n_components):
+    """The fixed antithetic draws of ``score_samples``, ``(ELBO_DRAWS, n_components)``.
+
+    From a generator of its own, so scores never touch global random state.
+    """
+    half = np.random.RandomState(_ELBO_SEED).standard_normal(
+        (ELBO_DRAWS // 2, n_components)
+    )
+    return np.concatenate([half, -half])
+
+
 def _check_positive_int(value, name):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}.")
@@ -402,10 +413,7 @@ class VariationalAutoencoderTransformer(
 
     def _score_samples(self, X):
         mean, log_var = self._posterior(X)
-        half = np.random.RandomState(_ELBO_SEED).standard_normal(
-            (ELBO_DRAWS // 2, self.n_components_)
-        )
-        draws = np.concatenate([half, -half])
+        draws = elbo_draws(self.n_components_)
         expected = self._log_likelihood_at(X, mean, np.exp(0.5 * log_var), draws)
         kl = np.sum(gaussian_kl(mean, log_var, xp=np), axis=1)
         return expected.mean(axis=1) - kl

@@ -1,0 +1,228 @@
+"""Serving: a fitted estimator's inference as one Keras model, exported.
+
+``inference_model`` builds a functional ``keras.Model`` that takes the raw
+samples (float32, in the shape the estimator was fitted on) and computes one
+method of the estimator, preprocessing and constants included, with
+``keras.ops`` only; ``export_inference`` writes it with Keras's own
+``Model.export`` as a TensorFlow SavedModel or an ONNX file. Nothing here is
+called during fit or prediction.
+
+Every formula below is the estimator's, in the same precision: the network
+in float32 (as the estimator runs float32 input), the scores in float64 (as
+``score_samples`` returns them; float32 on JAX without ``jax_enable_x64``,
+which skae must not switch on). The ELBO's terms come from
+``architectures.variational`` and its fixed draws from ``_variational``, the
+functions the estimator itself scores with.
+"""
+
+import importlib.util
+import math
+import os
+
+import keras
+import numpy as np
+from keras import ops
+from sklearn.utils.validation import check_is_fitted
+
+from ._inference import backend_computes_float64
+from .architectures.variational import (
+    VariationalAutoencoderModel,
+    gaussian_kl,
+    negative_log_likelihood,
+)
+
+FORMATS = ("tf_saved_model", "onnx")
+TRANSFORMER_METHODS = ("transform", "reconstruct", "score_samples")
+DETECTOR_METHODS = ("score_samples", "decision_function")
+INPUT_NAME = "X"
+
+
+def export_inference(
+    estimator, path, *, format, method, methods, overwrite, network_owner=None, offset=None
+):
+    """Check the arguments, build the inference model and write it to ``path``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The estimator whose ``export`` was called (for checks and messages).
+    path : str or path-like
+        Where to write: a directory (SavedModel) or a file (ONNX).
+    format : str
+        One of ``FORMATS``.
+    method : str
+        One of ``methods``.
+    methods : tuple of str
+        The methods ``estimator`` can export.
+    overwrite : bool
+        Whether an existing ``path`` may be written over.
+    network_owner : _BaseAutoencoder, default=None
+        The fitted autoencoder that computes (``estimator`` itself by default;
+        a detector's ``backbone_``).
+    offset : float, default=None
+        Subtracted from the scores (a detector's ``decision_function``).
+    """
+    check_is_fitted(estimator)
+    name = type(estimator).__name__
+    if format not in FORMATS:
+        raise ValueError(
+            f"format must be one of {FORMATS} for {name}.export, got {format!r}."
+        )
+    if method not in methods:
+        raise ValueError(
+            f"method must be one of {methods} for {name}.export, got {method!r}: "
+            "the exported function computes one of these methods."
+        )
+    path = os.fspath(path)
+    if os.path.exists(path) and not overwrite:
+        raise FileExistsError(
+            f"{path!r} already exists; {name}.export does not replace it unless "
+            "overwrite=True is passed. Choose a new path or pass overwrite=True."
+        )
+    if format == "onnx":
+        _check_onnx_installed()
+    model = inference_model(
+        network_owner if network_owner is not None else estimator,
+        "score_samples" if method == "decision_function" else method,
+        offset=offset,
+    )
+    model.export(path, format=format, verbose=False)
+
+
+def _check_onnx_installed():
+    """Raise an ImportError naming the fix if Keras's ONNX exporter cannot run."""
+    if keras.backend.backend() == "jax":
+        # Keras converts JAX functions with jax2onnx, not part of skae[serve]
+        missing, fix = ["jax2onnx"], "pip install jax2onnx"
+    else:
+        missing, fix = ["tf2onnx"], 'pip install "skae[serve]"'
+    missing = [module for module in missing if importlib.util.find_spec(module) is None]
+    if missing:
+        raise ImportError(
+            f"Exporting to ONNX on Keras's {keras.backend.backend()} backend needs "
+            f"{missing[0]}, which is not installed. Install it with {fix} "
+            "(onnxruntime runs the file)."
+        )
+
+
+def sample_shape(estimator):
+    """Shape of one sample as the user fitted on it: a row, or an image."""
+    ndim = estimator._fit_ndim
+    if ndim == 2 or estimator.image_shape_ is None:
+        return (estimator.n_features_in_,)
+    return tuple(estimator.image_shape_) if ndim == 4 else tuple(estimator.image_shape_[:2])
+
+
+def inference_model(estimator, method, *, offset=None):
+    """A ``keras.Model`` computing ``estimator.<method>`` on raw float32 samples.
+
+    Parameters
+    ----------
+    estimator : _BaseAutoencoder
+        A fitted autoencoder.
+    method : {"transform", "reconstruct", "score_samples"}
+        The method to compute.
+    offset : float, default=None
+        Subtracted from the scores of ``"score_samples"``.
+
+    Returns
+    -------
+    model : keras.Model
+        Input ``X`` of shape ``(None,) + sample_shape(estimator)``, float32.
+        Output: the codes ``(None, n_components)`` (float32), the
+        reconstruction in the input's shape (float32), or the scores
+        ``(None,)`` (float64 where the backend computes it, else float32).
+    """
+    shape = sample_shape(estimator)
+    inputs = keras.Input(shape=shape, dtype="float32", name=INPUT_NAME)
+    outputs = _Inference(estimator, method, offset, shape)(inputs)
+    model = keras.Model(inputs, outputs, name=f"{type(estimator).__name__.lower()}_{method}")
+    # Keras exports only models that have been called once
+    model(np.zeros((1,) + shape, dtype="float32"))
+    return model
+
+
+class _Inference(keras.layers.Layer):
+    """One method of a fitted autoencoder, from raw float32 samples.
+
+    A layer rather than ``keras.ops`` applied to symbolic tensors: its
+    constants (``exp(-log_noise_scale)``, say) are then computed inside the
+    exported graph, where an op applied to a constant while building a
+    functional model would run eagerly and reach the ONNX file as an extra
+    input. Never saved in the Keras format (only exported), so not
+    registered.
+    """
+
+    def __init__(self, estimator, method, offset, sample_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.method = method
+        # the scores' precision: float64 as score_samples, unless the backend
+        # cannot compute in it (JAX without jax_enable_x64, which skae must
+        # not switch on): float32 there
+        self.score_dtype = np.dtype("float64" if backend_computes_float64() else "float32")
+        self.offset = None if offset is None else self.score_dtype.type(offset)
+        self.sample_shape = tuple(sample_shape)
+        self.n_features = estimator.n_features_in_
+        self.network_shape = tuple(estimator._network_shape())
+        # _BaseAutoencoder._standardize and _unstandardize on float32 rows
+        self.mean = np.asarray(estimator.mean_, dtype="float32")
+        self.scale = np.float32(estimator.scale_)
+        self.encoder = estimator.encoder_
+        self.decoder = estimator.decoder_
+        self.variational = isinstance(estimator.model_, VariationalAutoencoderModel)
+        if self.variational:
+            from ._variational import elbo_draws
+
+            self.draws = elbo_draws(estimator.n_components_).astype(self.score_dtype)
+            self.likelihood = estimator.model_.likelihood
+            self.log_noise_scale = (
+                self.score_dtype.type(math.log(estimator.noise_scale_))
+                if self.likelihood == "gaussian"
+                else None
+            )
+
+    def call(self, inputs):
+        rows = ops.reshape(inputs, (-1, self.n_features))
+        if self.method == "transform":
+            return self._encode(rows)[0]
+        if self.method == "reconstruct":
+            return ops.reshape(self._decode(self._encode(rows)[0]), (-1,) + self.sample_shape)
+        scores = self._elbo(rows) if self.variational else self._squared_error_score(rows)
+        return scores if self.offset is None else scores - self.offset
+
+    def _encode(self, rows):
+        """Codes of float32 rows: ``(codes, None)``, or a VAE's ``(mean, log_var)``."""
+        standardized = (rows - self.mean) / self.scale
+        encoded = self.encoder(ops.reshape(standardized, (-1,) + self.network_shape))
+        return (encoded[0], encoded[1]) if self.variational else (encoded, None)
+
+    def _decode(self, codes):
+        """float32 rows decoded from float32 codes, unstandardised."""
+        decoded = ops.reshape(self.decoder(codes), (-1, self.n_features))
+        return decoded * self.scale + self.mean
+
+    def _squared_error_score(self, rows):
+        """As ``_BaseAutoencoder._score_samples``: minus the mean squared error."""
+        reconstruction = self._decode(self._encode(rows)[0])
+        errors = ops.cast(rows, self.score_dtype) - ops.cast(reconstruction, self.score_dtype)
+        return -ops.mean(ops.square(errors), axis=1)
+
+    def _elbo(self, rows):
+        """As ``VariationalAutoencoderTransformer._score_samples``: the ELBO."""
+        n_draws, n_components = self.draws.shape
+        mean, log_var = (ops.cast(t, self.score_dtype) for t in self._encode(rows))
+        std = ops.exp(0.5 * log_var)
+        # row i's draws are rows i * n_draws ... (i + 1) * n_draws - 1, as np.repeat
+        z = ops.expand_dims(mean, 1) + ops.expand_dims(std, 1) * self.draws
+        z = ops.cast(ops.reshape(z, (-1, n_components)), "float32")
+        decoded = ops.cast(self._decode(z), self.score_dtype)
+        repeated = ops.repeat(ops.cast(rows, self.score_dtype), n_draws, axis=0)
+        log_likelihood = -negative_log_likelihood(
+            repeated,
+            decoded,
+            likelihood=self.likelihood,
+            log_noise_scale=self.log_noise_scale,
+            xp=ops,
+        )
+        expected = ops.mean(ops.reshape(log_likelihood, (-1, n_draws)), axis=1)
+        return expected - ops.sum(gaussian_kl(mean, log_var, xp=ops), axis=1)
