@@ -259,6 +259,9 @@ def _save_model(estimator, path, args, stderr, *, flag):
         if os.path.lexists(path) and not args.force:  # created while the model trained
             raise CommandError(_exists(path, flag))
         os.replace(partial, path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise CommandError(f"{path}: can not write the model ({reason}); nothing was written.") from None
     finally:
         if os.path.exists(partial):
             os.remove(partial)

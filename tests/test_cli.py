@@ -411,7 +411,7 @@ def test_fit_then_transform_writes_what_embed_writes(table, models, tmp_path):
     assert f"saved AutoencoderTransformer to {saved}" in err
     # the model of `fit`, and the one `embed` saved, give embed's codes again
     for model in (models["autoencoder"], saved):
-        out = tmp_path / f"{model.stem}.csv"
+        out = tmp_path / f"{model.stem}-codes.csv"
         status, _, err = run("transform", model, table, "-o", out)
         assert status == 0, err
         assert f"wrote 80 rows of 2 codes to {out}" in err
@@ -423,7 +423,7 @@ def test_fit_detector_then_score_writes_what_detect_writes(table, models, tmp_pa
     argv = ["--contamination", "0.05", "--save-model", saved, "--quiet", *TRAINING]
     assert run("detect", table, "-o", detected, *argv)[0] == 0
     for model in (models["detector"], saved):
-        out = tmp_path / f"{model.stem}.csv"
+        out = tmp_path / f"{model.stem}-scores.csv"
         status, _, err = run("score", model, table, "-o", out)
         assert status == 0, err
         assert f"4 of 80 rows are outliers (label -1); wrote {out}" in err
@@ -461,23 +461,25 @@ def test_transform_refuses_a_detector_and_names_score(table, models, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "columns, problem",
+    "header, columns, problem",
     [
-        ([1, 0, 2, 3, 4], "the same columns in another order (column 1 is 'b', the model "
-         "expects 'a')"),
-        ([0, 1, 2, 3], "missing 'e'"),
-        ([0, 1, 2, 3, 4, 4], "unexpected 'f'"),
-        ([0, 1, 2, 4, 4], "missing 'd'; unexpected 'f'"),
+        (
+            "b,a,c,d,e",
+            [1, 0, 2, 3, 4],
+            "the same columns in another order (column 1 is 'b', the model expects 'a')",
+        ),
+        ("a,b,c,d", [0, 1, 2, 3], "missing 'e'"),
+        ("a,b,c,d,e,f", [0, 1, 2, 3, 4, 4], "unexpected 'f'"),
+        ("a,b,c,e,f", [0, 1, 2, 4, 4], "missing 'd'; unexpected 'f'"),
     ],
 )
 @pytest.mark.parametrize("command", ["transform", "score"])
-def test_columns_not_those_of_the_model_are_one_line(table, models, tmp_path, command, columns, problem):
-    X = np.loadtxt(table, delimiter=",", skiprows=1)[:, columns]
-    names = ",".join(("a", "b", "c", "d", "e", "f")[c] if i < 5 else "f"
-                     for i, c in enumerate(columns))
-    names = names if problem != "missing 'd'; unexpected 'f'" else "a,b,c,e,f"
+def test_columns_not_those_of_the_model_are_one_line(
+    table, models, tmp_path, command, header, columns, problem
+):
     data = tmp_path / "other.csv"
-    np.savetxt(data, X, delimiter=",", header=names, comments="")
+    X = np.loadtxt(table, delimiter=",", skiprows=1)[:, columns]
+    np.savetxt(data, X, delimiter=",", header=header, comments="")
     out = tmp_path / "out.csv"
     status, _, err = run(command, models["autoencoder"], data, "-o", out)
     assert status == 1
@@ -626,8 +628,13 @@ def test_a_failed_save_leaves_no_file(table, tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(skae.AutoencoderTransformer, "save", fail)
-    status, _, err = run("fit", table, "-o", tmp_path / "m.skae", "--epochs", "1")
-    assert status == 1 and "OSError: disk full" in err
+    model = tmp_path / "m.skae"
+    status, _, err = run("fit", table, "-o", model, "--epochs", "1", "--quiet")
+    assert status == 1
+    assert err == (
+        f"skae fit: error: {model}: can not write the model (disk full); nothing was "
+        "written.\n"
+    )
     assert os.listdir(tmp_path) == []
 
 
