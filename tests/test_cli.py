@@ -512,7 +512,7 @@ def test_long_column_lists_are_cut_short():
     with pytest.raises(cli.CommandError) as caught:
         check_columns(names[:40], document, "data.csv", "m.skae")
     message = str(caught.value)
-    assert "missing 'pixel40', 'pixel41'," in message and "'pixel47' and 16 more;" in message
+    assert "missing 'pixel40', 'pixel41'," in message and "'pixel47' and 16 more. Give" in message
     assert "Give the columns 'pixel0'," in message and "and 56 more, in that order." in message
 
 
