@@ -171,7 +171,7 @@ def write_csv(path, header, rows, stdout=None, *, overwrite=True):
             writer.writerow(header)
             writer.writerows(formatted)
     except FileExistsError:
-        raise CommandError(_exists(path)) from None
+        raise CommandError(exists_message(path)) from None
     except OSError as exc:
         raise CommandError(f"{path}: can not write the output ({exc.strerror}).") from None
 
@@ -208,10 +208,10 @@ def check_output(path, input_path="-", force=False, *, flag="-o"):
                 "name (--force never overwrites the input)."
             )
     if os.path.lexists(path) and not force:
-        raise CommandError(_exists(path, flag))
+        raise CommandError(exists_message(path, flag))
 
 
-def _exists(path, flag="-o"):
+def exists_message(path, flag="-o"):
     return (
         f"{path}: the file already exists; add --force to overwrite it, or give {flag} "
         "another file name."

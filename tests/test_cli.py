@@ -595,7 +595,8 @@ def test_outputs_never_overwrite_a_file_unless_force_nor_an_input(table, models,
     assert read_csv(out)[1].shape == (80, 2)
     # the model file is an input too
     before = models["autoencoder"].read_bytes()
-    status, _, err = run("score", models["autoencoder"], table, "-o", models["autoencoder"], "--force")
+    model = models["autoencoder"]
+    status, _, err = run("score", model, table, "-o", model, "--force")
     assert status == 1
     assert err == (
         f"skae score: error: {models['autoencoder']}: this is the input file "
@@ -677,7 +678,9 @@ def test_a_failed_save_leaves_no_file(table, tmp_path, monkeypatch):
         (["info"], "the following arguments are required: MODEL.skae"),
     ],
 )
-def test_model_file_usage_errors_exit_with_status_2(table, tmp_path, argv, message, capsys, monkeypatch):
+def test_model_file_usage_errors_exit_with_status_2(
+    table, tmp_path, argv, message, capsys, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     command, *options = argv
     if command in ("fit", "embed", "detect"):
