@@ -7,6 +7,7 @@ TensorFlow.
 """
 
 import argparse
+import os
 
 from . import __version__
 from ._cli_io import (
