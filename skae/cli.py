@@ -370,11 +370,11 @@ def run_detect(args, stdout, stderr):
 
 def run_fit(args, stdout, stderr):
     """``skae fit``: train on the CSV and save the fitted estimator."""
+    import numpy as np
+
     header, X = _read_input(args)
     skae = _load_estimators()
     estimator = _new_estimator(skae, args)
-    import numpy as np
-
     with np.errstate(over="ignore", invalid="ignore"):  # the estimator raises instead
         _fit(estimator, _with_names(header, X), args, stderr)
     _save_model(estimator, args.output, args, stderr, flag="-o")
