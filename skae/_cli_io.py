@@ -171,7 +171,7 @@ def write_csv(path, header, rows, stdout=None, *, overwrite=True):
             writer.writerow(header)
             writer.writerows(formatted)
     except FileExistsError:
-        raise CommandError(_exists(path)) from None
+        raise CommandError(exists_message(path)) from None
     except OSError as exc:
         raise CommandError(f"{path}: can not write the output ({exc.strerror}).") from None
 
@@ -182,11 +182,13 @@ def _format(value):
     return repr(float(value))
 
 
-def check_output(path, input_path="-", force=False):
+def check_output(path, input_path="-", force=False, *, flag="-o"):
     """Fail before training when the output can not, or must not, be written.
 
-    The input file is never overwritten, whatever name (``./data.csv``, a
-    link) the output gives it; another existing file only with ``--force``.
+    An input file (``input_path``: a path, or a tuple of them, such as the
+    model and the data) is never overwritten, whatever name (``./data.csv``,
+    a link) the output gives it; another existing file only with ``--force``.
+    ``flag`` is the option that named ``path``, for the messages.
     """
     if path == "-":
         return
@@ -194,21 +196,24 @@ def check_output(path, input_path="-", force=False):
     if not os.path.isdir(directory):
         raise CommandError(f"{path}: the directory {directory} does not exist.")
     if os.path.isdir(path):
-        raise CommandError(f"{path}: is a directory; give a file name for -o.")
-    if input_path != "-" and os.path.exists(input_path):
-        same = os.path.realpath(path) == os.path.realpath(input_path)
-        if same or (os.path.exists(path) and os.path.samefile(path, input_path)):
+        raise CommandError(f"{path}: is a directory; give a file name for {flag}.")
+    inputs = (input_path,) if isinstance(input_path, (str, os.PathLike)) else input_path
+    for source in inputs:
+        if source == "-" or not os.path.exists(source):
+            continue
+        same = os.path.realpath(path) == os.path.realpath(source)
+        if same or (os.path.exists(path) and os.path.samefile(path, source)):
             raise CommandError(
-                f"{path}: this is the input file {input_path}; give -o another file "
+                f"{path}: this is the input file {source}; give {flag} another file "
                 "name (--force never overwrites the input)."
             )
     if os.path.lexists(path) and not force:
-        raise CommandError(_exists(path))
+        raise CommandError(exists_message(path, flag))
 
 
-def _exists(path):
+def exists_message(path, flag="-o"):
     return (
-        f"{path}: the file already exists; add --force to overwrite it, or give -o "
+        f"{path}: the file already exists; add --force to overwrite it, or give {flag} "
         "another file name."
     )
 

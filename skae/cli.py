@@ -2,8 +2,12 @@
 
 ::
 
-    skae embed data.csv -o codes.csv --n-components 8
-    skae detect data.csv -o scores.csv --contamination 0.05
+    skae embed data.csv -o codes.csv --n-components 8 [--save-model model.skae]
+    skae detect data.csv -o scores.csv --contamination 0.05 [--save-model model.skae]
+    skae fit data.csv -o model.skae --model autoencoder|vae|denoising|detector
+    skae transform model.skae data.csv -o codes.csv
+    skae score model.skae data.csv -o scores.csv
+    skae info model.skae [--json]
     skae demo
 
 The input is a numeric CSV file with a header row of feature names. Bad input
@@ -11,39 +15,68 @@ The input is a numeric CSV file with a header row of feature names. Bad input
 one-line message on stderr and exit status 1, and is caught before Keras is
 imported, so it is reported at once. Command-line usage errors exit with 2.
 
+Model files are those of ``est.save`` and ``skae.load``:
+
+* ``fit`` trains as ``embed`` (``--model autoencoder|vae|denoising``) or
+  ``detect`` (``--model detector``) would, with the same options and seed, and
+  writes the fitted estimator: ``fit`` then ``transform`` writes what ``embed``
+  writes, ``fit --model detector`` then ``score`` what ``detect`` writes. An
+  option of another model (``--contamination`` without ``--model detector``,
+  ``--noise-level`` without ``--model denoising``) is a usage error, and so is
+  ``--standardize``: a model file holds one estimator, not a pipeline with its
+  scaler. The estimator is fitted on the CSV's columns by name (with pandas or
+  polars installed; otherwise it records only their number). The progress
+  display (``callbacks``, ``verbose``) is not saved.
+* ``transform`` writes the codes, with the columns of
+  ``get_feature_names_out``. A detector has no codes: ``transform`` refuses
+  it and points at ``score``.
+* ``score`` writes ``anomaly_score``, higher for more anomalous rows (minus
+  ``score_samples``: the mean squared reconstruction error, or minus the ELBO
+  of a VAE), and for a detector ``label`` (1 inlier, -1 outlier): the columns
+  of ``detect``.
+* The CSV must have the columns the model was fitted on, in the same order
+  (as scikit-learn requires of DataFrames); otherwise a one-line error names
+  the missing, unexpected or misplaced columns. This is checked against the
+  model file's metadata before Keras is imported, as is a file that is not a
+  skae model. A model fitted on unnamed data checks the number of columns.
+* ``info`` prints the estimator, its training summary, feature names,
+  parameters and the versions that wrote it, from the file's metadata only
+  (it never imports Keras); ``--json`` prints the same as one JSON object.
+* No output, CSV or model, overwrites an existing file without ``--force``,
+  and none ever overwrites an input (the data or the model file).
+
 Keras (and so TensorFlow) is imported only once the input has been read.
 Reading and writing the CSV files and checking the option values live in
-``skae._cli_io``; this module holds the commands and the parser.
+``skae._cli_io``, reading model files' metadata in ``skae._cli_model``, the
+parser and its help in ``skae._cli_parser``; this module holds the commands.
 """
 
-import argparse
+import contextlib
+import json
 import os
 import sys
+import tempfile
 import time
+import warnings
 
-from . import __version__
 from ._cli_io import (
     CommandError,
     check_finite,
     check_output,
     check_standardizable,
-    contamination,
     display_name,
+    exists_message,
     in_flags,
-    layer_sizes,
-    open_fraction,
-    positive_float,
-    positive_int,
     read_numeric_csv,
     write_csv,
 )
-
-MODELS = {
-    "autoencoder": "AutoencoderTransformer",
-    "vae": "VariationalAutoencoderTransformer",
-    "denoising": "DenoisingAutoencoder",
-}
-DETECTOR = "AutoencoderOutlierDetector"
+from ._cli_model import DETECTOR, check_columns, info_json, info_text, read_model
+from ._cli_parser import (  # MODELS: the names of embed's --model, for tests and users
+    FIT_MODELS,
+    MODELS,
+    build_parser,
+    check_option_combinations,
+)
 
 # ----------------------------------------------------------------------
 # progress
@@ -122,6 +155,37 @@ def _training_params(args):
     return params
 
 
+def _new_estimator(skae, args):
+    """The unfitted estimator of ``args.model`` with the command's options."""
+    params = _training_params(args)
+    # options of other models were refused in main; None: the estimator's default
+    for name in ("noise_level", "contamination", "backbone"):
+        if getattr(args, name, None) is not None:
+            params[name] = getattr(args, name)
+    return getattr(skae, FIT_MODELS[args.model])(**params)
+
+
+def _with_names(header, X):
+    """X as a data frame with the CSV's column names, when pandas or polars is here.
+
+    The estimator then records them in ``feature_names_in_`` (and a model file
+    in its metadata, for checking the CSVs it is later given). Without either
+    library it gets the array and records only the number of columns.
+    """
+    try:
+        import pandas
+
+        return pandas.DataFrame(X, columns=header, copy=False)
+    except ImportError:
+        pass
+    try:
+        import polars
+
+        return polars.from_numpy(X, schema=header, orient="row")
+    except ImportError:
+        return X
+
+
 def _fit(estimator, X, args, stderr):
     params = estimator.get_params()
     if not (args.quiet or args.verbose):
@@ -144,13 +208,15 @@ def _fit(estimator, X, args, stderr):
 
 
 def _read_input(args):
-    """The data of ``args.input``, checked (as ``args.output``) before Keras is imported."""
+    """Header and data of ``args.input``, checked (as the outputs) before Keras is imported."""
     check_output(args.output, args.input, args.force)
+    if getattr(args, "save_model", None):
+        check_output(args.save_model, args.input, args.force, flag="--save-model")
     header, X = read_numeric_csv(args.input)
     _check_n_components(args, X, display_name(args.input))
     if args.standardize:
         check_standardizable(display_name(args.input), header, X)
-    return X
+    return header, X
 
 
 def _check_n_components(args, X, path):
@@ -164,21 +230,122 @@ def _check_n_components(args, X, path):
         raise CommandError(f"{path}: at least 2 data rows are needed to train, got 1.")
 
 
-def run_embed(args, stdout, stderr):
-    """``skae embed``: train on the CSV and write the codes of its rows."""
-    X = _read_input(args)
+def _save_model(estimator, path, args, stderr, *, flag):
+    """Write ``estimator`` to ``path``: all of it or, if anything fails, nothing."""
+    # the command's progress display is no part of the model
+    for est in (estimator, getattr(estimator, "backbone_", None)):
+        if est is not None:
+            est.set_params(callbacks=None, verbose=0)
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        descriptor, partial = tempfile.mkstemp(prefix=".skae-", suffix=".partial", dir=directory)
+    except OSError as exc:
+        raise CommandError(f"{path}: can not write the model ({exc.strerror}).") from None
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(partial, 0o666 & ~umask)  # as open() would create it
+        with os.fdopen(descriptor, "wb") as handle:
+            estimator.save(handle)
+        if os.path.lexists(path) and not args.force:  # created while the model trained
+            raise CommandError(exists_message(path, flag))
+        os.replace(partial, path)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise CommandError(
+            f"{path}: can not write the model ({reason}); nothing was written."
+        ) from None
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
+    if not args.quiet:
+        size = os.path.getsize(path)
+        stderr.write(f"saved {type(estimator).__name__} to {path} ({size / 1024:.0f} kB)\n")
+
+
+def _load_model(args, stderr):
+    """The estimator in ``args.model_file``; warnings as one line each."""
     skae = _load_estimators()
-    params = _training_params(args)
-    if args.noise_level is not None:  # only with --model denoising: checked in main
-        params["noise_level"] = args.noise_level
-    estimator = getattr(skae, MODELS[args.model])(**params)
-    model = _fit(estimator, X, args, stderr)
-    codes = model.transform(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", skae.InconsistentVersionWarning)
+        estimator = skae.load(args.model_file)
+    for warning in caught:
+        if isinstance(warning.message, skae.InconsistentVersionWarning):
+            if not args.quiet:
+                stderr.write(f"skae {args.command}: warning: {warning.message}\n")
+        else:  # not ours to judge: as Python would show it
+            warnings.showwarning(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    return estimator
+
+
+def _read_for_model(args):
+    """The checked outputs, the model file's metadata, and the CSV, checked against it."""
+    check_output(args.output, (args.model_file, args.input), args.force)
+    document = read_model(args.model_file)
+    if args.command == "transform" and document.get("estimator") == DETECTOR:
+        raise CommandError(
+            f"{args.model_file} holds an {DETECTOR}, which scores rows but has no "
+            f"codes; use `skae score {args.model_file} ...`, or fit a --model "
+            "autoencoder, vae or denoising for codes."
+        )
+    header, X = read_numeric_csv(args.input)
+    check_columns(header, document, args.input, args.model_file)
+    return header, X
+
+
+@contextlib.contextmanager
+def _columns_checked():
+    """Without scikit-learn's warning that X has no feature names.
+
+    ``check_columns`` compared the CSV's header with the model's names
+    already; without pandas or polars the estimator gets the bare array.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        yield
+
+
+def _write_codes(args, model, codes, X, stdout, stderr):
     check_finite(codes, "codes", "encode", display_name(args.input), X)
     names = list(model.get_feature_names_out())
     write_csv(args.output, names, codes, stdout, overwrite=args.force)
     if not args.quiet and args.output != "-":
         stderr.write(f"wrote {codes.shape[0]} rows of {codes.shape[1]} codes to {args.output}\n")
+
+
+def _write_scores(args, scores, labels, X, stdout, stderr):
+    """``anomaly_score`` (minus ``score_samples``) and, for a detector, ``label``."""
+    check_finite(scores, "anomaly scores", "score", display_name(args.input), X)
+    if labels is None:
+        header, rows = ["anomaly_score"], [(-score,) for score in scores]
+    else:
+        header = ["anomaly_score", "label"]
+        rows = [(-score, int(label)) for score, label in zip(scores, labels)]
+    write_csv(args.output, header, rows, stdout, overwrite=args.force)
+    if args.quiet:
+        return
+    where = "" if args.output == "-" else f"; wrote {args.output}"
+    if labels is None:
+        if where:
+            stderr.write(f"scored {len(scores)} rows{where}\n")
+        return
+    n_out = int((labels == -1).sum())
+    stderr.write(f"{n_out} of {len(labels)} rows are outliers (label -1){where}\n")
+
+
+def run_embed(args, stdout, stderr):
+    """``skae embed``: train on the CSV and write the codes of its rows."""
+    header, X = _read_input(args)
+    skae = _load_estimators()
+    estimator = _new_estimator(skae, args)
+    data = X if args.standardize else _with_names(header, X)
+    model = _fit(estimator, data, args, stderr)
+    codes = model.transform(data)
+    _write_codes(args, model, codes, X, stdout, stderr)
+    if args.save_model:
+        _save_model(estimator, args.save_model, args, stderr, flag="--save-model")
     return 0
 
 
@@ -186,29 +353,65 @@ def run_detect(args, stdout, stderr):
     """``skae detect``: train a detector on the CSV and score its rows."""
     import numpy as np
 
-    X = _read_input(args)
+    header, X = _read_input(args)
     skae = _load_estimators()
-    params = _training_params(args)
-    params["contamination"] = args.contamination
-    params["backbone"] = args.backbone
-    detector = getattr(skae, DETECTOR)(**params)
+    detector = _new_estimator(skae, args)
+    data = X if args.standardize else _with_names(header, X)
     # overflowing scores (in fit, for the offset, too) are reported below, in one line
     with np.errstate(over="ignore", invalid="ignore"):
-        model = _fit(detector, X, args, stderr)
-        scores = model.score_samples(X)
-        labels = model.predict(X)
-    check_finite(scores, "anomaly scores", "score", display_name(args.input), X)
-    write_csv(
-        args.output,
-        ["anomaly_score", "label"],
-        [(-score, int(label)) for score, label in zip(scores, labels)],
-        stdout,
-        overwrite=args.force,
-    )
-    if not args.quiet:
-        n_out = int((labels == -1).sum())
-        where = "" if args.output == "-" else f"; wrote {args.output}"
-        stderr.write(f"{n_out} of {len(labels)} rows are outliers (label -1){where}\n")
+        model = _fit(detector, data, args, stderr)
+        scores = model.score_samples(data)
+        labels = model.predict(data)
+    _write_scores(args, scores, labels, X, stdout, stderr)
+    if args.save_model:
+        _save_model(detector, args.save_model, args, stderr, flag="--save-model")
+    return 0
+
+
+def run_fit(args, stdout, stderr):
+    """``skae fit``: train on the CSV and save the fitted estimator."""
+    import numpy as np
+
+    header, X = _read_input(args)
+    skae = _load_estimators()
+    estimator = _new_estimator(skae, args)
+    with np.errstate(over="ignore", invalid="ignore"):  # the estimator raises instead
+        _fit(estimator, _with_names(header, X), args, stderr)
+    _save_model(estimator, args.output, args, stderr, flag="-o")
+    return 0
+
+
+def run_transform(args, stdout, stderr):
+    """``skae transform``: the codes of the CSV's rows by a saved model."""
+    header, X = _read_for_model(args)
+    estimator = _load_model(args, stderr)
+    with _columns_checked():
+        codes = estimator.transform(_with_names(header, X))
+    _write_codes(args, estimator, codes, X, stdout, stderr)
+    return 0
+
+
+def run_score(args, stdout, stderr):
+    """``skae score``: anomaly scores (and a detector's labels) by a saved model."""
+    import numpy as np
+
+    header, X = _read_for_model(args)
+    estimator = _load_model(args, stderr)
+    data = _with_names(header, X)
+    with _columns_checked(), np.errstate(over="ignore", invalid="ignore"):
+        scores = estimator.score_samples(data)
+        labels = estimator.predict(data) if hasattr(estimator, "predict") else None
+    _write_scores(args, scores, labels, X, stdout, stderr)
+    return 0
+
+
+def run_info(args, stdout, stderr):
+    """``skae info``: what a model file holds, from its metadata (no Keras)."""
+    document = read_model(args.model_file)
+    if args.json:
+        stdout.write(json.dumps(info_json(args.model_file, document), indent=2) + "\n")
+    else:
+        stdout.write(info_text(args.model_file, document))
     return 0
 
 
@@ -223,159 +426,15 @@ def run_demo(args, stdout, stderr):
     return 1 if results["check"] and not results["goal_passed"] else 0
 
 
-# ----------------------------------------------------------------------
-# argument parsing
-# ----------------------------------------------------------------------
-def _add_training_options(parser):
-    parser.add_argument(
-        "input", metavar="INPUT.csv", help="numeric CSV with a header row ('-' for stdin)"
-    )
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=True,
-        metavar="OUT.csv",
-        help="where to write the result ('-' for stdout)",
-    )
-    parser.add_argument(
-        "--force",
-        action="store_true",
-        help="overwrite OUT.csv if it exists (never the input file)",
-    )
-    parser.add_argument(
-        "--n-components",
-        type=positive_int,
-        default=2,
-        metavar="K",
-        help="size of the code (default: %(default)s)",
-    )
-    parser.add_argument(
-        "--hidden-layer-sizes",
-        type=layer_sizes,
-        default=(128, 64),
-        metavar="N,N",
-        help="units of the encoder's hidden layers, mirrored by the decoder "
-        "(default: 128,64)",
-    )
-    parser.add_argument(
-        "--epochs",
-        type=positive_int,
-        metavar="N",
-        help="maximum number of epochs (default: the estimator's, 200, with early "
-        "stopping)",
-    )
-    parser.add_argument(
-        "--batch-size", type=positive_int, default=32, metavar="N", help="default: %(default)s"
-    )
-    parser.add_argument(
-        "--learning-rate", type=positive_float, metavar="LR", help="default: 0.001"
-    )
-    parser.add_argument(
-        "--no-early-stopping",
-        action="store_true",
-        help="train for all epochs instead of stopping when the held-out loss stalls",
-    )
-    parser.add_argument(
-        "--validation-fraction",
-        type=open_fraction,
-        metavar="F",
-        help="fraction of the rows held out for early stopping (default: 0.1)",
-    )
-    parser.add_argument(
-        "--standardize",
-        action="store_true",
-        help="scale each column to zero mean and unit variance first (for columns "
-        "in different units)",
-    )
-    parser.add_argument(
-        "--random-state",
-        type=int,
-        default=0,
-        metavar="SEED",
-        help="seed: the same seed and data give the same result (default: %(default)s)",
-    )
-    output = parser.add_mutually_exclusive_group()
-    output.add_argument("--verbose", action="store_true", help="show Keras's own progress bar")
-    output.add_argument("--quiet", action="store_true", help="print nothing but errors")
-
-
-def _add_training_command(commands, name, run, *, help, description):
-    """Add the sub-command ``name``, run by ``run``, with the training options."""
-    parser = commands.add_parser(name, help=help, description=description)
-    _add_training_options(parser)
-    parser.set_defaults(run=run, command_parser=parser)
-    return parser
-
-
-def build_parser():
-    parser = argparse.ArgumentParser(
-        prog="skae",
-        description="Autoencoders with scikit-learn manners, from the command line.",
-    )
-    parser.add_argument("--version", action="version", version=f"skae {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    embed = _add_training_command(
-        commands,
-        "embed",
-        run_embed,
-        help="encode each row of a CSV file into n_components codes",
-        description=(
-            "Train an autoencoder on INPUT.csv and write the codes of its rows to "
-            "OUT.csv, one row per input row, with column names from "
-            "get_feature_names_out (e.g. autoencodertransformer0)."
-        ),
-    )
-    embed.add_argument(
-        "--model",
-        choices=sorted(MODELS),
-        default="autoencoder",
-        help="autoencoder (AutoencoderTransformer, default), vae "
-        "(VariationalAutoencoderTransformer: posterior means) or denoising "
-        "(DenoisingAutoencoder)",
-    )
-    embed.add_argument(
-        "--noise-level",
-        type=positive_float,
-        metavar="S",
-        help="with --model denoising: standard deviation of the training noise, in "
-        "the data's units (default: half the data's standard deviation)",
-    )
-
-    detect = _add_training_command(
-        commands,
-        "detect",
-        run_detect,
-        help="score each row of a CSV file for anomaly and label outliers",
-        description=(
-            "Train an AutoencoderOutlierDetector on INPUT.csv and write, per input row, "
-            "its anomaly_score (mean squared reconstruction error, or minus the ELBO "
-            "with --backbone variational: higher is more anomalous) and label "
-            "(1 inlier, -1 outlier) to OUT.csv."
-        ),
-    )
-    detect.add_argument(
-        "--contamination",
-        type=contamination,
-        default=0.1,
-        metavar="C",
-        help="expected fraction of outliers in (0, 0.5], or 'auto' (default: %(default)s)",
-    )
-    detect.add_argument(
-        "--backbone",
-        choices=("autoencoder", "variational"),
-        default="autoencoder",
-        help="score by the reconstruction error of an autoencoder, or by the ELBO "
-        "of a variational autoencoder (default: %(default)s)",
-    )
-
-    demo = commands.add_parser(
-        "demo",
-        help="compare PCA and AutoencoderTransformer on the digits (what `make demo` runs)",
-        add_help=False,  # `skae demo --help` is the demo's own help
-    )
-    demo.set_defaults(run=run_demo)
-    return parser
+RUNS = {
+    "embed": run_embed,
+    "detect": run_detect,
+    "fit": run_fit,
+    "transform": run_transform,
+    "score": run_score,
+    "info": run_info,
+    "demo": run_demo,
+}
 
 
 def main(argv=None, *, stdout=None, stderr=None):
@@ -404,12 +463,12 @@ def main(argv=None, *, stdout=None, stderr=None):
         if extra and args.command != "demo":
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         if args.command != "demo":
-            _check_option_combinations(args)
+            check_option_combinations(args)
     except SystemExit as exc:  # argparse: --help, --version or a usage error
         return _exit_status(exc)
     args.demo_args = extra
     try:
-        return args.run(args, stdout, stderr)
+        return RUNS[args.command](args, stdout, stderr)
     except SystemExit as exc:  # the demo's parser: --help or a usage error
         return _exit_status(exc)
     except CommandError as exc:
@@ -435,22 +494,6 @@ def main(argv=None, *, stdout=None, stderr=None):
             + ("" if kind == "" else "(set SKAE_TRACEBACK=1 to see the traceback)\n")
         )
     return 1
-
-
-def _check_option_combinations(args):
-    """A usage error for an option that the other options make meaningless."""
-    error = args.command_parser.error
-    model = getattr(args, "model", None)
-    if getattr(args, "noise_level", None) is not None and model != "denoising":
-        error(
-            f"--noise-level applies only to --model denoising (got --model {model}); "
-            "add --model denoising or drop --noise-level"
-        )
-    if args.validation_fraction is not None and args.no_early_stopping:
-        error(
-            "--validation-fraction applies only with early stopping; drop "
-            "--validation-fraction or --no-early-stopping"
-        )
 
 
 def _exit_status(exc):
