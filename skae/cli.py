@@ -55,8 +55,8 @@ import contextlib
 import json
 import os
 import sys
-import tempfile
 import time
+import uuid
 import warnings
 
 from ._cli_io import (
@@ -237,14 +237,13 @@ def _save_model(estimator, path, args, stderr, *, flag):
         if est is not None:
             est.set_params(callbacks=None, verbose=0)
     directory = os.path.dirname(os.path.abspath(path))
+    partial = os.path.join(directory, f".skae-{uuid.uuid4().hex}.partial")
     try:
-        descriptor, partial = tempfile.mkstemp(prefix=".skae-", suffix=".partial", dir=directory)
+        # mode 0o666 less the umask, as open() would create the file
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except OSError as exc:
         raise CommandError(f"{path}: can not write the model ({exc.strerror}).") from None
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(partial, 0o666 & ~umask)  # as open() would create it
         with os.fdopen(descriptor, "wb") as handle:
             estimator.save(handle)
         if os.path.lexists(path) and not args.force:  # created while the model trained

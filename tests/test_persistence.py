@@ -103,33 +103,53 @@ def test_pickled_state_holds_no_keras_object(fitted):
         assert any(isinstance(v, bytes) for v in leaves)  # the .keras file
 
 
-def test_save_then_load_in_a_fresh_process_is_bit_for_bit(fitted, digits, tmp_path):
+def test_every_format_loads_bit_for_bit_in_a_fresh_process(fitted, digits, tmp_path):
+    sio = pytest.importorskip("skops.io")
     expected = {}
+    trusted = {}
     for name, est in fitted.items():
         X = _data(name, digits)
         est.save(tmp_path / f"{name}.skae")
+        (tmp_path / f"{name}.pkl").write_bytes(pickle.dumps(est))
+        joblib.dump(est, tmp_path / f"{name}.joblib")
+        sio.dump(est, tmp_path / f"{name}.skops")
+        trusted[name] = sio.get_untrusted_types(file=tmp_path / f"{name}.skops")
         np.save(tmp_path / f"{name}-X.npy", X)
         expected[name] = _outputs(est, X)
     script = f"""
-import sys, numpy as np, skae
+import pickle, joblib, numpy as np, skae, skops.io as sio
 from pathlib import Path
 folder = Path({str(tmp_path)!r})
-for name in {list(fitted)!r}:
-    est = skae.load(folder / f"{{name}}.skae")
+trusted = {trusted!r}
+loaders = {{
+    "skae": skae.load,
+    "pkl": lambda p: pickle.loads(p.read_bytes()),
+    "joblib": joblib.load,
+    "skops": lambda p: sio.load(p, trusted=trusted[p.stem]),
+}}
+for name in trusted:
     X = np.load(folder / f"{{name}}-X.npy")
-    methods = {{m: getattr(est, m)(X) for m in {{
-        True: ("score_samples", "decision_function", "predict", "reconstruct"),
-        False: ("transform", "score_samples", "reconstruct")}}[
-        type(est).__name__ == "AutoencoderOutlierDetector"]}}
-    np.savez(folder / f"{{name}}-out.npz", **methods)
+    for suffix, load in loaders.items():
+        est = load(folder / f"{{name}}.{{suffix}}")
+        detector = type(est).__name__ == "AutoencoderOutlierDetector"
+        methods = (
+            ("score_samples", "decision_function", "predict", "reconstruct")
+            if detector
+            else ("transform", "score_samples", "reconstruct")
+        )
+        np.savez(folder / f"{{name}}-{{suffix}}.npz", **{{m: getattr(est, m)(X) for m in methods}})
 """
-    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
     for name, outputs in expected.items():
-        with np.load(tmp_path / f"{name}-out.npz") as got:
-            assert set(got.files) == set(outputs)
-            for method, value in outputs.items():
-                assert got[method].dtype == value.dtype
-                np.testing.assert_array_equal(got[method], value, err_msg=f"{name}.{method}")
+        for suffix in ("skae", "pkl", "joblib", "skops"):
+            with np.load(tmp_path / f"{name}-{suffix}.npz") as got:
+                assert set(got.files) == set(outputs)
+                for method, value in outputs.items():
+                    assert got[method].dtype == value.dtype
+                    np.testing.assert_array_equal(
+                        got[method], value, err_msg=f"{name}.{method} from .{suffix}"
+                    )
 
 
 def test_loaded_estimator_keeps_fitted_attributes_and_trains_on_like_the_original(digits, tmp_path):
