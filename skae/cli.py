@@ -265,11 +265,13 @@ def _save_model(estimator, path, args, stderr, *, flag):
 def _load_model(args, stderr):
     """The estimator in ``args.model_file``; warnings as one line each."""
     skae = _load_estimators()
+    from .exceptions import InconsistentVersionWarning
+
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", skae.InconsistentVersionWarning)
+        warnings.simplefilter("always", InconsistentVersionWarning)
         estimator = skae.load(args.model_file)
     for warning in caught:
-        if isinstance(warning.message, skae.InconsistentVersionWarning):
+        if isinstance(warning.message, InconsistentVersionWarning):
             if not args.quiet:
                 stderr.write(f"skae {args.command}: warning: {warning.message}\n")
         else:  # not ours to judge: as Python would show it
