@@ -63,17 +63,21 @@ class AutoencoderOutlierDetector(DocLinkMixin, OutlierMixin, BaseEstimator):
     """Outlier detection by the reconstruction error of an autoencoder.
 
     An autoencoder trained on (mostly) normal data reconstructs normal
-    samples well and unusual ones badly. ``score_samples`` is minus the mean
-    squared reconstruction error of each sample (higher is more normal), and
+    samples well and unusual ones badly. Each feature is first standardised
+    (``scaling``), so that features count alike whatever their units;
+    ``score_samples`` is minus the mean squared reconstruction error of each
+    sample in these units (higher is more normal), and
     the rest follows scikit-learn's outlier detectors such as
     ``IsolationForest``: ``offset_`` is set in ``fit`` so that a
     ``contamination`` fraction of the training samples score below it,
     ``decision_function = score_samples - offset_`` is negative for outliers,
     and ``predict`` returns -1 for outliers and +1 for inliers.
 
-    ``feature_errors`` tells which features make a sample anomalous, and
+    ``feature_errors`` tells which features make a sample anomalous,
     ``set_threshold`` moves ``offset_`` to reach a target false-positive
-    rate on held-out normal data. Scores are deterministic: nothing is
+    rate on held-out normal data, and ``predict_proba`` and
+    ``predict_confidence`` give outlier probabilities and the confidence of
+    each prediction, as PyOD's detectors do. Scores are deterministic: nothing is
     sampled at scoring time, and a sample's score does not depend on the
     other samples scored with it.
 
@@ -183,6 +187,10 @@ class AutoencoderOutlierDetector(DocLinkMixin, OutlierMixin, BaseEstimator):
     dtype('float64')
     >>> detector.feature_errors(others[:4]).shape
     (4, 64)
+    >>> detector.predict_proba(others[:4]).shape
+    (4, 2)
+    >>> detector.predict_confidence(others[:4]).shape
+    (4,)
     >>> detector.set_threshold(zeros[:50], false_positive_rate=0.02).offset_ < 0
     True
     """
