@@ -38,7 +38,16 @@ INPUT_NAME = "X"
 
 
 def export_inference(
-    estimator, path, *, format, method, methods, overwrite, network_owner=None, offset=None
+    estimator,
+    path,
+    *,
+    format,
+    method,
+    methods,
+    overwrite,
+    network_owner=None,
+    offset=None,
+    prescale=None,
 ):
     """Check the arguments, build the inference model and write it to ``path``.
 
@@ -61,6 +70,9 @@ def export_inference(
         a detector's ``backbone_``).
     offset : float, default=None
         Subtracted from the scores (a detector's ``decision_function``).
+    prescale : (ndarray, ndarray), default=None
+        ``(center, scale)`` applied to the rows before ``network_owner`` sees
+        them (a detector's ``center_`` and ``scale_``).
     """
     check_is_fitted(estimator)
     name = type(estimator).__name__
@@ -85,6 +97,7 @@ def export_inference(
         network_owner if network_owner is not None else estimator,
         "score_samples" if method == "decision_function" else method,
         offset=offset,
+        prescale=prescale,
     )
     model.export(path, format=format, verbose=False)
 
@@ -113,7 +126,7 @@ def sample_shape(estimator):
     return tuple(estimator.image_shape_) if ndim == 4 else tuple(estimator.image_shape_[:2])
 
 
-def inference_model(estimator, method, *, offset=None):
+def inference_model(estimator, method, *, offset=None, prescale=None):
     """A ``keras.Model`` computing ``estimator.<method>`` on raw float32 samples.
 
     Parameters
@@ -124,6 +137,8 @@ def inference_model(estimator, method, *, offset=None):
         The method to compute.
     offset : float, default=None
         Subtracted from the scores of ``"score_samples"``.
+    prescale : (ndarray, ndarray), default=None
+        Per-feature ``(center, scale)`` the rows are standardised with first.
 
     Returns
     -------
@@ -135,7 +150,7 @@ def inference_model(estimator, method, *, offset=None):
     """
     shape = sample_shape(estimator)
     inputs = keras.Input(shape=shape, dtype="float32", name=INPUT_NAME)
-    outputs = _Inference(estimator, method, offset, shape)(inputs)
+    outputs = _Inference(estimator, method, offset, shape, prescale)(inputs)
     model = keras.Model(inputs, outputs, name=f"{type(estimator).__name__.lower()}_{method}")
     # Keras exports only models that have been called once
     model(np.zeros((1,) + shape, dtype="float32"))
@@ -153,9 +168,16 @@ class _Inference(keras.layers.Layer):
     registered.
     """
 
-    def __init__(self, estimator, method, offset, sample_shape, **kwargs):
+    def __init__(self, estimator, method, offset, sample_shape, prescale=None, **kwargs):
         super().__init__(**kwargs)
         self.method = method
+        # a detector's per-feature scaling, computed as it does: in float64
+        # where the backend can, then back to the rows' float32
+        self.prescale = (
+            None
+            if prescale is None
+            else tuple(np.asarray(p, dtype=self._wide_dtype()) for p in prescale)
+        )
         # the scores' precision: float64 as score_samples, unless the backend
         # cannot compute in it (JAX without jax_enable_x64, which skae must
         # not switch on): float32 there
@@ -181,8 +203,15 @@ class _Inference(keras.layers.Layer):
                 else None
             )
 
+    @staticmethod
+    def _wide_dtype():
+        return "float64" if backend_computes_float64() else "float32"
+
     def call(self, inputs):
         rows = ops.reshape(inputs, (-1, self.n_features))
+        if self.prescale is not None:
+            center, scale = self.prescale
+            rows = ops.cast((ops.cast(rows, center.dtype) - center) / scale, "float32")
         if self.method == "transform":
             return self._encode(rows)[0]
         if self.method == "reconstruct":

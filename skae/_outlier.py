@@ -3,18 +3,39 @@
 import numbers
 
 import numpy as np
+from scipy.special import ndtr
+from scipy.stats import binom
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoencoderTransformer
 from ._docstrings import DocLinkMixin
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._persistence import SaveMixin
+from ._training import robust_center_scale
+from ._validation import (
+    FLOAT_DTYPES,
+    image_array_shape,
+    reject_non_numeric,
+    rows_as_given,
+)
 from ._variational import VariationalAutoencoderTransformer
 
 # contamination="auto": Tukey's fence, the end of a box plot's upper whisker.
 TUKEY_FENCE = 1.5
+
+# Features whose spread is below this fraction of the data's global scale
+# (constant in the training data, as a digit's blank border pixels) keep the
+# global scale, as StandardScaler keeps a constant feature's units: dividing
+# by a near-zero spread would make any change there swamp every score.
+# Anything above is divided by its own spread (a wine class has a feature at
+# 1.1e-3 of its global scale).
+MIN_RELATIVE_SCALE = 1e-6
+
+# the interquartile range of a standard normal, so that "robust" and
+# "standard" scales agree on Gaussian features
+NORMAL_IQR = 1.3489795003921634
 
 BACKBONES = {
     "autoencoder": AutoencoderTransformer,
@@ -43,17 +64,21 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
     """Outlier detection by the reconstruction error of an autoencoder.
 
     An autoencoder trained on (mostly) normal data reconstructs normal
-    samples well and unusual ones badly. ``score_samples`` is minus the mean
-    squared reconstruction error of each sample (higher is more normal), and
+    samples well and unusual ones badly. Each feature is first standardised
+    (``scaling``), so that features count alike whatever their units;
+    ``score_samples`` is minus the mean squared reconstruction error of each
+    sample in these units (higher is more normal), and
     the rest follows scikit-learn's outlier detectors such as
     ``IsolationForest``: ``offset_`` is set in ``fit`` so that a
     ``contamination`` fraction of the training samples score below it,
     ``decision_function = score_samples - offset_`` is negative for outliers,
     and ``predict`` returns -1 for outliers and +1 for inliers.
 
-    ``feature_errors`` tells which features make a sample anomalous, and
+    ``feature_errors`` tells which features make a sample anomalous,
     ``set_threshold`` moves ``offset_`` to reach a target false-positive
-    rate on held-out normal data. Scores are deterministic: nothing is
+    rate on held-out normal data, and ``predict_proba`` and
+    ``predict_confidence`` give outlier probabilities and the confidence of
+    each prediction, as PyOD's detectors do. Scores are deterministic: nothing is
     sampled at scoring time, and a sample's score does not depend on the
     other samples scored with it.
 
@@ -87,6 +112,19 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         "variational", ``loss`` chooses the likelihood (Gaussian or
         Bernoulli), and ``warm_start`` and ``partial_fit`` continue training
         the same VAE.
+    scaling : {"standard", "robust", "global"}, default="standard"
+        How X is scaled before the backbone sees it, and so how much each
+        feature weighs in the scores. "standard": each feature minus its
+        mean, divided by its standard deviation on the training data (as
+        ``StandardScaler``), so that every feature counts alike whatever its
+        unit. "robust": minus the median, divided by the interquartile range
+        / 1.349 (as ``RobustScaler``, in the standard deviation's units for
+        Gaussian features). "global": no per-feature scaling, the backbone's
+        own standardisation (per-feature mean, one scale for all features),
+        so features weigh by their spread. Statistics are learned by ``fit``
+        (kept by ``partial_fit`` and ``warm_start``) into ``center_`` and
+        ``scale_``; with ``loss="binary_crossentropy"``, data must stay in
+        [0, 1] and the scaling is "global".
     {network_parameters}
     loss : {"mse", "binary_crossentropy"}, default="mse"
         Training loss: "mse" with a linear output; "binary_crossentropy" with
@@ -102,6 +140,16 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         ``"variational"``): its ``encoder_``, ``decoder_``, ``model_``,
         ``mean_``, ``scale_`` and, for the VAE, ``kl_per_dimension_`` and
         ``noise_scale_`` describe it further.
+    center_ : ndarray of shape (n_features,)
+        What ``scaling`` subtracts from each feature (zeros with "global").
+    scale_ : ndarray of shape (n_features,)
+        What ``scaling`` divides each feature by (ones with "global"); a
+        feature constant in the training data keeps the data's global scale
+        (as ``StandardScaler`` keeps its units).
+    training_scores_ : ndarray of shape (n_samples,)
+        ``score_samples`` of the training data at the end of ``fit`` (or
+        ``partial_fit``), which ``predict_proba`` and ``predict_confidence``
+        compare new scores with.
     offset_ : float
         Threshold on ``score_samples``: samples scoring below it are
         outliers. Set by ``fit`` (and ``partial_fit``) from
@@ -140,6 +188,10 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
     dtype('float64')
     >>> detector.feature_errors(others[:4]).shape
     (4, 64)
+    >>> detector.predict_proba(others[:4]).shape
+    (4, 2)
+    >>> detector.predict_confidence(others[:4]).shape
+    (4,)
     >>> detector.set_threshold(zeros[:50], false_positive_rate=0.02).offset_ < 0
     True
     """
@@ -151,6 +203,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             Interval(numbers.Real, 0, 0.5, closed="right"),
         ],
         "backbone": [StrOptions({"autoencoder", "variational"})],
+        "scaling": [StrOptions({"standard", "robust", "global"})],
     }
 
     def __init__(
@@ -159,6 +212,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         *,
         contamination=0.1,
         backbone="autoencoder",
+        scaling="standard",
         architecture="dense",
         input_shape=None,
         hidden_layer_sizes=(128, 64),
@@ -217,14 +271,11 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         self.run_eagerly = run_eagerly
         self.contamination = contamination
         self.backbone = backbone
+        self.scaling = scaling
 
     history_ = _from_backbone("history_", "Training history of ``backbone_``.")
     n_iter_ = _from_backbone("n_iter_", "Epochs ``backbone_`` was trained.")
     image_shape_ = _from_backbone("image_shape_", "Image shape seen in fit, or None.")
-    n_features_in_ = _from_backbone("n_features_in_", "Number of features seen in fit.")
-    feature_names_in_ = _from_backbone(
-        "feature_names_in_", "Names of the features seen in fit."
-    )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -279,23 +330,70 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             if name in self._get_param_names()
         }
         backbone = getattr(self, "backbone_", None)
-        if continue_training and type(backbone) is kind:
+        continuing = continue_training and type(backbone) is kind
+        if continuing:
             # the detector's current parameters, as a refit would use them
             backbone.set_params(**params)
         else:
             backbone = kind(**params)
+        # continued training keeps the scaling the network has learned in
+        X = self._scaled(X, reset=not continuing)
         self._forget_fit()
         if partial:
             backbone.partial_fit(X, sample_weight=sample_weight)
         else:
             backbone.fit(X, sample_weight=sample_weight)
         self.backbone_ = backbone
-        self.offset_ = self._offset_for(backbone.score_samples(X))
+        self.training_scores_ = backbone.score_samples(X)
+        self.offset_ = self._offset_for(self.training_scores_)
         return self
 
     def _forget_fit(self):
-        for attribute in ("backbone_", "offset_"):
+        for attribute in ("backbone_", "offset_", "training_scores_"):
             self.__dict__.pop(attribute, None)
+
+    # ------------------------------------------------------------------
+    # scaling: the backbone sees X standardised feature by feature
+    # ------------------------------------------------------------------
+    def _rows(self, X, *, reset):
+        """``(X validated as rows, image shape or None, X's ndim)``.
+
+        The checks are the backbone's own (``_BaseAutoencoder._check_input``),
+        run here because the detector rescales X before the backbone sees it;
+        the backbone then checks the rescaled array again, cheaply.
+        """
+        reject_non_numeric(X, type(self).__name__)
+        X, shape = image_array_shape(X)
+        ndim = 2 if shape is None else len(X.shape)
+        if shape is not None:
+            X = np.asarray(X).reshape(len(X), -1)
+        rows = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=False)
+        return rows, shape, ndim
+
+    def _center_scale(self, rows):
+        """Per-feature center and scale of the training rows, as ``scaling`` says."""
+        n_features = rows.shape[1]
+        if self.scaling == "global" or self.loss == "binary_crossentropy":
+            return np.zeros(n_features), np.ones(n_features)
+        # overflow-safe: refuses values beyond 1e150, and the features are
+        # measured in units of the data's global scale
+        mean, scale = robust_center_scale(rows)
+        shrunk = (np.asarray(rows, dtype=np.float64) - mean) / scale
+        if self.scaling == "standard":
+            center, spread = np.zeros(n_features), shrunk.std(axis=0)
+        else:
+            q1, median, q3 = np.percentile(shrunk, [25, 50, 75], axis=0)
+            center, spread = median, (q3 - q1) / NORMAL_IQR
+        spread = np.where(spread < MIN_RELATIVE_SCALE, 1.0, spread)
+        return mean + center * scale, spread * scale
+
+    def _scaled(self, X, *, reset):
+        """X standardised with ``center_`` and ``scale_``, in X's form (rows or images)."""
+        rows, shape, ndim = self._rows(X, reset=reset)
+        if reset:
+            self.center_, self.scale_ = self._center_scale(rows)
+        scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
+        return rows_as_given(scaled, shape, ndim)
 
     def _offset_for(self, scores):
         if self.contamination == "auto":
@@ -321,7 +419,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             The scores, as float64.
         """
         check_is_fitted(self)
-        return self.backbone_.score_samples(X)
+        return self.backbone_.score_samples(self._scaled(X, reset=False))
 
     def decision_function(self, X):
         """Score minus ``offset_``: negative for outliers, positive for inliers.
@@ -356,6 +454,83 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         is_inlier[decision < 0] = -1
         return is_inlier
 
+    def predict_proba(self, X):
+        """Probability of each sample to be an inlier and an outlier.
+
+        A probit calibration of ``decision_function`` around the threshold:
+        the outlier probability is ``Phi(-decision_function(X) / spread)``,
+        with ``Phi`` the standard normal distribution function and ``spread``
+        the robust standard deviation (interquartile range / 1.349) of
+        ``training_scores_``. It is 0.5 at ``offset_``, above 0.5 exactly
+        where ``predict`` says -1, and moves from 0 to 1 as a sample's score
+        falls from well above the threshold to well below it, in units of
+        the spread of the training scores. It is a monotone rescaling of the
+        scores, not a calibrated frequency: to calibrate, set the threshold
+        on held-out normal data with ``set_threshold``. (PyOD's
+        ``predict_proba`` has the same two columns; its "unify" method
+        centres a Gaussian on the mean of the training scores instead of the
+        threshold, so 0.5 there does not match its ``predict``.)
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to score.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, 2)
+            Column 0: probability of being an inlier; column 1: of being an
+            outlier (as PyOD's). Rows sum to 1.
+        """
+        decision = self.decision_function(X)
+        q1, q3 = np.percentile(self.training_scores_, [25, 75])
+        spread = (q3 - q1) / NORMAL_IQR
+        if not spread > 0:
+            spread = float(np.std(self.training_scores_)) or 1.0
+        outlier = ndtr(-decision / spread)
+        return np.column_stack([1.0 - outlier, outlier])
+
+    def predict_confidence(self, X):
+        """Confidence in each prediction of ``predict``, in [0, 1].
+
+        ExCeeD (Perini et al., 2020), as PyOD's ``predict_confidence``: the
+        probability that the prediction would stay the same had the detector
+        been trained on another sample of the same size. A sample's
+        outlyingness is its rank among the ``n`` training scores (``k`` of
+        them score at least as high); with a uniform prior, the probability
+        that a new training sample is more normal is ``p = (1 + k) / (2 +
+        n)``, and the sample is flagged when more than ``n - m`` of ``n``
+        training samples are, ``m`` being the number of training samples
+        below ``offset_``. The confidence is that binomial probability,
+        ``1 - binom.cdf(n - m, n, p)``, for predicted outliers, and one minus
+        it for inliers: near 1 far from the threshold, about 0.5 at it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or image array
+            Data to predict.
+
+        Returns
+        -------
+        confidence : ndarray of shape (n_samples,)
+            Confidence in ``predict(X)``, as float64.
+
+        References
+        ----------
+        L. Perini, V. Vercruyssen and J. Davis, "Quantifying the confidence
+        of anomaly detectors in their example-wise predictions", ECML PKDD
+        2020.
+        """
+        decision = self.decision_function(X)
+        training = np.sort(self.training_scores_)
+        n = len(training)
+        n_flagged = int(np.sum(training < self.offset_))
+        # training samples scoring at least as high: normal beside the sample
+        n_above = n - np.searchsorted(training, decision + self.offset_, side="left")
+        outlyingness = (1.0 + n_above) / (2.0 + n)
+        outlier = 1.0 - binom.cdf(n - n_flagged, n, outlyingness)
+        return np.where(decision < 0, outlier, 1.0 - outlier)
+
     def reconstruct(self, X):
         """The backbone's reconstruction of X (the decoder's mean for a VAE).
 
@@ -370,14 +545,20 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             ``backbone_.reconstruct(X)``, in X's float dtype and shape.
         """
         check_is_fitted(self)
-        return self.backbone_.reconstruct(X)
+        rows, shape, ndim = self._rows(X, reset=False)
+        scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
+        restored = self.backbone_.reconstruct(rows_as_given(scaled, shape, ndim))
+        restored = restored.reshape(len(rows), -1) * self.scale_ + self.center_
+        return rows_as_given(restored.astype(rows.dtype, copy=False), shape, ndim)
 
     def feature_errors(self, X):
         """Squared reconstruction error of each feature of each sample.
 
-        Shows which features make a sample anomalous: its row mean is minus
-        ``score_samples`` (with the variational backbone, the errors are those
-        of the decoder's mean and the scores are ELBOs instead).
+        Shows which features make a sample anomalous. Errors are measured in
+        the units the backbone sees, each feature divided by ``scale_``, so
+        that their row mean is minus ``score_samples`` (with the variational
+        backbone, the errors are those of the decoder's mean and the scores
+        are ELBOs instead).
 
         Parameters
         ----------
@@ -387,11 +568,14 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         Returns
         -------
         errors : ndarray or pandas.DataFrame of the shape of X
-            ``(X - reconstruct(X)) ** 2`` as float64: a DataFrame with X's
-            columns and index when X is one, images when X holds images.
+            ``((X - reconstruct(X)) / scale_) ** 2`` as float64: a DataFrame
+            with X's columns and index when X is one, images when X holds
+            images.
         """
-        reconstruction = self.reconstruct(X)  # validates X
-        errors = (np.asarray(X, dtype=np.float64) - reconstruction) ** 2
+        check_is_fitted(self)
+        scaled = self._scaled(X, reset=False)
+        restored = self.backbone_.reconstruct(scaled)
+        errors = (np.asarray(scaled, dtype=np.float64) - restored) ** 2
         if hasattr(X, "columns") and hasattr(X, "index"):
             import pandas as pd
 
@@ -482,4 +666,5 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             overwrite=overwrite,
             network_owner=self.backbone_,
             offset=self.offset_ if method == "decision_function" else None,
+            prescale=(self.center_, self.scale_),
         )

@@ -34,11 +34,11 @@ def fitted(digits):
 # ----------------------------------------------------------------------
 # scores, offset_ and predictions
 # ----------------------------------------------------------------------
-def test_scores_are_minus_the_mean_squared_error(fitted, digits):
+def test_scores_are_minus_the_mean_squared_standardised_error(fitted, digits):
     X, _ = digits
     scores = fitted.score_samples(X)
     assert scores.dtype == np.float64 and scores.shape == (len(X),)
-    expected = -np.mean((X - fitted.reconstruct(X)) ** 2, axis=1)
+    expected = -np.mean(((X - fitted.reconstruct(X)) / fitted.scale_) ** 2, axis=1)
     np.testing.assert_allclose(scores, expected, rtol=1e-12)
     np.testing.assert_allclose(fitted.decision_function(X), scores - fitted.offset_)
 
@@ -284,12 +284,15 @@ def test_variational_scores_are_the_deterministic_elbo(variational, digits):
     X, _ = digits
     scores = variational.score_samples(X)
     assert scores.dtype == np.float64 and scores.shape == (len(X),)
-    np.testing.assert_array_equal(scores, variational.backbone_.score_samples(X))
+    seen = (X - variational.center_) / variational.scale_  # what the backbone sees
+    np.testing.assert_array_equal(scores, variational.backbone_.score_samples(seen))
     np.testing.assert_array_equal(variational.score_samples(X), scores)
     np.testing.assert_array_equal(variational.score_samples(X[7:19]), scores[7:19])
     assert isinstance(variational.backbone_, VariationalAutoencoderTransformer)
     np.testing.assert_allclose(
-        variational.reconstruct(X[:5]), variational.backbone_.reconstruct(X[:5])
+        variational.reconstruct(X[:5]),
+        variational.backbone_.reconstruct(seen[:5]) * variational.scale_
+        + variational.center_,
     )
 
 
@@ -323,19 +326,19 @@ def test_variational_partial_fit_and_switching_backbone(digits):
     detector.set_params(backbone="autoencoder").fit(X)
     assert type(detector.backbone_) is AutoencoderTransformer
     scores = detector.score_samples(X)
-    np.testing.assert_allclose(
-        scores, -np.mean((X - detector.reconstruct(X)) ** 2, axis=1), rtol=1e-12
-    )
+    errors = ((X - detector.reconstruct(X)) / detector.scale_) ** 2
+    np.testing.assert_allclose(scores, -np.mean(errors, axis=1), rtol=1e-12)
 
 
 def test_backbone_is_the_transformer_with_the_detector_s_parameters(fitted, digits):
     # composition: the detector owns a fitted AutoencoderTransformer made from
     # its own parameters and scores through its public methods
     X, _ = digits
-    transformer = AutoencoderTransformer(2, **FAST).fit(X)
+    seen = (X - fitted.center_) / fitted.scale_  # what the backbone sees
+    transformer = AutoencoderTransformer(2, **FAST).fit(seen)
     assert type(fitted.backbone_) is AutoencoderTransformer
     assert fitted.backbone_.get_params() == transformer.get_params()
-    np.testing.assert_array_equal(fitted.score_samples(X), transformer.score_samples(X))
+    np.testing.assert_array_equal(fitted.score_samples(X), transformer.score_samples(seen))
     assert fitted.n_features_in_ == transformer.n_features_in_
     assert fitted.history_ == transformer.history_
     assert not hasattr(fitted, "model_")
@@ -362,3 +365,112 @@ def test_bad_backbone_raises(digits):
     detector = AutoencoderOutlierDetector(2, backbone="vae", **FAST)
     with pytest.raises(InvalidParameterError, match="backbone"):
         detector.fit(X)
+
+
+# ----------------------------------------------------------------------
+# per-feature scaling
+# ----------------------------------------------------------------------
+def _units(seed=0):
+    """Rows whose features come in units 0.01 to 100, and an anomaly in the smallest."""
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(80, 4)) @ np.diag([0.01, 1.0, 10.0, 100.0])
+    odd = X[:1].copy()
+    odd[0, 0] = 0.1  # ten standard deviations out, in the smallest unit
+    return X, odd
+
+
+@pytest.mark.parametrize("scaling", ["standard", "robust"])
+def test_per_feature_scaling_is_unit_free(scaling):
+    X, odd = _units()
+    units = np.array([1e3, 1.0, 0.1, 1e-2])
+    params = dict(scaling=scaling, **FAST)
+    raw = AutoencoderOutlierDetector(2, **params).fit(X)
+    rescaled = AutoencoderOutlierDetector(2, **params).fit(X * units)
+    np.testing.assert_allclose(
+        raw.score_samples(X), rescaled.score_samples(X * units), rtol=1e-4, atol=1e-6
+    )
+    np.testing.assert_allclose(rescaled.scale_, raw.scale_ * units, rtol=1e-10)
+
+
+def test_standard_scaling_finds_an_anomaly_in_a_small_unit_global_does_not():
+    X, odd = _units()
+    ranks = {}
+    for scaling in ("standard", "global"):
+        detector = AutoencoderOutlierDetector(2, scaling=scaling, **FAST).fit(X)
+        ranks[scaling] = np.mean(detector.score_samples(X) < detector.score_samples(odd))
+    assert ranks["standard"] == 0  # scores below every training row
+    assert ranks["global"] > 0  # training rows score lower: lost in the large units
+
+
+def test_scaling_statistics(digits):
+    X, _ = digits
+    standard = AutoencoderOutlierDetector(2, **FAST).fit(X)
+    constant = X.std(axis=0) == 0
+    assert constant.any()  # the digits' blank border
+    np.testing.assert_allclose(standard.center_, X.mean(axis=0), atol=1e-12)
+    np.testing.assert_allclose(standard.scale_[~constant], X.std(axis=0)[~constant])
+    # constant features keep the global scale instead of dividing by zero
+    assert np.all(standard.scale_[constant] > 0.1)
+    global_ = AutoencoderOutlierDetector(2, scaling="global", **FAST).fit(X)
+    np.testing.assert_array_equal(global_.center_, 0)
+    np.testing.assert_array_equal(global_.scale_, 1)
+    bce = AutoencoderOutlierDetector(2, loss="binary_crossentropy", **FAST).fit(X)
+    np.testing.assert_array_equal(bce.scale_, 1)
+
+
+def test_partial_fit_keeps_the_scaling(digits):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, **FAST).partial_fit(X)
+    scale = detector.scale_.copy()
+    detector.partial_fit(X[:50] * 2)
+    np.testing.assert_array_equal(detector.scale_, scale)
+
+
+# ----------------------------------------------------------------------
+# outlier probabilities and confidence
+# ----------------------------------------------------------------------
+def test_predict_proba_is_monotone_in_the_score_and_agrees_with_predict(fitted, digits):
+    X, _ = digits
+    X = np.vstack([X, X[:20] * 3])  # some far outliers
+    proba = fitted.predict_proba(X)
+    assert proba.shape == (len(X), 2) and proba.dtype == np.float64
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1)
+    order = np.argsort(fitted.score_samples(X))
+    assert np.all(np.diff(proba[order, 1]) <= 0)  # lower score, likelier outlier
+    np.testing.assert_array_equal(proba[:, 1] > 0.5, fitted.predict(X) == -1)
+    assert proba[-20:, 1].min() > 0.99
+
+
+def test_predict_proba_is_one_half_at_the_threshold(digits):
+    X, _ = digits
+    detector = AutoencoderOutlierDetector(2, **FAST).fit(X)
+    detector.offset_ = float(detector.score_samples(X[:1])[0])
+    np.testing.assert_allclose(detector.predict_proba(X[:1]), [[0.5, 0.5]])
+
+
+def test_predict_confidence(fitted, digits):
+    X, _ = digits
+    X = np.vstack([X, X[:20] * 3])
+    confidence = fitted.predict_confidence(X)
+    assert confidence.shape == (len(X),) and confidence.dtype == np.float64
+    assert np.all((confidence >= 0) & (confidence <= 1))
+    decision = fitted.decision_function(X)
+    # sure far from the threshold, unsure next to it
+    assert confidence[-20:].min() > 0.99
+    assert confidence[np.argmax(decision)] > 0.99
+    nearest = np.argmin(np.abs(decision))
+    assert confidence[nearest] < 0.9
+    # ExCeeD by hand for the training scores' own extremes
+    n = len(fitted.training_scores_)
+    m = int(np.sum(fitted.training_scores_ < fitted.offset_))
+    from scipy.stats import binom
+
+    lowest = np.argmin(fitted.score_samples(X))
+    expected = 1 - binom.cdf(n - m, n, (1 + n) / (2 + n))
+    assert confidence[lowest] == pytest.approx(expected)
+
+
+def test_training_scores_are_the_fitted_scores(fitted, digits):
+    X, _ = digits
+    np.testing.assert_array_equal(fitted.training_scores_, fitted.score_samples(X))
