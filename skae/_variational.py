@@ -229,6 +229,7 @@ class VariationalAutoencoderTransformer(
         random_state=None,
         verbose=0,
         run_eagerly=False,
+        distribution=None,
     ):
         super().__init__(
             n_components,
@@ -259,6 +260,7 @@ class VariationalAutoencoderTransformer(
             random_state=random_state,
             verbose=verbose,
             run_eagerly=run_eagerly,
+            distribution=distribution,
         )
         self.beta = beta
 
