@@ -85,6 +85,14 @@ def check_distribution(estimator):
     backend = keras.backend.backend()
     given = f"{type(distribution).__module__}.{type(distribution).__qualname__}"
     if backend == "tensorflow":
+        if _is_tf_strategy(distribution) and not getattr(estimator, "_tf_distribute_ready", True):
+            raise ValueError(
+                f"{name} cannot train under a tf.distribute strategy yet: its "
+                "replicas disagree on the gradients of the variational layers "
+                "(a collective shape mismatch in Keras 3.15 / TensorFlow 2.21). "
+                "Train it with distribution=None, or on the JAX backend with "
+                "keras.distribution.DataParallel."
+            )
         if isinstance(distribution, _KERAS_DISTRIBUTIONS):
             raise TypeError(
                 f"distribution={distribution!r} is a keras.distribution object, "
@@ -122,6 +130,8 @@ def check_distribution(estimator):
                 "the JAX backend, such as keras.distribution.DataParallel("
                 f"devices=keras.distribution.list_devices()); got {given}."
             )
+        if distribution.num_processes > 1:
+            _check_multi_process(estimator, distribution)
         replicas = n_replicas(distribution)
         if estimator.batch_size % replicas:
             raise ValueError(
@@ -135,6 +145,25 @@ def check_distribution(estimator):
         f"Keras runs on {backend!r}. Use distribution=None, or set KERAS_BACKEND "
         "to tensorflow or jax."
     )
+
+
+def _check_multi_process(estimator, distribution):
+    import numbers
+
+    if distribution.auto_shard_dataset:
+        raise ValueError(
+            f"distribution spans {distribution.num_processes} processes, so build it "
+            "with keras.distribution.DataParallel(devices=..., "
+            "auto_shard_dataset=False): skae gives each process its share of every "
+            "batch itself (Keras's auto-sharding is for tf.data datasets)."
+        )
+    if not isinstance(estimator.random_state, numbers.Integral):
+        raise ValueError(
+            f"distribution spans {distribution.num_processes} processes, which must "
+            "agree on the validation split and the shuffles: give every process "
+            f"the same integer random_state (got {estimator.random_state!r}) and "
+            "the same X."
+        )
 
 
 @contextlib.contextmanager

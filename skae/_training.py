@@ -76,6 +76,14 @@ class _SeededBatches(keras.utils.PyDataset):
         # a batch sharded over devices splits evenly: the last one drops its
         # remainder (fewer rows than devices; others at each shuffled epoch)
         rows = rows[: len(rows) - len(rows) % self._multiple_of]
+        # several hosts (keras.distribution.initialize): each process feeds
+        # its share of the global batch, and JAX assembles them in order
+        distribution = keras.distribution.distribution() if self._multiple_of > 1 else None
+        processes = getattr(distribution, "num_processes", 1)
+        if processes > 1:
+            share = len(rows) // processes
+            start = distribution.data_shard_id * share
+            rows = rows[start : start + share]
         return tuple(array[rows] for array in self._arrays)
 
     def on_epoch_end(self):

@@ -91,8 +91,11 @@ codes = [
     for _ in range(2)
 ]
 report["reproducible"] = bool(np.array_equal(*codes))
-vae = VariationalAutoencoderTransformer(**short, distribution=two_devices()).fit(X_train)
-report["vae_codes"] = list(vae.transform(X_test[:3]).shape)
+try:
+    vae = VariationalAutoencoderTransformer(**short, distribution=two_devices()).fit(X_train)
+    report["vae_codes"] = list(vae.transform(X_test[:3]).shape)
+except ValueError as error:  # refused on TensorFlow
+    report["vae_codes"] = str(error)
 detector = AutoencoderOutlierDetector(**short, distribution=two_devices()).fit(X_train)
 report["detector_labels"] = sorted(set(detector.predict(X_test).tolist()))
 
@@ -136,7 +139,10 @@ def test_two_replicas_train_as_well_and_the_model_travels(backend, tmp_path):
     assert report["reproducible"]
     # the distribution was Keras's global one during fit only
     assert report["global_distribution_after_fit"] == "None"
-    assert report["vae_codes"] == [3, 4]
+    if backend == "jax":
+        assert report["vae_codes"] == [3, 4]
+    else:
+        assert "cannot train under a tf.distribute strategy" in report["vae_codes"]
     assert set(report["detector_labels"]) <= {-1, 1}
 
     # this process has one device and no distribution
