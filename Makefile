@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
 JAX_STAMP := $(VENV)/.jax-installed
 
-.PHONY: demo test test-jax install docs clean
+.PHONY: demo test test-scale test-jax install docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,12 @@ demo: $(STAMP)
 	$(BIN)/python benchmarks/pca_vs_autoencoder.py --output-dir demo_output
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -m "not scale"
+
+# Training on 2 logical CPU devices, TensorFlow and JAX, one subprocess each
+# (a few minutes; tests/test_distribution.py).
+test-scale: $(JAX_STAMP)
+	$(BIN)/python -m pytest -q -m scale tests/test_distribution.py
 
 $(JAX_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,jax]"
@@ -31,7 +36,7 @@ $(JAX_STAMP): $(STAMP)
 # The same tests on Keras's JAX backend. JAX_ENABLE_X64=1 lets float64 input be
 # computed in float64 there too (skae never switches that flag on itself).
 test-jax: $(JAX_STAMP)
-	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(BIN)/python -m pytest -n 2 -q
+	KERAS_BACKEND=jax JAX_ENABLE_X64=1 $(BIN)/python -m pytest -n 2 -q -m "not scale"
 
 $(DOCS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"

@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from ._compat import no_retracing_warning
+from ._distribution import distributed, shard_multiple, steps_per_execution
 from ._docstrings import DocLinkMixin
 from ._inference import networks_in_precision, run_in_chunks
 from ._networks import build_networks
@@ -119,6 +120,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         run_eagerly=False,
+        distribution=None,
     ):
         self.n_components = n_components
         self.architecture = architecture
@@ -148,6 +150,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.run_eagerly = run_eagerly
+        self.distribution = distribution
 
     # ------------------------------------------------------------------
     # scikit-learn protocol
@@ -272,7 +275,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         return dict(
             optimizer=make_optimizer(self.optimizer, self.learning_rate),
             run_eagerly=self.run_eagerly,
-            steps_per_execution=STEPS_PER_EXECUTION,
+            steps_per_execution=steps_per_execution(self.distribution, STEPS_PER_EXECUTION),
         )
 
     def _link_networks(self):
@@ -367,11 +370,13 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         # global random is never read): the seeds Keras would draw after
         # random.seed(self._seed)
         self._layer_seeds = random.Random(self._seed)
-        try:
-            model = self._assemble(self._fitted_network_shape)
-        finally:
-            del self._layer_seeds
-        self._compile(model)
+        # variables are created (and the optimizer's too) where they train
+        with distributed(self):
+            try:
+                model = self._assemble(self._fitted_network_shape)
+            finally:
+                del self._layer_seeds
+            self._compile(model)
         self.model_ = model
         self._link_networks()
         self.history_ = defaultdict(list)
@@ -389,6 +394,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         if sample_weight is not None:
             sample_weight = sample_weight.astype(floatx)
         batch_size = min(self.batch_size, n_samples)
+        multiple_of = shard_multiple(self.distribution)
         fit_kwargs = {}
         monitor = "loss"
         if self.early_stopping and not partial:
@@ -401,6 +407,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
                     _take(sample_weight, val),
                 ),
                 batch_size,
+                multiple_of=multiple_of,
             )
             inputs = inputs[train]
             targets = inputs if same_target else targets[train]
@@ -409,10 +416,13 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
 
         initial_epoch = len(self.history_.get("loss", ()))
         try:
-            with no_retracing_warning():
+            with no_retracing_warning(), distributed(self):
                 history = self.model_.fit(
                     **in_memory_batches(
-                        (inputs, targets, sample_weight), batch_size, shuffle_seed=seed
+                        (inputs, targets, sample_weight),
+                        batch_size,
+                        shuffle_seed=seed,
+                        multiple_of=multiple_of,
                     ),
                     epochs=initial_epoch + epochs,
                     initial_epoch=initial_epoch,

@@ -166,6 +166,7 @@ class DenoisingAutoencoder(
         random_state=None,
         verbose=0,
         run_eagerly=False,
+        distribution=None,
     ):
         super().__init__(
             n_components,
@@ -196,6 +197,7 @@ class DenoisingAutoencoder(
             random_state=random_state,
             verbose=verbose,
             run_eagerly=run_eagerly,
+            distribution=distribution,
         )
         self.noise = noise
         self.noise_level = noise_level

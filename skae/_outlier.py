@@ -240,6 +240,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         random_state=None,
         verbose=0,
         run_eagerly=False,
+        distribution=None,
     ):
         self.n_components = n_components
         self.architecture = architecture
@@ -269,6 +270,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         self.random_state = random_state
         self.verbose = verbose
         self.run_eagerly = run_eagerly
+        self.distribution = distribution
         self.contamination = contamination
         self.backbone = backbone
         self.scaling = scaling

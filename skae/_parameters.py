@@ -47,6 +47,8 @@ PARAMETER_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "run_eagerly": ["boolean"],
+    # checked against the backend in fit (skae._distribution)
+    "distribution": [None, HasMethods(["scope"])],
 }
 
 # name: (numpydoc header line, description as one paragraph)
@@ -179,6 +181,21 @@ SHARED_DOCS = {
         "Run training step by step in Python instead of compiling it: slower on "
         "real data, but easier to debug and quicker for a handful of rows.",
     ),
+    "distribution": (
+        "distribution : tf.distribute.Strategy or keras.distribution.DataParallel, "
+        "default=None",
+        "Train data-parallel on several devices, with what the Keras backend "
+        "offers: on TensorFlow a ``tf.distribute.MirroredStrategy`` (the devices "
+        "of one machine), on JAX a ``keras.distribution.DataParallel`` (local "
+        "devices, or several hosts after ``keras.distribution.initialize``). The "
+        "model is built and trained inside the distribution's ``scope()``, which "
+        "on JAX makes it Keras's global distribution for the duration of the fit "
+        "only. ``batch_size`` stays the global batch, split over the replicas (on "
+        "JAX it must be a multiple of their number). The fitted model predicts on "
+        "one device like any other; pickles and ``save`` leave the distribution "
+        "out, and fitting a loaded estimator asks for it again. None trains on "
+        "one device. See the user guide's \"Scaling out\" page.",
+    ),
     # parameters of fit and partial_fit
     "training_X": (
         "X : array-like of shape (n_samples, n_features) or image array",
@@ -251,6 +268,7 @@ SHARED_GROUPS = {
         "random_state",
         "verbose",
         "run_eagerly",
+        "distribution",
     ),
 }
 # the whole signature after n_components, where an estimator adds nothing

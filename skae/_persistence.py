@@ -116,6 +116,16 @@ class SaveMixin:
         check_saved_parameters(self)
         super()._validate_params()
 
+    def __getstate__(self):
+        # The distribution holds this process's devices (a MirroredStrategy
+        # does not even pickle): a pickle or a file keeps the model, and a
+        # refit elsewhere asks for a distribution of its own machine.
+        state = super().__getstate__()
+        distribution = state.get("distribution")
+        if distribution is not None and not isinstance(distribution, UnsavedParameter):
+            state = {**state, "distribution": UnsavedParameter("distribution", _describe(distribution))}
+        return state
+
 
 # ----------------------------------------------------------------------
 # Keras models as bytes
@@ -249,6 +259,10 @@ class _Encoder:
         out = {}
         for key, value in estimator.__getstate__().items():
             path = f"{prefix}{key}"
+            if isinstance(value, UnsavedParameter):  # left out before, or by __getstate__
+                self.unsaved[path] = value.description
+                out[key] = {"__unsaved__": key, "description": value.description}
+                continue
             try:
                 out[key] = self.encode(value, path)
             except _Unsaveable:

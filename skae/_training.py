@@ -60,25 +60,38 @@ class _SeededBatches(keras.utils.PyDataset):
     ``np.random.RandomState(seed)`` alone.
     """
 
-    def __init__(self, arrays, batch_size, seed):
+    def __init__(self, arrays, batch_size, seed, multiple_of=1):
         super().__init__()
         self._arrays = arrays
         self._batch_size = batch_size
-        self._random = np.random.RandomState(seed)
-        self._order = self._random.permutation(len(arrays[0]))
+        self._multiple_of = multiple_of
+        self._random = None if seed is None else np.random.RandomState(seed)
+        self.on_epoch_end()
 
     def __len__(self):
         return -(-len(self._arrays[0]) // self._batch_size)
 
     def __getitem__(self, index):
         rows = self._order[index * self._batch_size : (index + 1) * self._batch_size]
+        # a batch sharded over devices splits evenly: the last one drops its
+        # remainder (fewer rows than devices; others at each shuffled epoch)
+        rows = rows[: len(rows) - len(rows) % self._multiple_of]
+        # several hosts (keras.distribution.initialize): each process feeds
+        # its share of the global batch, and JAX assembles them in order
+        distribution = keras.distribution.distribution() if self._multiple_of > 1 else None
+        processes = getattr(distribution, "num_processes", 1)
+        if processes > 1:
+            share = len(rows) // processes
+            start = distribution.data_shard_id * share
+            rows = rows[start : start + share]
         return tuple(array[rows] for array in self._arrays)
 
     def on_epoch_end(self):
-        self._order = self._random.permutation(len(self._arrays[0]))
+        n_rows = len(self._arrays[0])
+        self._order = np.arange(n_rows) if self._random is None else self._random.permutation(n_rows)
 
 
-def in_memory_batches(arrays, batch_size, shuffle_seed=None):
+def in_memory_batches(arrays, batch_size, shuffle_seed=None, multiple_of=1):
     """``(x, y, sample_weight)`` arrays as ``Model.fit`` reads them fastest.
 
     On TensorFlow, given numpy arrays ``fit`` rebuilds its input pipeline
@@ -90,7 +103,9 @@ def in_memory_batches(arrays, batch_size, shuffle_seed=None):
     that seed alone determines (``_compat.seeded_shuffle``). On other
     backends Keras reads arrays batch by batch already, but shuffles them
     with NumPy's global generator: ``_SeededBatches`` does the same reading
-    from its own seeded generator.
+    from its own seeded generator. With ``multiple_of`` > 1 (a batch sharded
+    over that many devices on JAX, see ``_distribution.shard_multiple``),
+    batches are cut to a multiple of it there, validation batches included.
 
     Returns the keyword arguments of ``fit`` for training data
     (``shuffle_seed`` given), or the ``validation_data`` value.
@@ -99,8 +114,9 @@ def in_memory_batches(arrays, batch_size, shuffle_seed=None):
         arrays = arrays[:2]
     if keras.backend.backend() != "tensorflow":
         if shuffle_seed is None:
-            return arrays
-        return dict(x=_SeededBatches(arrays, batch_size, shuffle_seed), shuffle=False)
+            return arrays if multiple_of == 1 else _SeededBatches(arrays, batch_size, None, multiple_of)
+        batches = _SeededBatches(arrays, batch_size, shuffle_seed, multiple_of)
+        return dict(x=batches, shuffle=False)
     import tensorflow as tf
 
     tensors = {}  # one tensor per distinct array: the target may be the input

@@ -192,6 +192,10 @@ class VariationalAutoencoderTransformer(
     (5, 64)
     """
 
+    # under a tf.distribute strategy the replicas' gradients disagree in shape
+    # (CollectiveReduceV2 "shape mismatch", Keras 3.15 / TF 2.21): refused in fit
+    _tf_distribute_ready = False
+
     _parameter_constraints = {
         **_BaseAutoencoder._parameter_constraints,
         "beta": [Interval(numbers.Real, 0, None, closed="left")],
@@ -229,6 +233,7 @@ class VariationalAutoencoderTransformer(
         random_state=None,
         verbose=0,
         run_eagerly=False,
+        distribution=None,
     ):
         super().__init__(
             n_components,
@@ -259,6 +264,7 @@ class VariationalAutoencoderTransformer(
             random_state=random_state,
             verbose=verbose,
             run_eagerly=run_eagerly,
+            distribution=distribution,
         )
         self.beta = beta
 
