@@ -431,9 +431,10 @@ class _Decoder:
         if not isinstance(state, dict) or "__dict__" not in state:
             raise self.corrupt(f"no state for {name}")
         state = self.decode(state)
-        params = set(cls().get_params(deep=False))
-        if missing := params - set(state):
-            raise self.corrupt(f"{name} lacks the parameters {sorted(missing)}")
+        # a parameter added after the file was written takes its default,
+        # which by scikit-learn's convention keeps the former behaviour
+        defaults = cls().get_params(deep=False)
+        state = {**{k: v for k, v in defaults.items() if k not in state}, **state}
         if bad := [k for k in state if k.startswith("__")]:
             raise self.corrupt(f"{name} has the reserved attributes {bad}")
         estimator = cls.__new__(cls)

@@ -375,6 +375,11 @@ def test_wrong_shape_missing_member_and_foreign_files_get_clear_errors(saved, tm
     newer = _edit_document(lambda d: d.update(format_version=99))
     with pytest.raises(ValueError, match="newer skae"):
         skae.load(_rewrite(saved, tmp_path / "newer.skae", newer))
+    def older_file(document):  # written before the parameter `dropout` existed
+        del document["state"]["state"]["__dict__"]["dropout"]
+
+    older = skae.load(_rewrite(saved, tmp_path / "older.skae", _edit_document(older_file)))
+    assert older.dropout == AutoencoderTransformer().dropout
     foreign = _edit_document(lambda d: d.update(estimator="os.system"))
     with pytest.raises(ValueError, match="not a valid skae model file"):
         skae.load(_rewrite(saved, tmp_path / "foreign.skae", foreign))
