@@ -480,9 +480,10 @@ class _BaseAutoencoder(DocLinkMixin, BaseEstimator):
         """The compiled ``_encode_batch`` and/or ``_decode_batch`` (built once per fit).
 
         Encoding and decoding together are one compiled function: a
-        reconstruction costs one call of the backend, not two.
+        reconstruction costs one call of the backend, not two. Only the
+        build traces, so only the build hides TensorFlow's retracing warning.
         """
-        key = (np.dtype(dtype).name, sample_shape, encode, decode)
+        key = (dtype, sample_shape, encode, decode)
         function = self._inference_models.get(key)
         if function is not None:
             return function
@@ -500,7 +501,8 @@ class _BaseAutoencoder(DocLinkMixin, BaseEstimator):
                     return batch
 
                 variables = list({id(v): v for n in networks for v in n.variables}.values())
-                function = compile_for_inference(network, variables, sample_shape, dtype)
+                with no_retracing_warning():
+                    function = compile_for_inference(network, variables, sample_shape, dtype)
                 self._inference_models[key] = function
         return function
 
@@ -523,8 +525,7 @@ class _BaseAutoencoder(DocLinkMixin, BaseEstimator):
                 batch = self._unstandardize(batch.reshape(len(batch), -1))
             return batch
 
-        with no_retracing_warning():
-            return run_in_chunks(X, step, dtype)
+        return run_in_chunks(X, step, dtype)
 
     # ------------------------------------------------------------------
     # public inference
