@@ -75,14 +75,17 @@ def raw_compiled_call(model):
     if keras.backend.backend() == "jax":
         import jax
 
-        trainable = [v.value for v in model.trainable_variables]
-        fixed = [v.value for v in model.non_trainable_variables]
+        trainable, fixed = model.trainable_variables, model.non_trainable_variables
 
         @jax.jit
-        def call(x):
-            return model.stateless_call(trainable, fixed, x, training=False)[0]
+        def call(trainable_values, fixed_values, x):
+            return model.stateless_call(trainable_values, fixed_values, x, training=False)[0]
 
-        return lambda X: np.asarray(call(X))
+        # the weights of the moment, passed in (Keras's predict frees the
+        # arrays a variable held before: values read once go stale)
+        return lambda X: np.asarray(
+            call([v.value for v in trainable], [v.value for v in fixed], X)
+        )
     import tensorflow as tf
 
     call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
