@@ -148,18 +148,18 @@ def compile_for_inference(function, variables, sample_shape, dtype):
 
     Keras's ``predict_on_batch`` costs about 0.5 ms per call on TensorFlow
     whatever the batch (a function-cache lookup, argument binding, then the
-    call), three quarters of a one-row ``transform``; the concrete function
-    built here, for batches of any size and called without the binding
-    (``_compat.concrete_function_call``), about 0.2 ms. TensorFlow's single-
-    threaded executor runs its ops on the calling thread, instead of handing
-    them to its pool of threads: 10-20% off a one-row call when the cores
-    are busy, and nothing lost on large batches (each op still uses every
-    core); graphs with control flow, which that executor refuses, keep the
-    default one. On JAX, ``jax.jit`` with the
-    ``variables``' current values passed in as arguments (as Keras's own
-    predict does), so that the compiled program reads the weights of the
-    moment; it compiles once per batch shape, hence ``run_in_chunks``'s
-    padding. Other backends run ``function`` eagerly.
+    call), three quarters of a one-row ``transform``. On TensorFlow this
+    builds one concrete function for batches of any size, called without
+    the binding (``_compat.concrete_function_call``): about 0.25 ms. It runs
+    on TensorFlow's single-threaded executor, which runs the ops on the
+    calling thread instead of handing them to a pool of threads: 0.26 against
+    0.28 ms on one row, the same time on 10,000 rows (each op still uses
+    every core); a graph with control flow, which that executor refuses,
+    keeps the default one. On JAX, ``jax.jit`` with the ``variables``'
+    current values passed in as arguments (as Keras's own predict does), so
+    that the compiled program reads the weights of the moment; it compiles
+    once per batch shape, hence ``run_in_chunks``'s padding. Other backends
+    run ``function`` eagerly.
 
     Parameters
     ----------
