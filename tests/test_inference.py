@@ -103,9 +103,13 @@ def test_one_row_equals_its_row_of_the_batch(fitted_pair, digits, dtype):
 @pytest.mark.parametrize(
     "row, error, message",
     [
-        (lambda X: np.where(np.arange(64) == 5, np.nan, X[:1]), ValueError, "Input X contains NaN"),
-        (lambda X: np.where(np.arange(64) == 5, np.inf, X[:1]), ValueError, "Input X contains infinity"),
-        (lambda X: X[:1, :63], ValueError, "X has 63 features, but AutoencoderTransformer is expecting 64"),
+        (lambda X: np.where(np.arange(64) == 5, np.nan, X[:1]), ValueError, "contains NaN"),
+        (lambda X: np.where(np.arange(64) == 5, np.inf, X[:1]), ValueError, "contains infinity"),
+        (
+            lambda X: X[:1, :63],
+            ValueError,
+            "X has 63 features, but AutoencoderTransformer is expecting 64",
+        ),
         (lambda X: X[:1, :63].astype(np.float32), ValueError, "X has 63 features"),
         (lambda X: X[:0], ValueError, "Found array with 0 sample"),
         (lambda X: X[0], ValueError, "Expected 2D array, got 1D array"),
@@ -114,7 +118,9 @@ def test_one_row_equals_its_row_of_the_batch(fitted_pair, digits, dtype):
     ],
     ids=["nan", "inf", "width", "width-float32", "empty", "1d", "strings", "objects"],
 )
-def test_one_row_requests_refuse_what_full_validation_refuses(fitted_pair, digits, row, error, message):
+def test_one_row_requests_refuse_what_full_validation_refuses(
+    fitted_pair, digits, row, error, message
+):
     X, _ = digits
     est, detector = fitted_pair
     bad = row(X)
@@ -241,4 +247,6 @@ def test_a_network_with_control_flow_is_compiled_too(digits):
         expected = keras.ops.convert_to_numpy(
             est.encoder_(est._standardize(rows).astype("float32"), training=False)
         )
-        np.testing.assert_allclose(est.transform(rows.astype(np.float32)), expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            est.transform(rows.astype(np.float32)), expected, rtol=1e-5, atol=1e-6
+        )
