@@ -111,6 +111,29 @@ def reject_non_numeric(X, estimator_name):
             ) from None
 
 
+def is_plain_float_rows(X, n_features):
+    """Whether scikit-learn's ``validate_data`` would return X as it is.
+
+    True for a NumPy array (not a subclass) of rows of ``n_features``
+    float32 or float64 values, at least one row, all finite: the input of a
+    one-row request, checked in microseconds. False says nothing about X
+    (it may be fine, or wrong): the caller then runs the full checks, which
+    accept, convert or reject it with their own messages.
+    """
+    if not (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype in FLOAT_DTYPES
+        and X.shape[0] >= 1
+        and X.shape[1] == n_features
+    ):
+        return False
+    # scikit-learn's own first pass: a sum is finite if every value is (an
+    # overflowing sum only sends X to the full checks)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(X.sum()))
+
+
 def check_image_shape(image_shape, n_features=None, *, name="image_shape"):
     """``image_shape`` as ``(height, width, channels)``, checked against n_features.
 

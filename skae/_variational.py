@@ -319,11 +319,11 @@ class VariationalAutoencoderTransformer(
     # and the decoder reads the first n_components of them (the mean).
     # ------------------------------------------------------------------
     def _encode_batch(self, encoder, batch):
-        z_mean, z_log_var = encoder.predict_on_batch(batch)
-        return np.concatenate([np.asarray(z_mean), np.asarray(z_log_var)], axis=1)
+        z_mean, z_log_var = encoder(batch, training=False)
+        return keras.ops.concatenate([z_mean, z_log_var], axis=1)
 
     def _decode_batch(self, decoder, batch):
-        return decoder.predict_on_batch(batch[:, : self.n_components_])
+        return decoder(batch[:, : self.n_components_], training=False)
 
     def _posterior(self, X):
         """Posterior mean and log-variance of each row of X, as float64."""

@@ -1,11 +1,20 @@
-"""skae._inference: the one inference path leaves the caller's state alone."""
+"""skae._inference: the one inference path, its state and its one-row requests."""
 
+import copy
+import pickle
 import random
+import threading
+import warnings
 
+import keras
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 import skae
+from skae._inference import compiles_per_batch_shape
+from skae._inference import pad_rows as _pad_rows
+from skae._validation import is_plain_float_rows
 
 from .conftest import FAST
 
@@ -36,3 +45,208 @@ def test_fit_and_inference_leave_python_and_numpy_generators_alone(estimator, di
     assert random.getstate() == python_state
     after = np.random.get_state()
     assert all(np.array_equal(a, b) for a, b in zip(after, numpy_state))
+
+
+# ----------------------------------------------------------------------
+# one-row requests: the fast path of validation and the compiled call
+# ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fitted_pair(digits):
+    X, _ = digits
+    return (
+        skae.AutoencoderTransformer(2, **FAST).fit(X),
+        skae.AutoencoderOutlierDetector(2, **FAST).fit(X),
+    )
+
+
+class _Rows(np.ndarray):
+    """A NumPy array subclass: scikit-learn's full validation takes it."""
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_row_as_array_equals_the_same_row_through_full_validation(
+    fitted_pair, digits, dtype
+):
+    # A plain float array skips validate_data; a subclass of ndarray takes
+    # it. Both must compute the same thing.
+    X, _ = digits
+    est, detector = fitted_pair
+    row = X[3:4].astype(dtype)
+    for method in (est.transform, est.score_samples, est.reconstruct, detector.predict):
+        fast, full = method(row), method(row.view(_Rows))
+        assert type(fast) is np.ndarray and fast.dtype == full.dtype
+        np.testing.assert_array_equal(fast, full)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_row_equals_its_row_of_the_batch(fitted_pair, digits, dtype):
+    X, _ = digits
+    est, detector = fitted_pair
+    X = X.astype(dtype)
+    # matrix products are blocked by batch size: a row alone and in a batch
+    # differ in the last bits (about 3e-8 in float32, 1 ulp in float64)
+    rtol, atol = (1e-12, 1e-14) if dtype == np.float64 else (1e-5, 1e-6)
+
+    def check(one, batch):
+        np.testing.assert_allclose(one, batch, rtol=rtol, atol=atol)
+
+    for method in (est.transform, est.score_samples, est.reconstruct, detector.decision_function):
+        batch = method(X[:50])
+        for i in (0, 17, 49):
+            check(method(X[i : i + 1]), batch[i : i + 1])
+    np.testing.assert_array_equal(
+        detector.predict(X[:50]),
+        np.concatenate([detector.predict(X[i : i + 1]) for i in range(50)]),
+    )
+
+
+@pytest.mark.parametrize(
+    "row, error, message",
+    [
+        (lambda X: np.where(np.arange(64) == 5, np.nan, X[:1]), ValueError, "contains NaN"),
+        (lambda X: np.where(np.arange(64) == 5, np.inf, X[:1]), ValueError, "contains infinity"),
+        (
+            lambda X: X[:1, :63],
+            ValueError,
+            "X has 63 features, but AutoencoderTransformer is expecting 64",
+        ),
+        (lambda X: X[:1, :63].astype(np.float32), ValueError, "X has 63 features"),
+        (lambda X: X[:0], ValueError, "Found array with 0 sample"),
+        (lambda X: X[0], ValueError, "Expected 2D array, got 1D array"),
+        (lambda X: np.full((1, 64), "dark"), ValueError, "needs numeric input"),
+        (lambda X: np.asarray([["a"] * 64], dtype=object), ValueError, "could not convert string"),
+    ],
+    ids=["nan", "inf", "width", "width-float32", "empty", "1d", "strings", "objects"],
+)
+def test_one_row_requests_refuse_what_full_validation_refuses(
+    fitted_pair, digits, row, error, message
+):
+    X, _ = digits
+    est, detector = fitted_pair
+    bad = row(X)
+    for method in (est.transform, est.score_samples, detector.predict):
+        with pytest.raises(error, match=message):
+            method(bad)
+
+
+def test_rows_whose_sum_overflows_take_the_full_checks_silently(fitted_pair):
+    # The fast path's finiteness test sums X: 64 values of 1e307 overflow
+    # that sum, not float64; they are valid input, checked in full.
+    est, _ = fitted_pair
+    row = np.full((1, 64), 1e307)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not is_plain_float_rows(row, 64)
+    assert is_plain_float_rows(row / 1e10, 64)
+    np.testing.assert_array_equal(est.transform(row), est.transform(row.view(_Rows)))
+
+
+def test_one_row_warns_about_feature_names_as_full_validation_does(digits):
+    pd = pytest.importorskip("pandas")
+    X, _ = digits
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(X.shape[1])])
+    with_names = skae.AutoencoderTransformer(2, **FAST).fit(frame)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        with_names.transform(X[:1])
+    without_names = skae.AutoencoderTransformer(2, **FAST).fit(X)
+    with pytest.warns(UserWarning, match="X has feature names, but"):
+        without_names.transform(frame.iloc[:1])
+
+
+def test_inference_compiles_once_per_fit_and_dtype_whatever_the_row_counts(digits):
+    # The compiled call is built on the first request: its tracing runs the
+    # _encode_batch hook once (TensorFlow: batches of any size), or once per
+    # padded batch size (JAX), never once per call.
+    X, _ = digits
+
+    class Counting(skae.AutoencoderTransformer):
+        traces = 0
+
+        def _encode_batch(self, encoder, batch):
+            type(self).traces += 1
+            return super()._encode_batch(encoder, batch)
+
+    est = Counting(2, **FAST).fit(X)
+    sizes = [1, 2, 3, 5, 1, 7, 64, 100, 1, 2]
+    for n_rows in sizes:
+        est.transform(X[:n_rows])
+    padded = {len(_pad_rows(X[:n])) for n in sizes}
+    assert 1 <= Counting.traces <= (len(padded) if compiles_per_batch_shape() else 1)
+
+
+def test_compiled_inference_reads_the_current_weights(digits):
+    # float32 inference calls the fitted network itself, so weights set
+    # after the first call (as a user fine-tuning encoder_ would) are used.
+    X, _ = digits
+    est = skae.AutoencoderTransformer(2, **FAST).fit(X)
+    rows = X[:3].astype(np.float32)
+    before = est.transform(rows)
+    est.encoder_.set_weights([np.zeros_like(w) for w in est.encoder_.get_weights()])
+    after = est.transform(rows)
+    assert not np.array_equal(before, after)
+    np.testing.assert_array_equal(after, np.zeros_like(after))
+
+
+def test_first_requests_from_threads_build_one_compiled_call(digits):
+    X, _ = digits
+
+    class Counting(skae.AutoencoderTransformer):
+        traces = 0
+
+        def _encode_batch(self, encoder, batch):
+            type(self).traces += 1
+            return super()._encode_batch(encoder, batch)
+
+    est = Counting(2, **FAST).fit(X)
+    expected = Counting(2, **FAST).fit(X).transform(X[:1])
+    Counting.traces = 0
+    results = [None] * 4
+    barrier = threading.Barrier(len(results))
+
+    def request(i):
+        barrier.wait()
+        results[i] = est.transform(X[:1])
+
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(len(results))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
+    assert Counting.traces == 1
+
+
+def test_an_estimator_that_has_served_requests_pickles_and_clones(fitted_pair, digits):
+    X, _ = digits
+    est, detector = fitted_pair
+    for estimator, method in ((est, "transform"), (detector, "decision_function")):
+        served = getattr(estimator, method)(X[:1])
+        loaded = pickle.loads(pickle.dumps(estimator))
+        np.testing.assert_array_equal(getattr(loaded, method)(X[:1]), served)
+        np.testing.assert_array_equal(getattr(copy.deepcopy(estimator), method)(X[:1]), served)
+        assert clone(estimator).get_params() == estimator.get_params()
+
+
+class _ZeroIfNotFinite(keras.layers.Layer):
+    """Data-dependent control flow: TensorFlow's single-threaded executor refuses it."""
+
+    def call(self, x):
+        return keras.ops.cond(keras.ops.all(keras.ops.isfinite(x)), lambda: x, lambda: x * 0)
+
+
+def _encoder_with_control_flow(input_shape, n_components):
+    inputs = keras.Input(shape=input_shape)
+    return keras.Model(inputs, keras.layers.Dense(n_components)(_ZeroIfNotFinite()(inputs)))
+
+
+def test_a_network_with_control_flow_is_compiled_too(digits):
+    X, _ = digits
+    est = skae.AutoencoderTransformer(2, encoder=_encoder_with_control_flow, **FAST).fit(X)
+    for rows in (X[:1], X[:37]):
+        expected = keras.ops.convert_to_numpy(
+            est.encoder_(est._standardize(rows).astype("float32"), training=False)
+        )
+        np.testing.assert_allclose(
+            est.transform(rows.astype(np.float32)), expected, rtol=1e-5, atol=1e-6
+        )
