@@ -17,6 +17,7 @@ from ._training import robust_center_scale
 from ._validation import (
     FLOAT_DTYPES,
     image_array_shape,
+    is_plain_float_rows,
     reject_non_numeric,
     rows_as_given,
 )
@@ -112,7 +113,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         "variational", ``loss`` chooses the likelihood (Gaussian or
         Bernoulli), and ``warm_start`` and ``partial_fit`` continue training
         the same VAE.
-    scaling : {"standard", "robust", "global"}, default="standard"
+    scaling : {"auto", "standard", "robust", "global"}, default="auto"
         How X is scaled before the backbone sees it, and so how much each
         feature weighs in the scores. "standard": each feature minus its
         mean, divided by its standard deviation on the training data (as
@@ -121,10 +122,15 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         / 1.349 (as ``RobustScaler``, in the standard deviation's units for
         Gaussian features). "global": no per-feature scaling, the backbone's
         own standardisation (per-feature mean, one scale for all features),
-        so features weigh by their spread. Statistics are learned by ``fit``
-        (kept by ``partial_fit`` and ``warm_start``) into ``center_`` and
-        ``scale_``; with ``loss="binary_crossentropy"``, data must stay in
-        [0, 1] and the scaling is "global".
+        so features weigh by their spread. "auto": "global" when every
+        training value lies in [0, 1] (pixel intensities, proportions, or
+        data already min-max scaled: features on one common scale, where
+        dividing a rarely-lit pixel by its tiny spread would let it swamp
+        the scores), "standard" otherwise; ``scaling_`` says which was used.
+        Statistics are learned by ``fit`` (kept by ``partial_fit`` and
+        ``warm_start``) into ``center_`` and ``scale_``; with
+        ``loss="binary_crossentropy"``, data must stay in [0, 1] and the
+        scaling is "global".
     {network_parameters}
     loss : {"mse", "binary_crossentropy"}, default="mse"
         Training loss: "mse" with a linear output; "binary_crossentropy" with
@@ -140,6 +146,8 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         ``"variational"``): its ``encoder_``, ``decoder_``, ``model_``,
         ``mean_``, ``scale_`` and, for the VAE, ``kl_per_dimension_`` and
         ``noise_scale_`` describe it further.
+    scaling_ : {"standard", "robust", "global"}
+        The scaling used: ``scaling``, with "auto" resolved.
     center_ : ndarray of shape (n_features,)
         What ``scaling`` subtracts from each feature (zeros with "global").
     scale_ : ndarray of shape (n_features,)
@@ -203,7 +211,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             Interval(numbers.Real, 0, 0.5, closed="right"),
         ],
         "backbone": [StrOptions({"autoencoder", "variational"})],
-        "scaling": [StrOptions({"standard", "robust", "global"})],
+        "scaling": [StrOptions({"auto", "standard", "robust", "global"})],
     }
 
     def __init__(
@@ -212,7 +220,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         *,
         contamination=0.1,
         backbone="autoencoder",
-        scaling="standard",
+        scaling="auto",
         architecture="dense",
         input_shape=None,
         hidden_layer_sizes=(128, 64),
@@ -364,6 +372,12 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         run here because the detector rescales X before the backbone sees it;
         the backbone then checks the rescaled array again, cheaply.
         """
+        if (
+            not reset
+            and "feature_names_in_" not in vars(self)
+            and is_plain_float_rows(X, self.n_features_in_)
+        ):
+            return X, None, 2  # as validate_data would return it (see _base)
         reject_non_numeric(X, type(self).__name__)
         X, shape = image_array_shape(X)
         ndim = 2 if shape is None else len(X.shape)
@@ -372,16 +386,24 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         rows = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=False)
         return rows, shape, ndim
 
+    def _resolved_scaling(self, rows):
+        if self.loss == "binary_crossentropy":
+            return "global"
+        if self.scaling == "auto":
+            on_unit_scale = rows.size and rows.min() >= 0 and rows.max() <= 1
+            return "global" if on_unit_scale else "standard"
+        return self.scaling
+
     def _center_scale(self, rows):
-        """Per-feature center and scale of the training rows, as ``scaling`` says."""
+        """Per-feature center and scale of the training rows, as ``scaling_`` says."""
         n_features = rows.shape[1]
-        if self.scaling == "global" or self.loss == "binary_crossentropy":
+        if self.scaling_ == "global":
             return np.zeros(n_features), np.ones(n_features)
         # overflow-safe: refuses values beyond 1e150, and the features are
         # measured in units of the data's global scale
         mean, scale = robust_center_scale(rows)
         shrunk = (np.asarray(rows, dtype=np.float64) - mean) / scale
-        if self.scaling == "standard":
+        if self.scaling_ == "standard":
             center, spread = np.zeros(n_features), shrunk.std(axis=0)
         else:
             q1, median, q3 = np.percentile(shrunk, [25, 50, 75], axis=0)
@@ -393,6 +415,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         """X standardised with ``center_`` and ``scale_``, in X's form (rows or images)."""
         rows, shape, ndim = self._rows(X, reset=reset)
         if reset:
+            self.scaling_ = self._resolved_scaling(rows)
             self.center_, self.scale_ = self._center_scale(rows)
         scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
         return rows_as_given(scaled, shape, ndim)

@@ -404,7 +404,8 @@ def test_standard_scaling_finds_an_anomaly_in_a_small_unit_global_does_not():
 
 def test_scaling_statistics(digits):
     X, _ = digits
-    standard = AutoencoderOutlierDetector(2, **FAST).fit(X)
+    standard = AutoencoderOutlierDetector(2, scaling="standard", **FAST).fit(X)
+    assert standard.scaling_ == "standard"
     constant = X.std(axis=0) == 0
     assert constant.any()  # the digits' blank border
     np.testing.assert_allclose(standard.center_, X.mean(axis=0), atol=1e-12)
@@ -418,9 +419,23 @@ def test_scaling_statistics(digits):
     np.testing.assert_array_equal(bce.scale_, 1)
 
 
+def test_auto_scaling_keeps_data_on_one_unit_scale_as_it_is(digits):
+    # pixels in [0, 1]: scaling them one by one would let a rarely-lit pixel
+    # swamp the scores (issue 5's digits goal fails with "standard")
+    X, _ = digits
+    auto = AutoencoderOutlierDetector(2, **FAST).fit(X)
+    assert auto.scaling_ == "global"
+    global_ = AutoencoderOutlierDetector(2, scaling="global", **FAST).fit(X)
+    np.testing.assert_array_equal(auto.score_samples(X), global_.score_samples(X))
+    # any value outside [0, 1]: features in their own units, standardised
+    shifted = AutoencoderOutlierDetector(2, **FAST).fit(X * 16)
+    assert shifted.scaling_ == "standard"
+    np.testing.assert_allclose(shifted.scale_[X.std(axis=0) > 0], (X * 16).std(axis=0)[X.std(axis=0) > 0])
+
+
 def test_partial_fit_keeps_the_scaling(digits):
     X, _ = digits
-    detector = AutoencoderOutlierDetector(2, **FAST).partial_fit(X)
+    detector = AutoencoderOutlierDetector(2, scaling="standard", **FAST).partial_fit(X)
     scale = detector.scale_.copy()
     detector.partial_fit(X[:50] * 2)
     np.testing.assert_array_equal(detector.scale_, scale)
