@@ -321,7 +321,10 @@ def streamed_fit_data(estimator, X, initial_epoch, *, validation):
     epochs = itertools.count(initial_epoch)
     batches = -(-stream.n_train // stream.batch_size)
     if keras.backend.backend() != "tensorflow":
-        kwargs = dict(x=_StreamedBatches(lambda: stream.training(next(epochs)), batches))
+        # shuffle=False: Keras would shuffle the batch indices with Python's
+        # global random; the stream shuffles itself
+        training = _StreamedBatches(lambda: stream.training(next(epochs)), batches)
+        kwargs = dict(x=training, shuffle=False)
         if validation:
             val_batches = -(-stream.n_val // stream.batch_size)
             kwargs["validation_data"] = _StreamedBatches(stream.validation, val_batches)

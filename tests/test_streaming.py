@@ -54,9 +54,13 @@ def test_memmap_fit_gives_the_in_memory_statistics_and_inference(digits, memmap)
     np.testing.assert_allclose(streamed.scale_, in_memory.scale_, rtol=1e-12)
     assert streamed.n_features_in_ == 64 and streamed.n_iter_ == FAST["epochs"]
     assert np.isfinite(streamed.history_["loss"]).all()
-    # the same model infers the same from the memmap as from the array
-    np.testing.assert_array_equal(streamed.transform(memmap), streamed.transform(X))
-    np.testing.assert_array_equal(streamed.score_samples(memmap), streamed.score_samples(X))
+    # the same model infers the same from the memmap as from the array (up
+    # to float32 rounding where the backend cannot compute float64: JAX
+    # without jax_enable_x64 varies by 1e-8 with the batch's composition)
+    np.testing.assert_allclose(streamed.transform(memmap), streamed.transform(X), rtol=1e-6)
+    np.testing.assert_allclose(
+        streamed.score_samples(memmap), streamed.score_samples(X), rtol=1e-6
+    )
 
 
 def test_h5py_dataset_is_streamed_and_matches_the_array(digits, tmp_path):
@@ -207,9 +211,12 @@ def test_every_estimator_fits_and_scores_out_of_core(estimator, digits):
     X = digits[0]
     estimator.fit(CountingRows(X))
     scores = estimator.score_samples(CountingRows(X))
-    np.testing.assert_allclose(scores, estimator.score_samples(X), rtol=1e-10)
+    np.testing.assert_allclose(scores, estimator.score_samples(X), rtol=1e-6)
     if isinstance(estimator, AutoencoderOutlierDetector):
-        np.testing.assert_array_equal(estimator.predict(CountingRows(X)), estimator.predict(X))
+        decision = estimator.decision_function(CountingRows(X))
+        np.testing.assert_allclose(decision, estimator.decision_function(X), atol=1e-7)
+        predicted = estimator.predict(CountingRows(X))
+        np.testing.assert_array_equal(predicted, np.where(decision < 0, -1, 1))
 
 
 def test_images_are_streamed_as_rows(digits):
