@@ -226,3 +226,15 @@ def test_images_are_streamed_as_rows(digits):
     np.testing.assert_array_equal(
         estimator.transform(CountingRows(images)), estimator.transform(images)
     )
+
+
+def test_dask_array_is_streamed_and_matches_the_array(digits):
+    da = pytest.importorskip("dask.array")
+    X = digits[0]
+    lazy = da.from_array(X, chunks=(50, 64))
+    assert streaming.is_out_of_core(lazy)
+    estimator = AutoencoderTransformer(2, **FAST).fit(lazy)
+    np.testing.assert_allclose(estimator.mean_, X.mean(axis=0), rtol=1e-12, atol=1e-15)
+    codes = estimator.transform(lazy)
+    assert isinstance(codes, np.ndarray)
+    np.testing.assert_allclose(codes, estimator.transform(X), rtol=1e-6)
