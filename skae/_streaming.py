@@ -44,6 +44,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_array
 
+from ._inference import INFERENCE_BATCH_SIZE
 from ._training import MAX_ABS_VALUE, check_magnitude, check_validation_size
 
 # Inputs smaller than this are loaded and take the in-memory path.
@@ -127,8 +128,6 @@ class StreamedRows:
         self.shape = (int(source.shape[0]), int(n_features))
         self._estimator_name = estimator_name
         self._summary = None
-        from ._inference import INFERENCE_BATCH_SIZE
-
         block_rows = max(1, BLOCK_BYTES // (n_features * self.dtype.itemsize))
         if block_rows >= INFERENCE_BATCH_SIZE:
             # whole inference chunks: blockwise scores equal run_in_chunks's
@@ -293,7 +292,7 @@ class _EpochStream:
     def training(self, epoch):
         """The epoch's shuffled training rows, ``(k, batch_size, ...)`` at a time."""
         random = np.random.RandomState(self.estimator._seed + epoch)
-        starts = np.asarray(self.X.block_starts())[random.permutation(len(self.X.block_starts()))]
+        starts = random.permutation(np.asarray(self.X.block_starts()))
 
         def buffers():
             for first in range(0, len(starts), BUFFER_BLOCKS):
@@ -309,6 +308,8 @@ class _EpochStream:
 
         def chunks():
             for index, start in enumerate(self.X.block_starts()):
+                if not self.masks[start].any():
+                    continue
                 inputs = self._inputs(self._rows(start, True))
                 yield self.estimator._validation_inputs(inputs, self.seed + index), inputs
 
