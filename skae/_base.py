@@ -353,7 +353,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         self._check_hyperparameters()
         X = self._check_input(X, reset=reset)
         if isinstance(X, StreamedRows):
-            check_streamed_fit(self, X, y, sample_weight)
+            check_streamed_fit(self, X, y)
         target = self._fit_target(X, y)
         sample_weight = check_training_rows(self, X, sample_weight)
         if reset:
@@ -400,7 +400,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         initial_epoch = len(self.history_.get("loss", ()))
         validation = self.early_stopping and not partial
         if isinstance(X, StreamedRows):
-            data = streamed_fit_data(self, X, initial_epoch, validation=validation)
+            data = streamed_fit_data(self, X, sample_weight, initial_epoch, validation=validation)
         else:
             data = self._in_memory_fit_data(X, target, sample_weight, validation)
         try:

@@ -32,8 +32,9 @@ skae releases them (``madvise(MADV_DONTNEED)``, the page cache keeps the
 data), so resident memory stays bounded. Copy-on-write memmaps
 (``mode="c"``) cannot be released that way: their pages stay resident.
 
-Not supported out-of-core yet (refused with a ValueError): ``sample_weight``
-and a ``y`` of clean targets (``DenoisingAutoencoder``).
+``sample_weight`` is supported (held in memory: one float per row). Not
+supported out-of-core yet (refused with a ValueError): a ``y`` of clean
+targets (``DenoisingAutoencoder``).
 """
 
 import itertools
@@ -212,15 +213,9 @@ def in_blocks(X, function):
     return np.concatenate([function(rows) for _, rows in X.blocks()])
 
 
-def check_streamed_fit(estimator, X, y, sample_weight):
+def check_streamed_fit(estimator, X, y):
     """Refuse what out-of-core fitting does not support, then check every block."""
     name = type(estimator).__name__
-    if sample_weight is not None:
-        raise ValueError(
-            f"{name} cannot use sample_weight with out-of-core X (a "
-            f"{type(X.source).__name__} of {X.shape[0]:,} rows) yet. Fit without "
-            "sample_weight, or load X into memory with np.asarray(X)."
-        )
     if y is not None and np.ndim(y) > 1:
         raise ValueError(
             f"{name} cannot train on clean targets y with out-of-core X (a "
@@ -267,9 +262,10 @@ def _in_batches(chunks, batch_size):
 class _EpochStream:
     """The training and validation rows of each epoch, as network inputs."""
 
-    def __init__(self, estimator, X, seed, validation):
+    def __init__(self, estimator, X, sample_weight, seed, validation):
         self.estimator, self.X, self.seed = estimator, X, seed
         self.floatx = keras.backend.floatx()
+        self.weights = None if sample_weight is None else sample_weight.astype(self.floatx)
         self.masks = None
         n_val = 0
         if validation:
@@ -283,11 +279,16 @@ class _EpochStream:
         return self.estimator._to_network(standardized, self.floatx)
 
     def _rows(self, start, keep_held_out):
+        """A block's training (or held-out) rows and their indices in X."""
         rows = self.X[start : start + self.X.block_rows]
+        index = np.arange(start, start + len(rows))
         if self.masks is None:
-            return rows
-        mask = self.masks[start]
-        return rows[mask if keep_held_out else ~mask]
+            return rows, index
+        mask = self.masks[start] if keep_held_out else ~self.masks[start]
+        return rows[mask], index[mask]
+
+    def _with_weights(self, arrays, index):
+        return arrays if self.weights is None else arrays + (self.weights[index],)
 
     def training(self, epoch):
         """The epoch's shuffled training rows, ``(k, batch_size, ...)`` at a time."""
@@ -296,10 +297,10 @@ class _EpochStream:
 
         def buffers():
             for first in range(0, len(starts), BUFFER_BLOCKS):
-                rows = np.concatenate(
-                    [self._rows(s, False) for s in starts[first : first + BUFFER_BLOCKS]]
-                )
-                yield (self._inputs(rows[random.permutation(len(rows))]),)
+                blocks = [self._rows(s, False) for s in starts[first : first + BUFFER_BLOCKS]]
+                rows, index = (np.concatenate(parts) for parts in zip(*blocks))
+                order = random.permutation(len(rows))
+                yield self._with_weights((self._inputs(rows[order]),), index[order])
 
         return _in_batches(buffers(), self.batch_size)
 
@@ -310,30 +311,34 @@ class _EpochStream:
             for index, start in enumerate(self.X.block_starts()):
                 if not self.masks[start].any():
                     continue
-                inputs = self._inputs(self._rows(start, True))
-                yield self.estimator._validation_inputs(inputs, self.seed + index), inputs
+                rows, rows_index = self._rows(start, True)
+                inputs = self._inputs(rows)
+                held_out = self.estimator._validation_inputs(inputs, self.seed + index)
+                yield self._with_weights((held_out, inputs), rows_index)
 
         return _in_batches(chunks(), self.batch_size)
 
 
-def streamed_fit_data(estimator, X, initial_epoch, *, validation):
+def streamed_fit_data(estimator, X, sample_weight, initial_epoch, *, validation):
     """``Model.fit`` keyword arguments that stream X's rows (see the module docstring)."""
-    stream = _EpochStream(estimator, X, estimator._seed + initial_epoch, validation)
+    seed = estimator._seed + initial_epoch
+    stream = _EpochStream(estimator, X, sample_weight, seed, validation)
     epochs = itertools.count(initial_epoch)
     batches = -(-stream.n_train // stream.batch_size)
     if keras.backend.backend() != "tensorflow":
         # shuffle=False: Keras would shuffle the batch indices with Python's
         # global random; the stream shuffles itself
-        training = _StreamedBatches(lambda: stream.training(next(epochs)), batches)
+        training = _StreamedBatches(lambda: stream.training(next(epochs)), batches, True)
         kwargs = dict(x=training, shuffle=False)
         if validation:
             val_batches = -(-stream.n_val // stream.batch_size)
-            kwargs["validation_data"] = _StreamedBatches(stream.validation, val_batches)
+            kwargs["validation_data"] = _StreamedBatches(stream.validation, val_batches, False)
         return kwargs
     import tensorflow as tf
 
     network_shape = (None, None) + tuple(estimator._network_shape())
     spec = tf.TensorSpec(network_shape, stream.floatx)
+    weights = () if stream.weights is None else (tf.TensorSpec((None, None), stream.floatx),)
 
     def dataset(generator, signature, n_batches):
         data = tf.data.Dataset.from_generator(generator, output_signature=signature)
@@ -341,11 +346,11 @@ def streamed_fit_data(estimator, X, initial_epoch, *, validation):
         return data.prefetch(2)
 
     # an autoencoder's target is its input: mapped inside TensorFlow, not copied
-    train = dataset(lambda: stream.training(next(epochs)), (spec,), batches)
-    kwargs = dict(x=train.map(lambda x: (x, x)), shuffle=False)
+    train = dataset(lambda: stream.training(next(epochs)), (spec, *weights), batches)
+    kwargs = dict(x=train.map(lambda x, *w: (x, x, *w)), shuffle=False)
     if validation:
         kwargs["validation_data"] = dataset(
-            stream.validation, (spec, spec), -(-stream.n_val // stream.batch_size)
+            stream.validation, (spec, spec, *weights), -(-stream.n_val // stream.batch_size)
         )
     return kwargs
 
@@ -354,13 +359,15 @@ class _StreamedBatches(keras.utils.PyDataset):
     """Batches of a stream, for backends other than TensorFlow.
 
     Keras reads a PyDataset's batches in order (one worker); each pass from
-    batch 0 starts the next epoch's stream.
+    batch 0 starts the next epoch's stream. With ``input_is_target``, the
+    stream's ``(x, [weights])`` become ``(x, x, [weights])``.
     """
 
-    def __init__(self, make_batches, n_batches):
+    def __init__(self, make_batches, n_batches, input_is_target):
         super().__init__()
         self._make_batches = make_batches
         self._n_batches = n_batches
+        self._input_is_target = input_is_target
         self._batches = None
         self._next = 0
 
@@ -377,4 +384,4 @@ class _StreamedBatches(keras.utils.PyDataset):
             raise IndexError("streamed batches are read in order, from batch 0")
         self._next += 1
         batch = next(self._batches)
-        return batch if len(batch) > 1 else (batch[0], batch[0])
+        return (batch[0], *batch) if self._input_is_target else batch

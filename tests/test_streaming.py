@@ -100,7 +100,7 @@ def test_validation_rows_are_held_out_of_training_exactly(digits):
     estimator = AutoencoderTransformer(2, **{**FAST, "early_stopping": True})
     estimator.fit(X[:10])  # fitted statistics and seed, for the stream
     rows = streaming.StreamedRows(X, X.dtype, 64, "AutoencoderTransformer")
-    stream = streaming._EpochStream(estimator, rows, estimator._seed, validation=True)
+    stream = streaming._EpochStream(estimator, rows, None, estimator._seed, validation=True)
     # standardised rows are distinct rows of X: identify them by value
     train = np.concatenate([g[0].reshape(-1, 64) for g in stream.training(0)])
     val = np.concatenate([g[1].reshape(-1, 64) for g in stream.validation()])
@@ -190,12 +190,31 @@ def test_partial_fit_streams_one_epoch(digits):
     np.testing.assert_array_equal(rows.reads - before, expected)
 
 
-def test_sample_weight_and_clean_targets_are_refused_out_of_core(digits):
+def test_clean_targets_are_refused_out_of_core(digits):
     X = digits[0]
-    with pytest.raises(ValueError, match="sample_weight with out-of-core X"):
-        AutoencoderTransformer(2, **FAST).fit(CountingRows(X), sample_weight=np.ones(len(X)))
     with pytest.raises(ValueError, match="clean targets y with out-of-core X"):
         DenoisingAutoencoder(2, **FAST).fit(CountingRows(X), X)
+
+
+def test_sample_weights_follow_their_rows(digits):
+    # row i holds i in its first feature and weighs i: every yielded batch
+    # must pair them again, after the split and the shuffling
+    X = digits[0].copy()
+    X[:, 0] = np.arange(len(X))
+    weights = np.arange(len(X), dtype=np.float64)
+    estimator = AutoencoderTransformer(2, **{**FAST, "early_stopping": True})
+    estimator.fit(CountingRows(X), sample_weight=weights)
+    assert np.isfinite(estimator.history_["val_loss"]).all()
+    rows = streaming.StreamedRows(X, X.dtype, 64, "AutoencoderTransformer")
+    stream = streaming._EpochStream(estimator, rows, weights, estimator._seed, validation=True)
+    seen = []
+    for groups in (stream.training(0), stream.validation()):
+        for group in groups:
+            inputs, weight = group[0], group[-1]
+            index = inputs[..., 0] * estimator.scale_ + estimator.mean_[0]
+            np.testing.assert_allclose(index, weight, atol=1e-4)
+            seen.extend(np.rint(weight.ravel()).astype(int))
+    assert sorted(seen) == list(range(len(X)))
 
 
 @pytest.mark.parametrize(
