@@ -35,6 +35,14 @@ from ._inference import (
 from ._networks import build_networks
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._persistence import SaveMixin, functions_in, model_from_bytes, model_to_bytes
+from ._streaming import (
+    StreamedRows,
+    check_streamed_fit,
+    in_blocks,
+    is_out_of_core,
+    streamed_fit_data,
+    streamed_rows,
+)
 from ._training import (
     STEPS_PER_EXECUTION,
     apply_learning_rate,
@@ -215,7 +223,11 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         Image arrays ``(n, H, W)`` and ``(n, H, W, C)`` are flattened here (and
         their shape recorded in ``image_shape_`` at fit), so that the rest of
         the estimator, feature counts included, sees one row per sample.
+        Out-of-core input (``_streaming``) comes back as ``StreamedRows``,
+        read block by block.
         """
+        if is_out_of_core(X):
+            return streamed_rows(self, X, reset=reset)
         if (
             not reset
             and not hasattr(self, "feature_names_in_")
@@ -313,8 +325,11 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         return decoder(batch, training=False)
 
     def _score_samples(self, X):
-        errors = np.asarray(X, dtype=np.float64) - self._forward(X)
-        return -np.mean(errors.reshape(len(X), -1) ** 2, axis=1)
+        def scores(rows):
+            errors = np.asarray(rows, dtype=np.float64) - self._forward(rows)
+            return -np.mean(errors.reshape(len(rows), -1) ** 2, axis=1)
+
+        return in_blocks(X, scores)
 
     # ------------------------------------------------------------------
     # training
@@ -358,6 +373,8 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         """Validate X once, build the model if ``reset``, train, describe."""
         self._check_hyperparameters()
         X = self._check_input(X, reset=reset)
+        if isinstance(X, StreamedRows):
+            check_streamed_fit(self, X, y)
         target = self._fit_target(X, y)
         sample_weight = check_training_rows(self, X, sample_weight)
         if reset:
@@ -377,7 +394,9 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         if self.loss == "binary_crossentropy":
             self.mean_, self.scale_ = np.zeros(X.shape[1:]), 1.0
         else:
-            self.mean_, self.scale_ = robust_center_scale(X)
+            self.mean_, self.scale_ = (
+                X.center_scale() if isinstance(X, StreamedRows) else robust_center_scale(X)
+            )
         # the fitted state that inference reads, whatever set_params says later
         self.n_components_ = int(self.n_components)
         self._fitted_network_shape = (
@@ -401,6 +420,32 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
 
     def _train(self, X, target, sample_weight, *, epochs, partial):
         """Train ``model_`` for ``epochs`` more epochs on standardised X."""
+        initial_epoch = len(self.history_.get("loss", ()))
+        validation = self.early_stopping and not partial
+        if isinstance(X, StreamedRows):
+            data = streamed_fit_data(self, X, sample_weight, initial_epoch, validation=validation)
+        else:
+            data = self._in_memory_fit_data(X, target, sample_weight, validation)
+        try:
+            with no_retracing_warning(), distributed(self):
+                history = self.model_.fit(
+                    **data,
+                    epochs=initial_epoch + epochs,
+                    initial_epoch=initial_epoch,
+                    callbacks=training_callbacks(
+                        self, "val_loss" if validation else "loss", partial
+                    ),
+                    verbose=self.verbose,
+                )
+        finally:
+            self._inference_models = {}
+        for key, values in history.history.items():
+            self.history_[key].extend(float(v) for v in values)
+        self._check_training_finite()
+        self.n_iter_ = len(self.history_["loss"])
+
+    def _in_memory_fit_data(self, X, target, sample_weight, validation):
+        """``Model.fit`` keyword arguments for arrays: training and validation batches."""
         n_samples = X.shape[0]
         seed = self._seed + len(self.history_.get("loss", ()))
         floatx = keras.backend.floatx()
@@ -414,8 +459,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         batch_size = min(self.batch_size, n_samples)
         multiple_of = shard_multiple(self.distribution)
         fit_kwargs = {}
-        monitor = "loss"
-        if self.early_stopping and not partial:
+        if validation:
             train, val = validation_split(n_samples, self.validation_fraction, seed)
             val_inputs = inputs[val]
             fit_kwargs["validation_data"] = in_memory_batches(
@@ -430,30 +474,15 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
             inputs = inputs[train]
             targets = inputs if same_target else targets[train]
             sample_weight = _take(sample_weight, train)
-            monitor = "val_loss"
-
-        initial_epoch = len(self.history_.get("loss", ()))
-        try:
-            with no_retracing_warning(), distributed(self):
-                history = self.model_.fit(
-                    **in_memory_batches(
-                        (inputs, targets, sample_weight),
-                        batch_size,
-                        shuffle_seed=seed,
-                        multiple_of=multiple_of,
-                    ),
-                    epochs=initial_epoch + epochs,
-                    initial_epoch=initial_epoch,
-                    callbacks=training_callbacks(self, monitor, partial),
-                    verbose=self.verbose,
-                    **fit_kwargs,
-                )
-        finally:
-            self._inference_models = {}
-        for key, values in history.history.items():
-            self.history_[key].extend(float(v) for v in values)
-        self._check_training_finite()
-        self.n_iter_ = len(self.history_["loss"])
+        return dict(
+            **in_memory_batches(
+                (inputs, targets, sample_weight),
+                batch_size,
+                shuffle_seed=seed,
+                multiple_of=multiple_of,
+            ),
+            **fit_kwargs,
+        )
 
     def _check_training_finite(self):
         losses = self.history_.get("loss", [])

@@ -31,13 +31,7 @@ def robust_center_scale(X, block_rows=65536):
     """
     blocks = [X[start : start + block_rows] for start in range(0, len(X), block_rows)]
     magnitude = max(float(np.max(np.abs(block))) for block in blocks)
-    if not magnitude <= MAX_ABS_VALUE:
-        raise ValueError(
-            f"X has values up to {magnitude:.3g} in magnitude: beyond "
-            f"{MAX_ABS_VALUE:.0e}, squared reconstruction errors overflow float64, "
-            "so scores would be infinite. Rescale X first, e.g. divide it by a "
-            "power of ten (StandardScaler overflows on such values too)."
-        )
+    check_magnitude(magnitude)
     if magnitude == 0:
         return np.zeros(X.shape[1:]), 1.0
 
@@ -50,6 +44,17 @@ def robust_center_scale(X, block_rows=65536):
     if scale == 0:
         scale = 1.0 / magnitude
     return mean * magnitude, float(scale * magnitude)
+
+
+def check_magnitude(magnitude):
+    """Refuse data whose squared errors could overflow float64."""
+    if not magnitude <= MAX_ABS_VALUE:
+        raise ValueError(
+            f"X has values up to {magnitude:.3g} in magnitude: beyond "
+            f"{MAX_ABS_VALUE:.0e}, squared reconstruction errors overflow float64, "
+            "so scores would be infinite. Rescale X first, e.g. divide it by a "
+            "power of ten (StandardScaler overflows on such values too)."
+        )
 
 
 class _SeededBatches(keras.utils.PyDataset):
@@ -146,6 +151,13 @@ def apply_learning_rate(optimizer, new, old):
 
 def validation_split(n_samples, validation_fraction, seed):
     """Sorted ``(train, validation)`` row indices, the split seeded by ``seed``."""
+    n_val = check_validation_size(n_samples, validation_fraction)
+    order = np.random.RandomState(seed).permutation(n_samples)
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def check_validation_size(n_samples, validation_fraction):
+    """The number of held-out rows, or a clear error if none or all would be."""
     n_val = int(np.floor(validation_fraction * n_samples))
     if n_val < 1 or n_val >= n_samples:
         raise ValueError(
@@ -155,8 +167,7 @@ def validation_split(n_samples, validation_fraction, seed):
             f"{'larger' if n_val < 1 else 'smaller'} validation_fraction, or "
             "early_stopping=False."
         )
-    order = np.random.RandomState(seed).permutation(n_samples)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
+    return n_val
 
 
 def make_optimizer(optimizer, learning_rate):

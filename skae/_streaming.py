@@ -1,0 +1,387 @@
+"""Out-of-core input: rows read block by block from arrays larger than memory.
+
+An input is *out-of-core* (``is_out_of_core``) when it is a ``np.memmap``, a
+Dask array, or any other array-like with a NumPy ``dtype``, 2 to 4
+dimensions and row slicing that is not a NumPy array (an h5py dataset, a
+zarr array). Such an input below ``STREAM_MIN_BYTES`` is simply loaded and
+takes the in-memory path (same results as the equivalent ``np.ndarray``);
+a larger one is wrapped in ``StreamedRows`` and never loaded whole:
+
+- validation: ``_BaseAutoencoder._check_input`` validates the first rows
+  with the in-memory checks (feature count, images, dtype, feature names:
+  the same messages as for arrays); each block read later is checked by
+  ``check_array`` (finiteness: again the same messages).
+- fit: one streamed pass (``StreamedRows.summary``) checks every block and
+  computes the range and the standardisation statistics (per-block means
+  and sums of squares, combined as Chan et al.'s parallel variance, in
+  float64 and in units of each block's magnitude, so nothing overflows).
+- training (``streamed_fit_data``): each epoch reads every training block
+  exactly once, in an order seeded by ``_seed + epoch`` (the rule of the
+  in-memory shuffle), and shuffles rows inside a buffer of
+  ``BUFFER_BLOCKS`` consecutive blocks of that order. Each batch therefore
+  mixes rows from at most ``BUFFER_BLOCKS`` blocks of ``BLOCK_BYTES``: for
+  data stored sorted (by class, by time), shuffle the file once beforehand.
+  The validation rows are a seeded set of rows of every block (each block
+  holds its share of ``validation_fraction``), read again, in file order,
+  after each epoch.
+- inference: ``run_in_chunks`` slices ``StreamedRows`` like an array; the
+  outputs are in-memory NumPy arrays.
+
+Reading a ``np.memmap`` maps its pages into the process; after each block
+skae releases them (``madvise(MADV_DONTNEED)``, the page cache keeps the
+data), so resident memory stays bounded. Copy-on-write memmaps
+(``mode="c"``) cannot be released that way: their pages stay resident.
+
+``sample_weight`` is supported (held in memory: one float per row). Not
+supported out-of-core yet (refused with a ValueError): a ``y`` of clean
+targets (``DenoisingAutoencoder``).
+"""
+
+import itertools
+import mmap
+
+import keras
+import numpy as np
+from scipy import sparse
+from sklearn.utils.validation import check_array
+
+from ._inference import INFERENCE_BATCH_SIZE
+from ._training import MAX_ABS_VALUE, check_magnitude, check_validation_size
+
+# Inputs smaller than this are loaded and take the in-memory path.
+STREAM_MIN_BYTES = 256 * 2**20
+# Bytes per block read: 65,536 rows of 64 float32 features.
+BLOCK_BYTES = 16 * 2**20
+# Training shuffles rows within this many blocks at a time.
+BUFFER_BLOCKS = 4
+
+
+def is_out_of_core(X):
+    """Whether X is an out-of-core array-like (see the module docstring)."""
+    if isinstance(X, np.memmap):
+        return True
+    if isinstance(X, np.ndarray) or not isinstance(getattr(X, "dtype", None), np.dtype):
+        return False
+    if getattr(X, "ndim", None) not in (2, 3, 4) or not hasattr(X, "__getitem__"):
+        return False
+    if type(X).__module__.partition(".")[0] == "dask":
+        return True
+    # in-memory arrays of other libraries (JAX, CuPy, sparse) take the usual path
+    return not (
+        sparse.issparse(X) or hasattr(X, "__array_namespace__") or hasattr(X, "__dlpack__")
+    )
+
+
+def _n_bytes(X):
+    """Bytes of X, or None when its shape is unknown (a Dask array with NaN chunks)."""
+    try:
+        return int(np.prod([int(n) for n in X.shape])) * X.dtype.itemsize
+    except (TypeError, ValueError):
+        return None
+
+
+def streamed_rows(estimator, X, *, reset):
+    """``X`` validated as ``StreamedRows``, or loaded and validated if small.
+
+    The first rows go through ``estimator._check_input`` as an array: the
+    checks (and the fitted attributes they set at ``reset``) are those of
+    in-memory input.
+    """
+    n_bytes = _n_bytes(X)
+    if n_bytes is None or n_bytes < STREAM_MIN_BYTES:
+        return estimator._check_input(_read(X, 0, None), reset=reset)
+    first = estimator._check_input(_read(X, 0, 2), reset=reset)
+    return StreamedRows(X, first.dtype, first.shape[1], type(estimator).__name__)
+
+
+def _read(source, start, stop):
+    """Rows ``start:stop`` of ``source`` as an in-memory NumPy array."""
+    rows = source[start:stop]
+    if isinstance(source, np.memmap):
+        rows = np.array(rows)  # a copy: the mapped pages can go
+        _release_pages(source)
+        return rows
+    if hasattr(rows, "compute"):  # Dask
+        rows = rows.compute()
+    return np.asarray(rows)
+
+
+def _release_pages(memmap):
+    mapping = getattr(memmap, "_mmap", None)
+    # MADV_DONTNEED on a private (copy-on-write) mapping would drop the
+    # user's changes; on a shared one it only unmaps pages the cache keeps
+    if mapping is not None and memmap.mode != "c" and hasattr(mmap, "MADV_DONTNEED"):
+        mapping.madvise(mmap.MADV_DONTNEED)
+
+
+class StreamedRows:
+    """Validated rows ``(n_samples, n_features)`` of an out-of-core array.
+
+    Sliced by row ranges (``rows[start:stop]``), it reads those rows from the
+    source and returns them checked, as an array of ``dtype``.
+    """
+
+    ndim = 2
+
+    def __init__(self, source, dtype, n_features, estimator_name):
+        self.source = source
+        self.dtype = np.dtype(dtype)
+        self.shape = (int(source.shape[0]), int(n_features))
+        self._estimator_name = estimator_name
+        self._summary = None
+        block_rows = max(1, BLOCK_BYTES // (n_features * self.dtype.itemsize))
+        if block_rows >= INFERENCE_BATCH_SIZE:
+            # whole inference chunks: blockwise scores equal run_in_chunks's
+            block_rows -= block_rows % INFERENCE_BATCH_SIZE
+        self.block_rows = block_rows
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, rows):
+        if not isinstance(rows, slice) or rows.step not in (None, 1):
+            raise TypeError("StreamedRows are read by row ranges only, rows[start:stop].")
+        start, stop, _ = rows.indices(self.shape[0])
+        block = _read(self.source, start, stop)
+        return check_array(
+            block.reshape(len(block), -1),
+            dtype=self.dtype,
+            estimator=self._estimator_name,
+            input_name="X",
+        )
+
+    def block_starts(self):
+        return range(0, self.shape[0], self.block_rows)
+
+    def blocks(self):
+        """``(start, rows)`` of each block, in order."""
+        for start in self.block_starts():
+            yield start, self[start : start + self.block_rows]
+
+    def min(self):
+        return self.summary()["min"]
+
+    def max(self):
+        return self.summary()["max"]
+
+    def center_scale(self):
+        """What ``_training.robust_center_scale`` returns for these rows."""
+        return self.summary()["center_scale"]
+
+    def summary(self):
+        """Range and standardisation statistics, from one checking pass (cached)."""
+        if self._summary is None:
+            self._summary = _summarise(self.blocks(), self.shape)
+        return self._summary
+
+
+def _summarise(blocks, shape):
+    low, high, parts = np.inf, -np.inf, []
+    for _, rows in blocks:
+        rows = rows.astype(np.float64, copy=False)
+        low, high = min(low, float(rows.min())), max(high, float(rows.max()))
+        magnitude = float(np.max(np.abs(rows)))
+        if not magnitude <= MAX_ABS_VALUE:
+            check_magnitude(magnitude)
+        shrunk = rows / magnitude if magnitude > 0 else rows
+        mean = shrunk.mean(axis=0)
+        parts.append((len(rows), magnitude, mean, np.sum((shrunk - mean) ** 2, axis=0)))
+    magnitude = max(part[1] for part in parts)
+    summary = {"min": low, "max": high}
+    if magnitude == 0:
+        summary["center_scale"] = (np.zeros(shape[1:]), 1.0)
+        return summary
+    # Chan et al.: the blocks' sums of squares about their own means, plus
+    # their means' deviations from the overall mean, in units of magnitude
+    mean = sum(n * (m / magnitude) * block_mean for n, m, block_mean, _ in parts) / shape[0]
+    squares = sum(
+        (m / magnitude) ** 2 * float(np.sum(block_squares))
+        + n * float(np.sum(((m / magnitude) * block_mean - mean) ** 2))
+        for n, m, block_mean, block_squares in parts
+    )
+    scale = np.sqrt(squares / (shape[0] * shape[1]))
+    if scale == 0:
+        scale = 1.0 / magnitude
+    summary["center_scale"] = (mean * magnitude, float(scale * magnitude))
+    return summary
+
+
+def in_blocks(X, function):
+    """``function(X)``, computed block by block for ``StreamedRows``."""
+    if not isinstance(X, StreamedRows):
+        return function(X)
+    return np.concatenate([function(rows) for _, rows in X.blocks()])
+
+
+def check_streamed_fit(estimator, X, y):
+    """Refuse what out-of-core fitting does not support, then check every block."""
+    name = type(estimator).__name__
+    if y is not None and np.ndim(y) > 1:
+        raise ValueError(
+            f"{name} cannot train on clean targets y with out-of-core X (a "
+            f"{type(X.source).__name__} of {X.shape[0]:,} rows) yet. Pass y=None to "
+            "corrupt X while training, or load X and y into memory with np.asarray."
+        )
+    X.summary()
+
+
+# ----------------------------------------------------------------------
+# training data
+# ----------------------------------------------------------------------
+def _validation_rows(X, fraction, seed):
+    """``{block start: boolean mask of its held-out rows}``, seeded by ``seed``.
+
+    Block ``[a, b)`` holds ``floor(fraction * b) - floor(fraction * a)`` of
+    them: ``floor(fraction * n_samples)`` in all, as in memory.
+    """
+    masks = {}
+    for index, start in enumerate(X.block_starts()):
+        stop = min(start + X.block_rows, X.shape[0])
+        count = int(np.floor(fraction * stop)) - int(np.floor(fraction * start))
+        mask = np.zeros(stop - start, dtype=bool)
+        mask[np.random.RandomState([seed, index]).permutation(stop - start)[:count]] = True
+        masks[start] = mask
+    return masks
+
+
+def _in_batches(chunks, batch_size):
+    """Row arrays regrouped as ``(k, batch_size, ...)`` arrays, the rest ``(1, r, ...)``."""
+    carry = None
+    for chunk in chunks:
+        chunk = chunk if carry is None else tuple(map(np.concatenate, zip(carry, chunk)))
+        whole = len(chunk[0]) // batch_size * batch_size
+        if whole:
+            yield tuple(
+                a[:whole].reshape((-1, batch_size) + a.shape[1:]) for a in chunk
+            )
+        carry = tuple(a[whole:] for a in chunk)
+    if carry is not None and len(carry[0]):
+        yield tuple(a[None] for a in carry)
+
+
+class _EpochStream:
+    """The training and validation rows of each epoch, as network inputs."""
+
+    def __init__(self, estimator, X, sample_weight, seed, validation):
+        self.estimator, self.X, self.seed = estimator, X, seed
+        self.floatx = keras.backend.floatx()
+        self.weights = None if sample_weight is None else sample_weight.astype(self.floatx)
+        self.masks = None
+        n_val = 0
+        if validation:
+            n_val = check_validation_size(X.shape[0], estimator.validation_fraction)
+            self.masks = _validation_rows(X, estimator.validation_fraction, seed)
+        self.n_train, self.n_val = X.shape[0] - n_val, n_val
+        self.batch_size = min(estimator.batch_size, X.shape[0])
+
+    def _inputs(self, rows):
+        standardized = self.estimator._standardize(rows)
+        return self.estimator._to_network(standardized, self.floatx)
+
+    def _rows(self, start, keep_held_out):
+        """A block's training (or held-out) rows and their indices in X."""
+        rows = self.X[start : start + self.X.block_rows]
+        index = np.arange(start, start + len(rows))
+        if self.masks is None:
+            return rows, index
+        mask = self.masks[start] if keep_held_out else ~self.masks[start]
+        return rows[mask], index[mask]
+
+    def _with_weights(self, arrays, index):
+        return arrays if self.weights is None else arrays + (self.weights[index],)
+
+    def training(self, epoch):
+        """The epoch's shuffled training rows, ``(k, batch_size, ...)`` at a time."""
+        random = np.random.RandomState(self.estimator._seed + epoch)
+        starts = random.permutation(np.asarray(self.X.block_starts()))
+
+        def buffers():
+            for first in range(0, len(starts), BUFFER_BLOCKS):
+                blocks = [self._rows(s, False) for s in starts[first : first + BUFFER_BLOCKS]]
+                rows, index = (np.concatenate(parts) for parts in zip(*blocks))
+                order = random.permutation(len(rows))
+                yield self._with_weights((self._inputs(rows[order]),), index[order])
+
+        return _in_batches(buffers(), self.batch_size)
+
+    def validation(self):
+        """The held-out rows (as ``_validation_inputs`` makes them) and targets."""
+
+        def chunks():
+            for index, start in enumerate(self.X.block_starts()):
+                if not self.masks[start].any():
+                    continue
+                rows, rows_index = self._rows(start, True)
+                inputs = self._inputs(rows)
+                held_out = self.estimator._validation_inputs(inputs, self.seed + index)
+                yield self._with_weights((held_out, inputs), rows_index)
+
+        return _in_batches(chunks(), self.batch_size)
+
+
+def streamed_fit_data(estimator, X, sample_weight, initial_epoch, *, validation):
+    """``Model.fit`` keyword arguments that stream X's rows (see the module docstring)."""
+    seed = estimator._seed + initial_epoch
+    stream = _EpochStream(estimator, X, sample_weight, seed, validation)
+    epochs = itertools.count(initial_epoch)
+    batches = -(-stream.n_train // stream.batch_size)
+    if keras.backend.backend() != "tensorflow":
+        # shuffle=False: Keras would shuffle the batch indices with Python's
+        # global random; the stream shuffles itself
+        training = _StreamedBatches(lambda: stream.training(next(epochs)), batches, True)
+        kwargs = dict(x=training, shuffle=False)
+        if validation:
+            val_batches = -(-stream.n_val // stream.batch_size)
+            kwargs["validation_data"] = _StreamedBatches(stream.validation, val_batches, False)
+        return kwargs
+    import tensorflow as tf
+
+    network_shape = (None, None) + tuple(estimator._network_shape())
+    spec = tf.TensorSpec(network_shape, stream.floatx)
+    weights = () if stream.weights is None else (tf.TensorSpec((None, None), stream.floatx),)
+
+    def dataset(generator, signature, n_batches):
+        data = tf.data.Dataset.from_generator(generator, output_signature=signature)
+        data = data.unbatch().apply(tf.data.experimental.assert_cardinality(n_batches))
+        return data.prefetch(2)
+
+    # an autoencoder's target is its input: mapped inside TensorFlow, not copied
+    train = dataset(lambda: stream.training(next(epochs)), (spec, *weights), batches)
+    kwargs = dict(x=train.map(lambda x, *w: (x, x, *w)), shuffle=False)
+    if validation:
+        kwargs["validation_data"] = dataset(
+            stream.validation, (spec, spec, *weights), -(-stream.n_val // stream.batch_size)
+        )
+    return kwargs
+
+
+class _StreamedBatches(keras.utils.PyDataset):
+    """Batches of a stream, for backends other than TensorFlow.
+
+    Keras reads a PyDataset's batches in order (one worker); each pass from
+    batch 0 starts the next epoch's stream. With ``input_is_target``, the
+    stream's ``(x, [weights])`` become ``(x, x, [weights])``.
+    """
+
+    def __init__(self, make_batches, n_batches, input_is_target):
+        super().__init__()
+        self._make_batches = make_batches
+        self._n_batches = n_batches
+        self._input_is_target = input_is_target
+        self._batches = None
+        self._next = 0
+
+    def __len__(self):
+        return self._n_batches
+
+    def __getitem__(self, index):
+        if index == 0 or self._batches is None:
+            self._batches = (
+                batch for group in self._make_batches() for batch in zip(*group)
+            )
+            self._next = 0
+        if index != self._next:
+            raise IndexError("streamed batches are read in order, from batch 0")
+        self._next += 1
+        batch = next(self._batches)
+        return (batch[0], *batch) if self._input_is_target else batch
