@@ -13,6 +13,7 @@ from ._autoencoder import AutoencoderTransformer
 from ._docstrings import DocLinkMixin
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._persistence import SaveMixin
+from ._streaming import is_out_of_core, read_all
 from ._training import robust_center_scale
 from ._validation import (
     FLOAT_DTYPES,
@@ -372,6 +373,8 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         run here because the detector rescales X before the backbone sees it;
         the backbone then checks the rescaled array again, cheaply.
         """
+        if is_out_of_core(X):
+            X = read_all(X)  # scaled in memory: the detector does not stream yet
         if (
             not reset
             and "feature_names_in_" not in vars(self)

@@ -94,6 +94,15 @@ def streamed_rows(estimator, X, *, reset):
     return StreamedRows(X, first.dtype, first.shape[1], type(estimator).__name__)
 
 
+def read_all(X):
+    """All rows of an out-of-core ``X`` in memory, read by one row range.
+
+    For the callers that do not stream yet (the outlier detector's own
+    per-feature scaling): same result as the array, same memory as loading it.
+    """
+    return _read(X, 0, None)
+
+
 def _read(source, start, stop):
     """Rows ``start:stop`` of ``source`` as an in-memory NumPy array."""
     rows = source[start:stop]
