@@ -24,6 +24,7 @@ from sklearn.utils.validation import (
 )
 
 from ._compat import no_retracing_warning
+from ._dask import lazy_on_dask
 from ._distribution import distributed, shard_multiple, steps_per_execution
 from ._docstrings import DocLinkMixin
 from ._inference import (
@@ -586,6 +587,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
     # ------------------------------------------------------------------
     # public inference
     # ------------------------------------------------------------------
+    @lazy_on_dask("rows")
     def transform(self, X):
         """Encode X into its codes.
 
@@ -647,6 +649,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         X = self._check_input(X, reset=False)
         return self._rows_as_given(self._forward(X), ndim)
 
+    @lazy_on_dask("values")
     def score_samples(self, X):
         """Minus the mean squared reconstruction error of each sample.
 

@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._autoencoder import AutoencoderTransformer
+from ._dask import lazy_on_dask
 from ._docstrings import DocLinkMixin
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._persistence import SaveMixin
@@ -429,6 +430,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             return -float(q3 + TUKEY_FENCE * (q3 - q1))
         return float(np.percentile(scores, 100.0 * self.contamination))
 
+    @lazy_on_dask("values")
     def score_samples(self, X):
         """Normality score of each sample: higher is more normal.
 
@@ -449,6 +451,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         check_is_fitted(self)
         return self.backbone_.score_samples(self._scaled(X, reset=False))
 
+    @lazy_on_dask("values")
     def decision_function(self, X):
         """Score minus ``offset_``: negative for outliers, positive for inliers.
 
@@ -464,6 +467,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         """
         return self.score_samples(X) - self.offset_
 
+    @lazy_on_dask("values")
     def predict(self, X):
         """Predict whether each sample is an inlier (+1) or an outlier (-1).
 

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
+from ._dask import lazy_on_dask
 from ._inference import INFERENCE_BATCH_SIZE
 from ._parameters import fill_shared_docs
 from ._validation import check_finite_scores
@@ -363,6 +364,7 @@ class VariationalAutoencoderTransformer(
     # ------------------------------------------------------------------
     # public inference
     # ------------------------------------------------------------------
+    @lazy_on_dask("rows")
     def transform(self, X, return_std=False):
         """Encode X into the mean of its posterior ``q(z | x)``.
 
@@ -391,6 +393,7 @@ class VariationalAutoencoderTransformer(
             return mean
         return mean, np.exp(0.5 * stats[:, self.n_components_ :])
 
+    @lazy_on_dask("values")
     def score_samples(self, X):
         """Evidence lower bound (ELBO) of each sample, in nats.
 

@@ -36,3 +36,96 @@ def test_grid_search_on_dask_workers_equals_n_jobs_1(digits):
             on_workers = clone(search).set_params(n_jobs=2).fit(X).cv_results_
     for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
         np.testing.assert_array_equal(on_workers[key], serial[key])
+
+
+# ----------------------------------------------------------------------
+# lazy inference on Dask collections
+# ----------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def fitted_pair(digits):
+    from skae import AutoencoderOutlierDetector
+
+    X, _ = digits
+    return (
+        AutoencoderTransformer(2, **FAST).fit(X),
+        AutoencoderOutlierDetector(2, **FAST).fit(X),
+    )
+
+
+def _methods(fitted_pair):
+    ae, detector = fitted_pair
+    return [
+        (ae.transform, (2,)),
+        (ae.score_samples, ()),
+        (detector.decision_function, ()),
+        (detector.predict, ()),
+    ]
+
+
+def test_dask_arrays_give_lazy_arrays_equal_to_numpy(fitted_pair, digits):
+    da = pytest.importorskip("dask.array")
+    X, _ = digits
+    lazy_X = da.from_array(X, chunks=(64, 16))  # columns split too: rechunked
+    for method, trailing in _methods(fitted_pair):
+        lazy = method(lazy_X)
+        assert isinstance(lazy, da.Array), method.__name__
+        assert lazy.shape == (len(X),) + trailing
+        assert lazy.chunks[0] == lazy_X.chunks[0]  # block by block, rows kept
+        expected = method(X)
+        got = lazy.compute(scheduler="synchronous")
+        assert got.dtype == expected.dtype
+        # each block is computed alone: float64 sums may differ by an ulp
+        np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_the_estimator_enters_the_graph_once(fitted_pair, digits):
+    da = pytest.importorskip("dask.array")
+    X, _ = digits
+    ae, _ = fitted_pair
+    lazy = ae.transform(da.from_array(X, chunks=20))
+    keys = [k if isinstance(k, str) else k[0] for k in dict(lazy.__dask_graph__())]
+    shipped = [k for k in keys if k.startswith("AutoencoderTransformer")]
+    assert len(shipped) == 1 and len(lazy.chunks[0]) == 10
+
+
+def test_dask_dataframes_give_frames_with_the_output_names(digits):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    from skae import AutoencoderOutlierDetector
+
+    X, _ = digits
+    frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(64)])
+    ae = AutoencoderTransformer(2, **FAST).fit(frame)
+    detector = AutoencoderOutlierDetector(2, **FAST).fit(frame)
+    lazy_frame = dd.from_pandas(frame, npartitions=3)
+    codes = ae.transform(lazy_frame).compute(scheduler="synchronous")
+    assert list(codes.columns) == list(ae.get_feature_names_out())
+    np.testing.assert_allclose(codes.to_numpy(), ae.transform(frame), rtol=1e-12)
+    labels = detector.predict(lazy_frame).compute(scheduler="synchronous")
+    assert labels.name == "predict" and labels.index.equals(frame.index)
+    np.testing.assert_array_equal(labels.to_numpy(), detector.predict(frame))
+
+
+def test_dask_input_of_the_wrong_width_is_refused_at_once(fitted_pair, digits):
+    da = pytest.importorskip("dask.array")
+    X, _ = digits
+    ae, detector = fitted_pair
+    for method in (ae.transform, detector.predict):
+        with pytest.raises(ValueError, match="fitted on samples of 64 features"):
+            method(da.from_array(X[:, :63], chunks=50))
+
+
+def test_lazy_transform_computes_on_worker_processes(fitted_pair, digits):
+    distributed = pytest.importorskip("distributed")
+    da = pytest.importorskip("dask.array")
+    X, _ = digits
+    ae, _ = fitted_pair
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster, distributed.Client(cluster) as client:
+        codes = client.compute(ae.transform(da.from_array(X, chunks=25))).result()
+    np.testing.assert_allclose(codes, ae.transform(X), rtol=1e-12)

@@ -1,0 +1,118 @@
+"""Lazy inference on Dask collections.
+
+``transform``, ``score_samples``, ``predict`` and ``decision_function`` of a
+Dask array return a lazy Dask array, and of a Dask DataFrame a lazy Dask
+DataFrame (or Series), computed block by block where the blocks live. The
+fitted estimator enters the graph once, as one ``dask.delayed`` key: a
+distributed scheduler ships it to each worker once, not once per block.
+
+Shapes are checked at once (the number of features, image shapes, that
+the estimator is fitted); the values (NaN, strings) only when the blocks are
+computed, by the method itself on each block, with its usual messages.
+Dask is imported only when a Dask collection is given.
+"""
+
+import functools
+
+import numpy as np
+
+
+def is_dask_collection(X):
+    """Whether X is a Dask array or DataFrame (Dask itself is not imported)."""
+    module = type(X).__module__ or ""
+    return module.split(".")[0] == "dask" and (
+        hasattr(X, "map_blocks") or hasattr(X, "map_partitions")
+    )
+
+
+def lazy_on_dask(output):
+    """Decorate a public method ``method(self, X)`` to be lazy on Dask input.
+
+    ``output`` is ``"rows"`` (one row of ``_n_features_out`` columns per
+    sample, ``transform``) or ``"values"`` (one value per sample: scores,
+    labels).
+    """
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(self, X, *args, **kwargs):
+            if args or kwargs or not is_dask_collection(X):
+                return method(self, X, *args, **kwargs)
+            return _lazy(self, method.__name__, X, output)
+
+        return wrapper
+
+    return decorate
+
+
+def _apply(block, estimator, name):
+    return getattr(estimator, name)(block)
+
+
+def _apply_to_frame(partition, estimator, name, columns):
+    import pandas as pd
+
+    values = getattr(estimator, name)(partition)
+    if columns is None:
+        return pd.Series(values, index=partition.index, name=name)
+    return pd.DataFrame(values, index=partition.index, columns=columns)
+
+
+def _lazy(estimator, name, X, output):
+    import dask
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    n_features = estimator.n_features_in_
+    # one graph key for the fitted estimator, whatever the number of blocks
+    shipped = dask.delayed(estimator, pure=False)
+    if hasattr(X, "map_partitions"):
+        return _lazy_frame(estimator, name, X, output, shipped, n_features)
+    if X.ndim < 2 or int(np.prod(X.shape[1:])) != n_features:
+        raise ValueError(
+            f"X has shape {X.shape}, but {type(estimator).__name__} was fitted "
+            f"on samples of {n_features} features: give rows (n_samples, "
+            f"{n_features}) or the images it was fitted on."
+        )
+    # whole samples in every block: split along the rows only
+    X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
+    dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    trailing = list(range(1, X.ndim))
+    if output == "rows":
+        n_out = int(estimator._n_features_out)
+        return X.map_blocks(
+            _apply,
+            shipped,
+            name,
+            drop_axis=trailing[1:],
+            chunks=(X.chunks[0], (n_out,)),
+            dtype=dtype,
+            meta=np.empty((0, n_out), dtype=dtype),
+        )
+    out_dtype = np.dtype(np.int64) if name == "predict" else np.dtype(np.float64)
+    return X.map_blocks(
+        _apply,
+        shipped,
+        name,
+        drop_axis=trailing,
+        dtype=out_dtype,
+        meta=np.empty((0,), dtype=out_dtype),
+    )
+
+
+def _lazy_frame(estimator, name, X, output, shipped, n_features):
+    import pandas as pd
+
+    if len(X.columns) != n_features:
+        raise ValueError(
+            f"X has {len(X.columns)} columns, but {type(estimator).__name__} was "
+            f"fitted with {n_features} features."
+        )
+    if output == "rows":
+        columns = [str(c) for c in estimator.get_feature_names_out()]
+        meta = pd.DataFrame({c: np.empty(0, dtype=np.float64) for c in columns})
+    else:
+        columns = None
+        dtype = np.int64 if name == "predict" else np.float64
+        meta = pd.Series(np.empty(0, dtype=dtype), name=name)
+    return X.map_partitions(_apply_to_frame, shipped, name, columns, meta=meta)
