@@ -35,7 +35,8 @@ from ._inference import (
 )
 from ._networks import build_networks
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
-from ._persistence import SaveMixin, functions_in, model_from_bytes, model_to_bytes
+from ._keras_archive import functions_in, model_from_bytes, model_to_bytes
+from ._persistence import SaveMixin
 from ._streaming import (
     StreamedRows,
     check_streamed_fit,

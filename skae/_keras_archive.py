@@ -1,0 +1,96 @@
+"""Keras models as the bytes of ``.keras`` files, and the checks before loading one.
+
+``model_to_bytes``/``model_from_bytes`` carry a network through pickle,
+skops and skae files; ``check_keras_archive`` refuses, before Keras builds
+anything, an archive with unexpected members or a config naming a
+``Lambda`` layer or an object from outside Keras and skae.
+"""
+
+import inspect
+import io
+import json
+import re
+import zipfile
+
+# members of a .keras archive as Keras 3 writes it
+_KERAS_MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
+
+
+def model_to_bytes(model):
+    """The bytes of ``model`` saved as a ``.keras`` file (optimizer state included)."""
+    from ._compat import save_keras_model
+
+    buffer = io.BytesIO()
+    save_keras_model(model, buffer)
+    return buffer.getvalue()
+
+
+def model_from_bytes(data, *, what="model", custom_objects=None):
+    """The Keras model in ``data`` (a ``.keras`` file), loaded in safe mode.
+
+    The archive is checked first (``check_keras_archive``), so a Lambda layer
+    is refused by skae even where Keras's own safe mode was switched off.
+    """
+    from ._compat import load_keras_model
+
+    check_keras_archive(data, what=what)
+    try:
+        return load_keras_model(io.BytesIO(data), custom_objects=custom_objects)
+    except Exception as exc:  # Keras raises many types; the cause is kept
+        missing = re.search(r"Could not locate (?:function|class) '([^']+)'", str(exc))
+        hint = (
+            f" It uses {missing.group(1)!r}, which is not registered with Keras: "
+            f"pass custom_objects={{{missing.group(1)!r}: ...}} to skae.load, or "
+            "decorate it with keras.saving.register_keras_serializable."
+            if missing
+            else ""
+        )
+        raise ValueError(f"The {what} could not be loaded by Keras.{hint} ({exc})") from exc
+
+
+def functions_in(state):
+    """The plain functions among a state's values, by name (for Keras's lookup)."""
+    return {v.__name__: v for v in state.values() if inspect.isfunction(v)}
+
+
+def _keras_config_objects(config):
+    """Every (class_name, module) pair named anywhere in a Keras config."""
+    if isinstance(config, dict):
+        if "class_name" in config:
+            yield config.get("class_name"), config.get("module")
+        for value in config.values():
+            yield from _keras_config_objects(value)
+    elif isinstance(config, list):
+        for value in config:
+            yield from _keras_config_objects(value)
+
+
+def check_keras_config(config, *, what):
+    """Refuse a Keras config that could run code when deserialised."""
+    for class_name, module in _keras_config_objects(config):
+        if class_name in ("Lambda", "__lambda__") or (
+            isinstance(module, str) and module.split(".")[0] not in ("keras", "skae", "builtins")
+        ):
+            raise ValueError(
+                f"The {what} holds a {class_name!r} object from module {module!r}; "
+                "skae only loads Keras layers and skae's own, so that loading cannot "
+                "run code from the file. Refit the estimator, or load the file with "
+                "pickle if you trust its source."
+            )
+
+
+def check_keras_archive(data, *, what="model"):
+    """Check a ``.keras`` archive's members and config without building anything."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+            if not names <= _KERAS_MEMBERS or "config.json" not in names:
+                raise ValueError(
+                    f"The {what} is not a Keras model file as Keras writes it: "
+                    f"unexpected members {sorted(names - _KERAS_MEMBERS)} "
+                    f"(expected {sorted(_KERAS_MEMBERS)})."
+                )
+            config = json.loads(archive.read("config.json"))
+    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"The {what} is not a valid .keras file: {exc}") from exc
+    check_keras_config(config, what=what)
