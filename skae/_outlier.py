@@ -3,8 +3,6 @@
 import numbers
 
 import numpy as np
-from scipy.special import ndtr
-from scipy.stats import binom
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -12,10 +10,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._autoencoder import AutoencoderTransformer
 from ._dask import lazy_on_dask
 from ._docstrings import DocLinkMixin
+from ._outlier_scores import (
+    center_and_scale,
+    exceed_confidence,
+    offset_for_contamination,
+    outlier_probability,
+    resolved_scaling,
+)
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._persistence import SaveMixin
 from ._streaming import is_out_of_core, read_all
-from ._training import robust_center_scale
 from ._validation import (
     FLOAT_DTYPES,
     image_array_shape,
@@ -24,21 +28,6 @@ from ._validation import (
     rows_as_given,
 )
 from ._variational import VariationalAutoencoderTransformer
-
-# contamination="auto": Tukey's fence, the end of a box plot's upper whisker.
-TUKEY_FENCE = 1.5
-
-# Features whose spread is below this fraction of the data's global scale
-# (constant in the training data, as a digit's blank border pixels) keep the
-# global scale, as StandardScaler keeps a constant feature's units: dividing
-# by a near-zero spread would make any change there swamp every score.
-# Anything above is divided by its own spread (a wine class has a feature at
-# 1.1e-3 of its global scale).
-MIN_RELATIVE_SCALE = 1e-6
-
-# the interquartile range of a standard normal, so that "robust" and
-# "standard" scales agree on Gaussian features
-NORMAL_IQR = 1.3489795003921634
 
 BACKBONES = {
     "autoencoder": AutoencoderTransformer,
@@ -357,7 +346,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             backbone.fit(X, sample_weight=sample_weight)
         self.backbone_ = backbone
         self.training_scores_ = backbone.score_samples(X)
-        self.offset_ = self._offset_for(self.training_scores_)
+        self.offset_ = offset_for_contamination(self.contamination, self.training_scores_)
         return self
 
     def _forget_fit(self):
@@ -390,45 +379,14 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         rows = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=False)
         return rows, shape, ndim
 
-    def _resolved_scaling(self, rows):
-        if self.loss == "binary_crossentropy":
-            return "global"
-        if self.scaling == "auto":
-            on_unit_scale = rows.size and rows.min() >= 0 and rows.max() <= 1
-            return "global" if on_unit_scale else "standard"
-        return self.scaling
-
-    def _center_scale(self, rows):
-        """Per-feature center and scale of the training rows, as ``scaling_`` says."""
-        n_features = rows.shape[1]
-        if self.scaling_ == "global":
-            return np.zeros(n_features), np.ones(n_features)
-        # overflow-safe: refuses values beyond 1e150, and the features are
-        # measured in units of the data's global scale
-        mean, scale = robust_center_scale(rows)
-        shrunk = (np.asarray(rows, dtype=np.float64) - mean) / scale
-        if self.scaling_ == "standard":
-            center, spread = np.zeros(n_features), shrunk.std(axis=0)
-        else:
-            q1, median, q3 = np.percentile(shrunk, [25, 50, 75], axis=0)
-            center, spread = median, (q3 - q1) / NORMAL_IQR
-        spread = np.where(spread < MIN_RELATIVE_SCALE, 1.0, spread)
-        return mean + center * scale, spread * scale
-
     def _scaled(self, X, *, reset):
         """X standardised with ``center_`` and ``scale_``, in X's form (rows or images)."""
         rows, shape, ndim = self._rows(X, reset=reset)
         if reset:
-            self.scaling_ = self._resolved_scaling(rows)
-            self.center_, self.scale_ = self._center_scale(rows)
+            self.scaling_ = resolved_scaling(self.scaling, self.loss, rows)
+            self.center_, self.scale_ = center_and_scale(rows, self.scaling_)
         scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
         return rows_as_given(scaled, shape, ndim)
-
-    def _offset_for(self, scores):
-        if self.contamination == "auto":
-            q1, q3 = np.percentile(-scores, [25, 75])
-            return -float(q3 + TUKEY_FENCE * (q3 - q1))
-        return float(np.percentile(scores, 100.0 * self.contamination))
 
     @lazy_on_dask("values")
     def score_samples(self, X):
@@ -514,12 +472,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             Column 0: probability of being an inlier; column 1: of being an
             outlier (as PyOD's). Rows sum to 1.
         """
-        decision = self.decision_function(X)
-        q1, q3 = np.percentile(self.training_scores_, [25, 75])
-        spread = (q3 - q1) / NORMAL_IQR
-        if not spread > 0:
-            spread = float(np.std(self.training_scores_)) or 1.0
-        outlier = ndtr(-decision / spread)
+        outlier = outlier_probability(self.decision_function(X), self.training_scores_)
         return np.column_stack([1.0 - outlier, outlier])
 
     def predict_confidence(self, X):
@@ -553,15 +506,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         of anomaly detectors in their example-wise predictions", ECML PKDD
         2020.
         """
-        decision = self.decision_function(X)
-        training = np.sort(self.training_scores_)
-        n = len(training)
-        n_flagged = int(np.sum(training < self.offset_))
-        # training samples scoring at least as high: normal beside the sample
-        n_above = n - np.searchsorted(training, decision + self.offset_, side="left")
-        outlyingness = (1.0 + n_above) / (2.0 + n)
-        outlier = 1.0 - binom.cdf(n - n_flagged, n, outlyingness)
-        return np.where(decision < 0, outlier, 1.0 - outlier)
+        return exceed_confidence(self.decision_function(X), self.training_scores_, self.offset_)
 
     def reconstruct(self, X):
         """The backbone's reconstruction of X (the decoder's mean for a VAE).
