@@ -25,7 +25,7 @@ from sklearn.utils.validation import (
 
 from ._compat import no_retracing_warning
 from ._dask import lazy_on_dask
-from ._distribution import distributed, shard_multiple, steps_per_execution
+from ._distribution import distributed, steps_per_execution
 from ._docstrings import DocLinkMixin
 from ._inference import (
     BUILD_LOCK,
@@ -50,11 +50,10 @@ from ._training import (
     apply_learning_rate,
     check_callbacks,
     check_training_rows,
-    in_memory_batches,
+    in_memory_fit_data,
     make_optimizer,
     robust_center_scale,
     training_callbacks,
-    validation_split,
 )
 from ._validation import (
     FLOAT_DTYPES,
@@ -66,10 +65,6 @@ from ._validation import (
     reject_non_numeric,
     rows_as_given,
 )
-
-
-def _take(sample_weight, rows):
-    return None if sample_weight is None else sample_weight[rows]
 
 
 class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
@@ -427,7 +422,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         if isinstance(X, StreamedRows):
             data = streamed_fit_data(self, X, sample_weight, initial_epoch, validation=validation)
         else:
-            data = self._in_memory_fit_data(X, target, sample_weight, validation)
+            data = in_memory_fit_data(self, X, target, sample_weight, validation=validation)
         try:
             with no_retracing_warning(), distributed(self):
                 history = self.model_.fit(
@@ -445,46 +440,6 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
             self.history_[key].extend(float(v) for v in values)
         self._check_training_finite()
         self.n_iter_ = len(self.history_["loss"])
-
-    def _in_memory_fit_data(self, X, target, sample_weight, validation):
-        """``Model.fit`` keyword arguments for arrays: training and validation batches."""
-        n_samples = X.shape[0]
-        seed = self._seed + len(self.history_.get("loss", ()))
-        floatx = keras.backend.floatx()
-        # An autoencoder's target is its input: one array serves as both, so
-        # large data is not copied twice.
-        same_target = target is X
-        inputs = self._to_network(self._standardize(X), floatx)
-        targets = inputs if same_target else self._to_network(self._standardize(target), floatx)
-        if sample_weight is not None:
-            sample_weight = sample_weight.astype(floatx)
-        batch_size = min(self.batch_size, n_samples)
-        multiple_of = shard_multiple(self.distribution)
-        fit_kwargs = {}
-        if validation:
-            train, val = validation_split(n_samples, self.validation_fraction, seed)
-            val_inputs = inputs[val]
-            fit_kwargs["validation_data"] = in_memory_batches(
-                (
-                    self._validation_inputs(val_inputs, seed),
-                    val_inputs if same_target else targets[val],
-                    _take(sample_weight, val),
-                ),
-                batch_size,
-                multiple_of=multiple_of,
-            )
-            inputs = inputs[train]
-            targets = inputs if same_target else targets[train]
-            sample_weight = _take(sample_weight, train)
-        return dict(
-            **in_memory_batches(
-                (inputs, targets, sample_weight),
-                batch_size,
-                shuffle_seed=seed,
-                multiple_of=multiple_of,
-            ),
-            **fit_kwargs,
-        )
 
     def _check_training_finite(self):
         losses = self.history_.get("loss", [])

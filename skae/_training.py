@@ -11,6 +11,7 @@ import numpy as np
 from sklearn.utils.validation import _check_sample_weight
 
 from ._compat import seeded_shuffle
+from ._distribution import shard_multiple
 
 # Training steps per call of Keras's compiled train function: on CPU, running
 # 32 steps per call instead of one cuts the Python and dispatch cost per
@@ -286,4 +287,53 @@ def check_training_rows(estimator, X, sample_weight):
         return None
     return _check_sample_weight(
         sample_weight, X, dtype=np.float64, ensure_non_negative=True
+    )
+
+
+def _take(sample_weight, rows):
+    return None if sample_weight is None else sample_weight[rows]
+
+
+def in_memory_fit_data(estimator, X, target, sample_weight, *, validation):
+    """``Model.fit`` keyword arguments for arrays: training and validation batches.
+
+    The in-memory twin of ``_streaming.streamed_fit_data``: X standardised by
+    the fitted ``estimator``, split and shuffled with seeds from its ``_seed``.
+    """
+    n_samples = X.shape[0]
+    seed = estimator._seed + len(estimator.history_.get("loss", ()))
+    floatx = keras.backend.floatx()
+    # An autoencoder's target is its input: one array serves as both, so
+    # large data is not copied twice.
+    same_target = target is X
+    inputs = estimator._to_network(estimator._standardize(X), floatx)
+    targets = inputs if same_target else estimator._to_network(estimator._standardize(target), floatx)
+    if sample_weight is not None:
+        sample_weight = sample_weight.astype(floatx)
+    batch_size = min(estimator.batch_size, n_samples)
+    multiple_of = shard_multiple(estimator.distribution)
+    fit_kwargs = {}
+    if validation:
+        train, val = validation_split(n_samples, estimator.validation_fraction, seed)
+        val_inputs = inputs[val]
+        fit_kwargs["validation_data"] = in_memory_batches(
+            (
+                estimator._validation_inputs(val_inputs, seed),
+                val_inputs if same_target else targets[val],
+                _take(sample_weight, val),
+            ),
+            batch_size,
+            multiple_of=multiple_of,
+        )
+        inputs = inputs[train]
+        targets = inputs if same_target else targets[train]
+        sample_weight = _take(sample_weight, train)
+    return dict(
+        **in_memory_batches(
+            (inputs, targets, sample_weight),
+            batch_size,
+            shuffle_seed=seed,
+            multiple_of=multiple_of,
+        ),
+        **fit_kwargs,
     )
