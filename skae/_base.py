@@ -23,6 +23,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _compiled_fit as compiled_fit
 from ._compat import no_retracing_warning
 from ._dask import lazy_on_dask
 from ._distribution import distributed, steps_per_execution
@@ -50,6 +51,7 @@ from ._training import (
     apply_learning_rate,
     check_callbacks,
     check_training_rows,
+    in_memory_arrays,
     in_memory_fit_data,
     make_optimizer,
     robust_center_scale,
@@ -419,24 +421,39 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         """Train ``model_`` for ``epochs`` more epochs on standardised X."""
         initial_epoch = len(self.history_.get("loss", ()))
         validation = self.early_stopping and not partial
-        if isinstance(X, StreamedRows):
-            data = streamed_fit_data(self, X, sample_weight, initial_epoch, validation=validation)
-        else:
-            data = in_memory_fit_data(self, X, target, sample_weight, validation=validation)
+        callbacks = training_callbacks(self, "val_loss" if validation else "loss", partial)
+        streamed = isinstance(X, StreamedRows)
         try:
-            with no_retracing_warning(), distributed(self):
-                history = self.model_.fit(
-                    **data,
+            if compiled_fit.usable(self, streamed):
+                train, val = in_memory_arrays(self, X, target, sample_weight, validation=validation)
+                history = compiled_fit.fit(
+                    self.model_,
+                    train,
+                    val,
+                    seed=self._seed,
+                    batch_size=min(self.batch_size, len(train[0])),
                     epochs=initial_epoch + epochs,
                     initial_epoch=initial_epoch,
-                    callbacks=training_callbacks(
-                        self, "val_loss" if validation else "loss", partial
-                    ),
+                    callbacks=callbacks,
                     verbose=self.verbose,
+                    reuse=not self.callbacks,
                 )
+            else:
+                if streamed:
+                    data = streamed_fit_data(self, X, sample_weight, initial_epoch, validation=validation)
+                else:
+                    data = in_memory_fit_data(self, X, target, sample_weight, validation=validation)
+                with no_retracing_warning(), distributed(self):
+                    history = self.model_.fit(
+                        **data,
+                        epochs=initial_epoch + epochs,
+                        initial_epoch=initial_epoch,
+                        callbacks=callbacks,
+                        verbose=self.verbose,
+                    ).history
         finally:
             self._inference_models = {}
-        for key, values in history.history.items():
+        for key, values in history.items():
             self.history_[key].extend(float(v) for v in values)
         self._check_training_finite()
         self.n_iter_ = len(self.history_["loss"])

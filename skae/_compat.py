@@ -189,3 +189,46 @@ def load_keras_model(fileobj, custom_objects=None):
         with open(path, "wb") as file:
             file.write(fileobj.read())
         return keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True)
+
+
+def symbolic_build(model, data_batch):
+    """Create the variables ``fit`` would create on its first batch.
+
+    Keras's ``Trainer._symbolic_build`` builds the layers, the compiled loss
+    and metrics, and the optimizer from the shapes of ``data_batch`` (an
+    ``(x, y)`` or ``(x, y, sample_weight)`` tuple of arrays), without
+    running a step. Falls back to building the optimizer and computing the
+    loss of the batch once if that private method moved.
+    """
+    build = getattr(model, "_symbolic_build", None)
+    if build is not None:
+        build(data_batch=data_batch)
+        return
+    x, y, *weight = data_batch  # pragma: no cover - layout of a future Keras
+    model.compute_loss(x, y, model(x), *weight)
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+
+def flat_call(concrete):
+    """``concrete``, a TensorFlow ``ConcreteFunction``, called without its binding.
+
+    The twin of ``concrete_function_call`` for any nest of tensors in and
+    out: flattens the arguments, calls the traced graph with the captured
+    variables, and packs the outputs as the function returns them (saves
+    about 1 ms per call of a function of a dozen arguments). Falls back to
+    ``concrete`` itself if TensorFlow's internals moved.
+    """
+    import tensorflow as tf
+
+    inference = getattr(concrete, "inference_fn", None)
+    structure = getattr(concrete, "structured_outputs", None)
+    if not callable(getattr(inference, "call_flat", None)) or structure is None:
+        return concrete
+
+    def call(*args):
+        flat = [tf.convert_to_tensor(a) for a in tf.nest.flatten(args)]
+        outputs = inference.call_flat(*flat, *concrete.captured_inputs)
+        return tf.nest.pack_sequence_as(structure, outputs, expand_composites=True)
+
+    return call

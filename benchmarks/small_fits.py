@@ -1,0 +1,209 @@
+"""Small fits: skae's fixed cost per fit against plain Keras, and a grid search.
+
+On small data a fit is mostly fixed cost: Keras traces a new model's
+training and validation functions (about 1.8 s on this machine) and spends
+some 10 ms of Python per epoch. skae compiles one epoch function per network
+architecture and reuses it for every later estimator with the same network
+(``skae/_compiled_fit.py``); this measures what that buys.
+
+1. The default ``AutoencoderTransformer(n_components=2)`` on wine
+   (``StandardScaler`` fitted on a 75% training split,
+   ``train_test_split(test_size=0.25, random_state=0)``): the first
+   estimator of the process (``random_state=0``), then the median of 5 fresh
+   ones (``random_state`` 1 to 5), each against a plain Keras build +
+   compile + ``fit`` of the same network (dense 128-64-2-64-128, ReLU,
+   Adam, mean squared error, batch 32) for as many epochs as that skae fit
+   ran. The test reconstruction error (mean squared error on the test
+   split, in standardised units) is averaged over ``random_state`` 0 to 9
+   and compared with the same fits through Keras's ``Model.fit``, skae's
+   training loop before the compiled epochs (``_compiled_fit.ENABLED =
+   False``), run in the same process.
+2. ``GridSearchCV(Pipeline(StandardScaler, AutoencoderTransformer(random_state=0),
+   LogisticRegression(max_iter=1000)))`` on digits over ``n_components`` (4,
+   8, 16) x ``C`` (0.1, 1, 10), cv=3, n_jobs=1: wall time and best score,
+   compiled epochs against ``Model.fit``, in the same process.
+
+Goals (issue 15): the median fresh fit at most 0.25x the plain Keras fit and
+at most 0.8 s, at a mean test error no higher than through ``Model.fit``
+(within 2%, the spread of the mean over 10 seeds); the grid search at most
+0.4x the wall time of the ``Model.fit`` path, best score within 0.005.
+
+Run: ``python benchmarks/small_fits.py`` (``--quick`` for a smoke run,
+``--check`` to exit 1 when a goal fails). Writes
+``docs/benchmarks/small_fits.md`` unless ``--output`` says otherwise.
+"""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from skae._startup import quiet_tensorflow_startup
+
+quiet_tensorflow_startup()
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.datasets import load_digits, load_wine  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
+from sklearn.pipeline import Pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from skae import AutoencoderTransformer, _compiled_fit  # noqa: E402
+
+from _common import measured_by  # noqa: E402  (this folder's)
+
+
+def wine_split():
+    X = load_wine().data
+    X_train, X_test = train_test_split(X, test_size=0.25, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test)
+
+
+def timed_fit(X, seed):
+    start = time.perf_counter()
+    estimator = AutoencoderTransformer(n_components=2, random_state=seed).fit(X)
+    return time.perf_counter() - start, estimator
+
+
+def test_error(estimator, X_test):
+    return float(np.mean((estimator.inverse_transform(estimator.transform(X_test)) - X_test) ** 2))
+
+
+def plain_keras_fit(X, epochs, seed):
+    """The tutorial's way: build, compile and fit the same network."""
+    start = time.perf_counter()
+    inputs = keras.Input(shape=(X.shape[1],))
+    h = inputs
+    for units in (128, 64):
+        h = keras.layers.Dense(units, activation="relu")(h)
+    code = keras.layers.Dense(2)(h)
+    h = code
+    for units in (64, 128):
+        h = keras.layers.Dense(units, activation="relu")(h)
+    model = keras.Model(inputs, keras.layers.Dense(X.shape[1])(h))
+    model.compile(optimizer="adam", loss="mse")
+    model.fit(X, X, epochs=epochs, batch_size=32, verbose=0)
+    return time.perf_counter() - start
+
+
+def small_fits(n_fresh, n_quality):
+    X_train, X_test = wine_split()
+    first_time, first = timed_fit(X_train, 0)
+    rows = [("first estimator of the process", first_time, None, first.n_iter_)]
+    fresh, plain = [], []
+    for seed in range(1, n_fresh + 1):
+        seconds, estimator = timed_fit(X_train, seed)
+        fresh.append(seconds)
+        plain.append(plain_keras_fit(X_train, estimator.n_iter_, seed))
+        rows.append((f"fresh estimator, random_state={seed}", seconds, plain[-1], estimator.n_iter_))
+    errors = {}
+    for enabled in (True, False):
+        _compiled_fit.ENABLED = enabled
+        try:
+            errors[enabled] = [
+                test_error(timed_fit(X_train, seed)[1], X_test) for seed in range(n_quality)
+            ]
+        finally:
+            _compiled_fit.ENABLED = True
+    return rows, float(np.median(fresh)), float(np.median(plain)), errors
+
+
+def grid_search(quick):
+    X, y = load_digits(return_X_y=True)
+    grid = {
+        "autoencoder__n_components": (4, 8) if quick else (4, 8, 16),
+        "logistic__C": (1,) if quick else (0.1, 1, 10),
+    }
+    results = {}
+    for enabled in (True, False):
+        _compiled_fit.ENABLED = enabled
+        pipeline = Pipeline(
+            [
+                ("scale", StandardScaler()),
+                ("autoencoder", AutoencoderTransformer(random_state=0, epochs=3 if quick else 200)),
+                ("logistic", LogisticRegression(max_iter=1000)),
+            ]
+        )
+        try:
+            start = time.perf_counter()
+            search = GridSearchCV(pipeline, grid, cv=3, n_jobs=1).fit(X, y)
+            results[enabled] = (time.perf_counter() - start, search.best_score_, search.best_params_)
+        finally:
+            _compiled_fit.ENABLED = True
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few fits, a tiny grid, no goals")
+    parser.add_argument("--output", default="docs/benchmarks/small_fits.md")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a goal fails")
+    args = parser.parse_args(argv)
+
+    rows, fresh, plain, errors = small_fits(2 if args.quick else 5, 2 if args.quick else 10)
+    searches = grid_search(args.quick)
+    error_new, error_old = np.mean(errors[True]), np.mean(errors[False])
+    (time_new, score_new, params_new), (time_old, score_old, params_old) = searches[True], searches[False]
+
+    lines = [
+        "# Small fits",
+        "",
+        "The default `AutoencoderTransformer(n_components=2)` on StandardScaler'd wine "
+        "(133 training rows, 13 features); each plain Keras fit trains the same network "
+        "for as many epochs as the skae fit beside it ran (skae stops early).",
+        "",
+        "| fit | skae (s) | plain Keras, same epochs (s) | epochs |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, seconds, keras_seconds, epochs in rows:
+        keras_cell = "" if keras_seconds is None else f"{keras_seconds:.3f}"
+        lines.append(f"| {name} | {seconds:.3f} | {keras_cell} | {epochs} |")
+    lines += [
+        f"| median of the fresh estimators | {fresh:.3f} | {plain:.3f} | |",
+        "",
+        f"Test reconstruction error (mean squared error, standardised units), mean over "
+        f"random_state 0 to {len(errors[True]) - 1}: compiled epochs {error_new:.4f}, "
+        f"Keras `Model.fit` {error_old:.4f}.",
+        "",
+        "GridSearchCV of Pipeline(StandardScaler, AutoencoderTransformer, LogisticRegression) "
+        "on digits, cv=3, n_jobs=1:",
+        "",
+        "| training loop | wall time (s) | best score | best parameters |",
+        "|---|---:|---:|---|",
+        f"| compiled epochs (skae default) | {time_new:.1f} | {score_new:.4f} | {params_new} |",
+        f"| Keras `Model.fit` | {time_old:.1f} | {score_old:.4f} | {params_old} |",
+        "",
+    ]
+    goals = [
+        (f"median fresh fit <= 0.25x plain Keras", fresh <= 0.25 * plain, f"{fresh / plain:.2f}x"),
+        ("median fresh fit <= 0.8 s", fresh <= 0.8, f"{fresh:.3f} s"),
+        (
+            "mean test error <= 1.02x the Model.fit loop's",
+            error_new <= 1.02 * error_old,
+            f"{error_new / error_old:.3f}x",
+        ),
+        ("grid search <= 0.4x the Model.fit loop's time", time_new <= 0.4 * time_old, f"{time_new / time_old:.2f}x"),
+        (
+            "grid search best score within 0.005",
+            abs(score_new - score_old) <= 0.005,
+            f"{score_new - score_old:+.4f}",
+        ),
+    ]
+    verdicts = [f"goal: {text}: {'PASS' if ok else 'FAIL'} (measured {value})" for text, ok, value in goals]
+    lines += [f"- {v}" for v in verdicts] + ["", measured_by("benchmarks/small_fits.py")]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    if not args.quick:
+        out = Path(args.output)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report)
+    if args.check and not all(ok for _, ok, _ in goals):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""skae._compiled_fit: one compiled epoch per architecture, shared safely.
+
+A fit trains a pooled trainer with the estimator's own state copied in and
+back out: the result must not depend on which trainer ran it, on what it ran
+before, or on other fits running at the same time.
+"""
+
+import threading
+
+import keras
+import numpy as np
+import pytest
+
+from skae import (
+    AutoencoderOutlierDetector,
+    AutoencoderTransformer,
+    DenoisingAutoencoder,
+    VariationalAutoencoderTransformer,
+    _compiled_fit,
+)
+
+from .conftest import FAST
+
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="the compiled epoch loop is TensorFlow's"
+)
+
+# dropout (a random layer whose generator state is copied), early stopping
+# and learning-rate reduction (callbacks on the trainer)
+PARAMS = {**FAST, "epochs": 4, "dropout": 0.1, "early_stopping": True, "validation_fraction": 0.2}
+PARAMS.pop("random_state", None)
+
+
+def _outputs(estimator, X):
+    network = getattr(estimator, "backbone_", estimator).model_
+    return [np.asarray(w) for w in network.get_weights()] + [estimator.score_samples(X)]
+
+
+def _assert_same(first, second):
+    assert len(first) == len(second)
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda **kw: AutoencoderTransformer(3, **kw),
+        lambda **kw: VariationalAutoencoderTransformer(2, **kw),
+        lambda **kw: DenoisingAutoencoder(3, **kw),
+        lambda **kw: AutoencoderOutlierDetector(3, **kw),
+    ],
+    ids=["autoencoder", "variational", "denoising", "detector"],
+)
+def test_a_fit_is_the_same_whichever_trainer_ran_it_and_whatever_it_ran_before(make, digits):
+    X, _ = digits
+    _compiled_fit.clear_cache()
+    first = _outputs(make(**PARAMS, random_state=0).fit(X), X)
+    # the same network, other seed, learning rate and data: same trainer
+    make(**{**PARAMS, "learning_rate": 0.01}, random_state=7).fit(X[::-1] * 0.5)
+    again = _outputs(make(**PARAMS, random_state=0).fit(X), X)
+    _assert_same(again, first)
+
+
+def test_one_architecture_is_compiled_once(digits):
+    X, _ = digits
+    _compiled_fit.clear_cache()
+    for seed, learning_rate in [(0, 1e-3), (1, 1e-2), (2, 3e-3)]:
+        AutoencoderTransformer(3, **PARAMS, learning_rate=learning_rate, random_state=seed).fit(X)
+    assert len(_compiled_fit._pool) == 1
+    (trainers,) = _compiled_fit._pool.values()
+    assert len(trainers) == 1
+    assert trainers[0].epoch.n_traces == 1
+    # another architecture gets a trainer of its own
+    AutoencoderTransformer(3, **{**PARAMS, "hidden_layer_sizes": (16,)}, random_state=0).fit(X)
+    assert len(_compiled_fit._pool) == 2
+
+
+def test_concurrent_fits_of_one_architecture_equal_serial_fits(digits):
+    X, _ = digits
+    seeds = [0, 1, 2]
+    serial = [_outputs(AutoencoderTransformer(3, **PARAMS, random_state=s).fit(X), X) for s in seeds]
+    results = [None] * len(seeds)
+
+    def fit(i):
+        results[i] = _outputs(AutoencoderTransformer(3, **PARAMS, random_state=seeds[i]).fit(X), X)
+
+    threads = [threading.Thread(target=fit, args=(i,)) for i in range(len(seeds))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for threaded, expected in zip(results, serial):
+        _assert_same(threaded, expected)
+
+
+def test_the_optimizer_state_comes_back_to_the_estimator(digits):
+    X, _ = digits
+    params = {**PARAMS, "early_stopping": False, "batch_size": 50}
+    estimator = AutoencoderTransformer(3, **params, random_state=0).fit(X)
+    steps = estimator.n_iter_ * 4  # 200 rows in batches of 50
+    assert int(estimator.model_.optimizer.iterations.numpy()) == steps
+    # warm start goes on from it
+    estimator.set_params(warm_start=True).fit(X)
+    assert int(estimator.model_.optimizer.iterations.numpy()) == 2 * steps
+
+
+def test_user_callbacks_see_the_estimator_model(digits):
+    X, _ = digits
+    seen = []
+
+    class Record(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append((self.model, sorted(logs)))
+
+    estimator = AutoencoderTransformer(3, **PARAMS, callbacks=[Record()], random_state=0).fit(X)
+    assert len(seen) == estimator.n_iter_
+    assert all(model is estimator.model_ for model, _ in seen)
+    assert {"loss", "val_loss"} <= set(seen[0][1])
+    # same training as without the callback
+    _assert_same(
+        _outputs(estimator, X), _outputs(AutoencoderTransformer(3, **PARAMS, random_state=0).fit(X), X)
+    )
+
+
+def test_architecture_key_ignores_names_and_seeds_only():
+    def model(units, seed):
+        inputs = keras.Input((4,))
+        hidden = keras.layers.Dense(units, kernel_initializer=keras.initializers.GlorotUniform(seed))
+        outputs = keras.layers.Dropout(0.1, seed=seed)(hidden(inputs))
+        network = keras.Model(inputs, outputs)
+        network.compile(optimizer=keras.optimizers.Adam(learning_rate=seed / 10), loss="mse")
+        return network
+
+    rows = (np.zeros((2, 4), np.float32),)
+    assert _compiled_fit.architecture_key(model(8, 1), rows) == _compiled_fit.architecture_key(
+        model(8, 2), rows
+    )
+    assert _compiled_fit.architecture_key(model(8, 1), rows) != _compiled_fit.architecture_key(
+        model(9, 1), rows
+    )
+    assert _compiled_fit.architecture_key(model(8, 1), rows) != _compiled_fit.architecture_key(
+        model(8, 1), (np.zeros((2, 5), np.float32),)
+    )
