@@ -17,9 +17,10 @@ Time per row shows whether cost is linear: it should stay flat as ``n``
 grows. Every fit pays a constant second or so of tracing, so the fit column
 gives the cost of each row beyond the smallest size's.
 
-Fit memory is not bounded like transform's: training holds the standardised
-copy of the data, TensorFlow's tensor of it and ``tf.data``'s shuffle buffer
-(about five times the input at its peak).
+Fit memory is not bounded like transform's: an in-memory fit holds the
+standardised copy of the data and TensorFlow's tensor of it, plus NumPy
+temporaries while standardising (data larger than memory streams instead:
+``benchmarks/out_of_core.py``).
 
 Goal (issue 6): transforming 1,000,000 x 64 float32 rows grows peak memory by
 at most 600 MB (the input alone is 256 MB; skae runs the network on chunks of

@@ -43,6 +43,7 @@ from ._streaming import (
     check_streamed_fit,
     in_blocks,
     is_out_of_core,
+    streamed_epochs,
     streamed_fit_data,
     streamed_rows,
 )
@@ -424,14 +425,17 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         callbacks = training_callbacks(self, "val_loss" if validation else "loss", partial)
         streamed = isinstance(X, StreamedRows)
         try:
-            if compiled_fit.usable(self, streamed):
-                train, val = in_memory_arrays(self, X, target, sample_weight, validation=validation)
+            if compiled_fit.usable(self):
+                if streamed:
+                    data = streamed_epochs(self, X, sample_weight, initial_epoch, validation=validation)
+                else:
+                    train, val = in_memory_arrays(self, X, target, sample_weight, validation=validation)
+                    data = compiled_fit.InMemory(
+                        train, val, seed=self._seed, batch_size=min(self.batch_size, len(train[0]))
+                    )
                 history = compiled_fit.fit(
                     self.model_,
-                    train,
-                    val,
-                    seed=self._seed,
-                    batch_size=min(self.batch_size, len(train[0])),
+                    data,
                     epochs=initial_epoch + epochs,
                     initial_epoch=initial_epoch,
                     callbacks=callbacks,

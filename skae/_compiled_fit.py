@@ -1,4 +1,4 @@
-"""Training on in-memory data on TensorFlow: one compiled call per epoch.
+"""skae's training loop on TensorFlow: one compiled call per epoch.
 
 Keras's ``Model.fit`` costs a new model about 1.8 s of tracing before its
 first step (the training and the validation functions), and then some 10 ms
@@ -19,9 +19,11 @@ back. No two fits share a trainer at the same time, and a trainer holds
 nothing of a fit once its state is copied back: results depend on the
 estimator's own seeds only, whichever trainer ran them, in any thread.
 
-Shuffling: epoch ``e`` visits the rows in the order
+In memory (``InMemory``), epoch ``e`` visits the rows in the order
 ``tf.random.experimental.stateless_shuffle(range(n), seed=(seed, e))``,
 every row once, with the batches cut in that order (the last one partial).
+Streamed data (``Streamed``) keeps the stream's own order and batches, and
+runs each group of batches the stream reads as one compiled call.
 """
 
 import collections
@@ -46,12 +48,11 @@ _pool = collections.OrderedDict()  # key -> [_Trainer, ...]
 _pool_lock = threading.Lock()
 
 
-def usable(estimator, data_is_streamed):
+def usable(estimator):
     """Whether a fit of ``estimator`` goes through the compiled epoch loop."""
     return (
         ENABLED
         and keras.backend.backend() == "tensorflow"
-        and not data_is_streamed
         and estimator.distribution is None
         and not estimator.run_eagerly
     )
@@ -122,7 +123,8 @@ class _EpochFunction:
         self._train_step = tf.function(model.train_step, jit_compile=jit, reduce_retracing=True)
         self._test_step = tf.function(model.test_step, jit_compile=jit, reduce_retracing=True)
 
-    def _logs(self):
+    def logs(self):
+        """The metrics' results: tensors in a traced function, else eager."""
         logs = {}
         for metric in self.model.metrics:
             result = metric.result()
@@ -132,7 +134,7 @@ class _EpochFunction:
                 logs[metric.name] = result
         return logs
 
-    def _reset_metrics(self):
+    def reset(self):
         for metric in self.model.metrics:
             metric.reset_state()
 
@@ -143,47 +145,131 @@ class _EpochFunction:
             rows = order[i * batch_size : (i + 1) * batch_size]
             step(tuple(tf.gather(a, rows) for a in arrays))
 
-    def _function(self, train, validation):
+    def _compiled(self, key, function, signature):
+        compiled = self._functions.get(key)
+        if compiled is None:
+            with no_retracing_warning():
+                concrete = self._tf.function(function, input_signature=signature)
+                compiled = flat_call(concrete.get_concrete_function())
+            self._functions[key] = compiled
+        return compiled
+
+    def _specs(self, arrays, leading=1):
         tf = self._tf
-        specs = tuple(
-            tuple(tf.TensorSpec((None,) + tuple(a.shape[1:]), a.dtype) for a in arrays)
-            for arrays in (train, validation)
+        return tuple(
+            tf.TensorSpec((None,) * leading + tuple(a.shape[leading:]), a.dtype) for a in arrays
         )
-        function = self._functions.get(specs)
-        if function is not None:
-            return function
+
+    def __call__(self, train, validation, seed, batch_size):
+        """One epoch on in-memory arrays: train in a seeded order, then validate."""
+        tf = self._tf
 
         def epoch(train, validation, seed, batch_size):
             self.n_traces += 1
-            self._reset_metrics()
+            self.reset()
             n = tf.shape(train[0])[0]
             order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=seed)
             self._batches(self._train_step, train, order, batch_size)
-            train_logs = self._logs()
+            train_logs = self.logs()
             val_logs = {}
             if validation:
-                self._reset_metrics()
+                self.reset()
                 rows = tf.range(tf.shape(validation[0])[0])
                 self._batches(self._test_step, validation, rows, batch_size)
-                val_logs = self._logs()
+                val_logs = self.logs()
             return train_logs, val_logs
 
+        specs = (self._specs(train), self._specs(validation))
         signature = (*specs, tf.TensorSpec((2,), tf.int64), tf.TensorSpec((), tf.int32))
-        with no_retracing_warning():
-            concrete = tf.function(epoch, input_signature=signature).get_concrete_function()
-        function = flat_call(concrete)
-        self._functions[specs] = function
-        return function
-
-    def __call__(self, train, validation, seed, batch_size):
-        tf = self._tf
-        function = self._function(train, validation)
+        function = self._compiled(("epoch", specs), epoch, signature)
         train_logs, val_logs = function(
             train, validation, tf.constant(seed, tf.int64), tf.constant(batch_size, tf.int32)
         )
-        logs = {k: float(v) for k, v in train_logs.items()}
-        logs.update({f"val_{k}": float(v) for k, v in val_logs.items()})
-        return logs
+        return _floats(train_logs, val_logs)
+
+    def steps(self, group, *, training, input_is_target=False):
+        """Train (or test) on each batch of ``group``, arrays ``(k, batch, ...)``.
+
+        Metrics go on accumulating: ``reset`` starts an epoch. With
+        ``input_is_target``, ``group`` is ``(x, [weights])`` and the target
+        is ``x`` itself (not copied).
+        """
+        tf = self._tf
+        step = self._train_step if training else self._test_step
+
+        def run(group):
+            self.n_traces += 1
+            for i in tf.range(tf.shape(group[0])[0]):
+                batch = tuple(a[i] for a in group)
+                step((batch[0], *batch) if input_is_target else batch)
+            return tf.constant(0)
+
+        specs = self._specs(group, leading=2)
+        function = self._compiled(("steps", training, input_is_target, specs), run, (specs,))
+        function(group)
+
+
+def _floats(train_logs, val_logs):
+    logs = {k: float(v) for k, v in train_logs.items()}
+    logs.update({f"val_{k}": float(v) for k, v in val_logs.items()})
+    return logs
+
+
+class InMemory:
+    """In-memory ``(x, y[, sample_weight])`` arrays; each epoch one compiled call.
+
+    Epoch ``e`` visits the training rows in the order
+    ``tf.random.experimental.stateless_shuffle(range(n), seed=(seed, e))``.
+    """
+
+    def __init__(self, train, validation, *, seed, batch_size):
+        import tensorflow as tf
+
+        train = tuple(a for a in train if a is not None)
+        validation = tuple(a for a in validation if a is not None)
+        self.sample = tuple(a[:1] for a in train)
+        # one tensor per distinct array, made once: the target is often the
+        # input itself, and every epoch reads the same tensors
+        tensors = {}
+
+        def tensor(array):
+            if id(array) not in tensors:
+                tensors[id(array)] = tf.convert_to_tensor(array)
+            return tensors[id(array)]
+
+        self.train = tuple(map(tensor, train))
+        self.validation = tuple(map(tensor, validation))
+        self.seed, self.batch_size = seed, batch_size
+        self.n_batches = -(-len(train[0]) // batch_size)
+
+    def epoch(self, function, epoch):
+        return function(self.train, self.validation, (self.seed, epoch), self.batch_size)
+
+
+class Streamed:
+    """Rows streamed by ``_streaming._EpochStream``: its groups of batches, compiled steps.
+
+    ``stream.training(epoch)`` yields ``(x, [weights])`` groups of shuffled
+    batches (the target is ``x``), ``stream.validation()`` ``(x, y,
+    [weights])`` groups; each group is one compiled call.
+    """
+
+    def __init__(self, stream, validation, sample):
+        self.stream, self.validation = stream, validation
+        self.sample = sample
+        self.n_batches = -(-stream.n_train // stream.batch_size)
+
+    def epoch(self, function, epoch):
+        function.reset()
+        for group in self.stream.training(epoch):
+            function.steps(group, training=True, input_is_target=True)
+        train_logs, val_logs = function.logs(), {}
+        if self.validation:
+            function.reset()
+            for group in self.stream.validation():
+                function.steps(group, training=False)
+            val_logs = function.logs()
+        return _floats(train_logs, val_logs)
 
 
 class _Trainer:
@@ -243,21 +329,15 @@ def _checkin(key, trainer):
             _pool.popitem(last=False)
 
 
-def fit(
-    model, train, validation, *, seed, batch_size, epochs, initial_epoch, callbacks, verbose,
-    reuse=True,
-):
-    """Train ``model`` on in-memory arrays; return its history as a dict.
+def fit(model, data, *, epochs, initial_epoch, callbacks, verbose, reuse=True):
+    """Train ``model`` on ``data``; return its history as a dict.
 
     Parameters
     ----------
     model : keras.Model
         A compiled model; trained in place.
-    train, validation : tuple of ndarray
-        ``(x, y)`` or ``(x, y, sample_weight)``; ``validation`` may be empty.
-    seed : int
-        Epoch ``e``'s order of the training rows is fixed by ``(seed, e)``.
-    batch_size : int
+    data : InMemory or Streamed
+        The epochs' batches.
     epochs, initial_epoch : int
         Train epochs ``initial_epoch`` to ``epochs - 1``.
     callbacks : list of keras.callbacks.Callback
@@ -268,23 +348,18 @@ def fit(
         and may keep, the model they trained, which must be the estimator's
         own, never a shared trainer.
     """
-    train = tuple(a for a in train if a is not None)
-    validation = tuple(a for a in validation if a is not None)
-    key = architecture_key(model, train + validation) if reuse else None
+    key = architecture_key(model, data.sample) if reuse else None
     if key is not None and model.optimizer is not None and not model.optimizer.built:
         # the state a trainer hands back includes the optimizer's
         model.optimizer.build(model.trainable_variables)
-    trainer = _checkout(model, key, train) if key is not None else None
+    trainer = _checkout(model, key, data.sample) if key is not None else None
     if trainer is None:
-        _build(model, train)
+        _build(model, data.sample)
         trainer, key = _Trainer(model), None
     else:
         _copy_state(model, trainer.model)
     try:
-        history = _run(
-            trainer, train, validation, seed=seed, batch_size=batch_size, epochs=epochs,
-            initial_epoch=initial_epoch, callbacks=callbacks, verbose=verbose,
-        )
+        history = _run(trainer, data, epochs, initial_epoch, callbacks, verbose)
     finally:
         if key is not None:
             _copy_state(trainer.model, model)
@@ -292,12 +367,12 @@ def fit(
     return history
 
 
-def _run(trainer, train, validation, *, seed, batch_size, epochs, initial_epoch, callbacks, verbose):
+def _run(trainer, data, epochs, initial_epoch, callbacks, verbose):
+    """Keras's callbacks around one compiled epoch after another, as ``fit`` calls them."""
     model = trainer.model
-    n_batches = -(-len(train[0]) // batch_size)
     history = keras.callbacks.History()  # last, as fit puts it: it logs what the others added
     callback_list = keras.callbacks.CallbackList(
-        [*callbacks, history], model=model, verbose=verbose, epochs=epochs, steps=n_batches,
+        [*callbacks, history], model=model, verbose=verbose, epochs=epochs, steps=data.n_batches,
     )
     model.stop_training = False
     callback_list.on_train_begin()
@@ -305,9 +380,9 @@ def _run(trainer, train, validation, *, seed, batch_size, epochs, initial_epoch,
     for epoch in range(initial_epoch, epochs):
         callback_list.on_epoch_begin(epoch)
         callback_list.on_train_batch_begin(0)
-        logs = trainer.epoch(train, validation, (seed, epoch), batch_size)
+        logs = data.epoch(trainer.epoch, epoch)
         train_logs = {k: v for k, v in logs.items() if not k.startswith("val_")}
-        callback_list.on_train_batch_end(n_batches - 1, train_logs)
+        callback_list.on_train_batch_end(data.n_batches - 1, train_logs)
         callback_list.on_epoch_end(epoch, logs)
         if model.stop_training:
             break

@@ -328,6 +328,16 @@ class _EpochStream:
         return _in_batches(chunks(), self.batch_size)
 
 
+def streamed_epochs(estimator, X, sample_weight, initial_epoch, *, validation):
+    """X's rows streamed for ``_compiled_fit.fit`` (see the module docstring)."""
+    from ._compiled_fit import Streamed
+
+    stream = _EpochStream(estimator, X, sample_weight, estimator._seed + initial_epoch, validation)
+    x = np.zeros((1,) + tuple(estimator._network_shape()), stream.floatx)
+    sample = (x, x) + (() if stream.weights is None else (stream.weights[:1],))
+    return Streamed(stream, validation, sample)
+
+
 def streamed_fit_data(estimator, X, sample_weight, initial_epoch, *, validation):
     """``Model.fit`` keyword arguments that stream X's rows (see the module docstring)."""
     seed = estimator._seed + initial_epoch

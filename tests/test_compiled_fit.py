@@ -142,3 +142,49 @@ def test_architecture_key_ignores_names_and_seeds_only():
     assert _compiled_fit.architecture_key(model(8, 1), rows) != _compiled_fit.architecture_key(
         model(8, 1), (np.zeros((2, 5), np.float32),)
     )
+
+
+def _fit_both_ways(make, X, monkeypatch):
+    """The same fit through the compiled epochs and through Keras's Model.fit."""
+    compiled = make().fit(X)
+    monkeypatch.setattr(_compiled_fit, "ENABLED", False)
+    keras_fit = make().fit(X)
+    return compiled, keras_fit
+
+
+def _assert_close(a, b):
+    assert a.n_iter_ == b.n_iter_
+    for key in ("loss", "val_loss"):
+        np.testing.assert_allclose(a.history_[key], b.history_[key], rtol=1e-4)
+    for wa, wb in zip(a.model_.get_weights(), b.model_.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-6)
+
+
+def test_one_batch_per_epoch_trains_as_model_fit_does(digits, monkeypatch):
+    # one batch: the order of the rows only changes the sum's rounding, so
+    # the loss, the updates, validation, early stopping and the learning
+    # rate reduction must follow Keras's fit
+    X, _ = digits
+    params = {**PARAMS, "epochs": 40, "batch_size": 256, "dropout": 0.0, "n_iter_no_change": 2}
+    params.update(learning_rate=0.03, tol=4e-3)
+    params["reduce_lr_on_plateau"] = True
+    compiled, keras_fit = _fit_both_ways(
+        lambda: AutoencoderTransformer(3, **params, random_state=0), X, monkeypatch
+    )
+    assert compiled.n_iter_ < 40  # stopped early
+    _assert_close(compiled, keras_fit)
+
+
+def test_streamed_batches_train_as_model_fit_does(digits, monkeypatch, tmp_path):
+    # streamed data keeps the stream's batches and order: the compiled
+    # groups of steps must give Keras's fit of the same batches
+    import skae._streaming as streaming
+
+    monkeypatch.setattr(streaming, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 48 * 64 * 8)
+    np.save(tmp_path / "X.npy", digits[0])
+    X = np.load(tmp_path / "X.npy", mmap_mode="r")
+    compiled, keras_fit = _fit_both_ways(
+        lambda: AutoencoderTransformer(3, **PARAMS, random_state=0), X, monkeypatch
+    )
+    _assert_close(compiled, keras_fit)

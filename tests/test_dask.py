@@ -1,4 +1,4 @@
-"""Hyperparameter search on Dask workers gives exactly the scores of one process."""
+"""Dask: searches on workers give exactly the scores of one process; lazy inference."""
 
 import logging
 
@@ -36,6 +36,37 @@ def test_grid_search_on_dask_workers_equals_n_jobs_1(digits):
             on_workers = clone(search).set_params(n_jobs=2).fit(X).cv_results_
     for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
         np.testing.assert_array_equal(on_workers[key], serial[key])
+
+
+def test_dask_ml_search_of_a_pipeline_equals_scikit_learn(digits):
+    # dask-ml fits a pipeline's shared prefix once per fold and parameter
+    # value (the autoencoder is not refitted for each C): same scores
+    distributed = pytest.importorskip("distributed")
+    dask_ml_search = pytest.importorskip("dask_ml.model_selection")
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+
+    X, y = digits
+    pipeline = Pipeline(
+        [("autoencoder", AutoencoderTransformer(**FAST)), ("logistic", LogisticRegression())]
+    )
+    grid = {"autoencoder__n_components": [2, 4], "logistic__C": [0.1, 1.0]}
+    serial = GridSearchCV(pipeline, grid, cv=2).fit(X, y)
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster, distributed.Client(cluster) as client:
+        search = dask_ml_search.GridSearchCV(pipeline, grid, cv=2, scheduler=client).fit(X, y)
+    for split in ("split0_test_score", "split1_test_score"):
+        np.testing.assert_array_equal(search.cv_results_[split], serial.cv_results_[split])
+    # the mean of the same scores, summed in another order
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-12
+    )
+    assert search.best_params_ == serial.best_params_
 
 
 # ----------------------------------------------------------------------
