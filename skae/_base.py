@@ -607,6 +607,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
             )
         return self._rows_as_given(self._forward(Z, encode=False), self._fit_ndim)
 
+    @lazy_on_dask("like_input")
     def reconstruct(self, X):
         """Encode then decode X: its reconstruction by the autoencoder.
 

@@ -1,8 +1,8 @@
 """Lazy inference on Dask collections.
 
-``transform``, ``score_samples``, ``predict`` and ``decision_function`` of a
-Dask array return a lazy Dask array, and of a Dask DataFrame a lazy Dask
-DataFrame (or Series), computed block by block where the blocks live. The
+``transform``, ``score_samples``, ``predict``, ``decision_function``,
+``reconstruct`` and ``feature_errors`` of a Dask array return a lazy Dask
+array, and of a Dask DataFrame a lazy Dask DataFrame (or Series), computed block by block where the blocks live. The
 fitted estimator enters the graph once, as one ``dask.delayed`` key: a
 distributed scheduler ships it to each worker once, not once per block.
 
@@ -29,8 +29,9 @@ def lazy_on_dask(output):
     """Decorate a public method ``method(self, X)`` to be lazy on Dask input.
 
     ``output`` is ``"rows"`` (one row of ``_n_features_out`` columns per
-    sample, ``transform``) or ``"values"`` (one value per sample: scores,
-    labels).
+    sample, ``transform``), ``"values"`` (one value per sample: scores,
+    labels), or ``"like_input"`` (X's shape and columns: ``reconstruct``, in
+    X's float dtype; ``feature_errors``, in float64).
     """
 
     def decorate(method):
@@ -52,7 +53,7 @@ def _apply(block, estimator, name):
 def _apply_to_frame(partition, estimator, name, columns):
     import pandas as pd
 
-    values = getattr(estimator, name)(partition)
+    values = np.asarray(getattr(estimator, name)(partition))
     if columns is None:
         return pd.Series(values, index=partition.index, name=name)
     return pd.DataFrame(values, index=partition.index, columns=columns)
@@ -78,6 +79,12 @@ def _lazy(estimator, name, X, output):
     X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     trailing = list(range(1, X.ndim))
+    if output == "like_input":
+        if name == "feature_errors":
+            dtype = np.dtype(np.float64)
+        return X.map_blocks(
+            _apply, shipped, name, dtype=dtype, meta=np.empty((0,) + X.shape[1:], dtype=dtype)
+        )
     if output == "rows":
         n_out = int(estimator._n_features_out)
         return X.map_blocks(
@@ -108,7 +115,10 @@ def _lazy_frame(estimator, name, X, output, shipped, n_features):
             f"X has {len(X.columns)} columns, but {type(estimator).__name__} was "
             f"fitted with {n_features} features."
         )
-    if output == "rows":
+    if output == "like_input":
+        columns = list(X.columns)
+        meta = pd.DataFrame({c: np.empty(0, dtype=np.float64) for c in columns})
+    elif output == "rows":
         columns = [str(c) for c in estimator.get_feature_names_out()]
         meta = pd.DataFrame({c: np.empty(0, dtype=np.float64) for c in columns})
     else:

@@ -508,6 +508,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         """
         return exceed_confidence(self.decision_function(X), self.training_scores_, self.offset_)
 
+    @lazy_on_dask("like_input")
     def reconstruct(self, X):
         """The backbone's reconstruction of X (the decoder's mean for a VAE).
 
@@ -528,6 +529,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         restored = restored.reshape(len(rows), -1) * self.scale_ + self.center_
         return rows_as_given(restored.astype(rows.dtype, copy=False), shape, ndim)
 
+    @lazy_on_dask("like_input")
     def feature_errors(self, X):
         """Squared reconstruction error of each feature of each sample.
 

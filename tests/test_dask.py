@@ -90,6 +90,9 @@ def _methods(fitted_pair):
         (ae.score_samples, ()),
         (detector.decision_function, ()),
         (detector.predict, ()),
+        (ae.reconstruct, (64,)),
+        (detector.reconstruct, (64,)),
+        (detector.feature_errors, (64,)),
     ]
 
 
@@ -103,6 +106,7 @@ def test_dask_arrays_give_lazy_arrays_equal_to_numpy(fitted_pair, digits):
         assert lazy.shape == (len(X),) + trailing
         assert lazy.chunks[0] == lazy_X.chunks[0]  # block by block, rows kept
         expected = method(X)
+        assert lazy.dtype == expected.dtype
         got = lazy.compute(scheduler="synchronous")
         assert got.dtype == expected.dtype
         # each block is computed alone: float64 sums may differ by an ulp
@@ -135,6 +139,9 @@ def test_dask_dataframes_give_frames_with_the_output_names(digits):
     labels = detector.predict(lazy_frame).compute(scheduler="synchronous")
     assert labels.name == "predict" and labels.index.equals(frame.index)
     np.testing.assert_array_equal(labels.to_numpy(), detector.predict(frame))
+    errors = detector.feature_errors(lazy_frame).compute(scheduler="synchronous")
+    assert list(errors.columns) == list(frame.columns) and errors.index.equals(frame.index)
+    np.testing.assert_allclose(errors.to_numpy(), detector.feature_errors(frame), rtol=1e-12)
 
 
 def test_dask_input_of_the_wrong_width_is_refused_at_once(fitted_pair, digits):
