@@ -427,7 +427,9 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         try:
             if compiled_fit.usable(self):
                 if streamed:
-                    data = streamed_epochs(self, X, sample_weight, initial_epoch, validation=validation)
+                    data = streamed_epochs(
+                        self, X, target, sample_weight, initial_epoch, validation=validation
+                    )
                 else:
                     train, val = in_memory_arrays(self, X, target, sample_weight, validation=validation)
                     data = compiled_fit.InMemory(
@@ -444,7 +446,9 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
                 )
             else:
                 if streamed:
-                    data = streamed_fit_data(self, X, sample_weight, initial_epoch, validation=validation)
+                    data = streamed_fit_data(
+                        self, X, target, sample_weight, initial_epoch, validation=validation
+                    )
                 else:
                     data = in_memory_fit_data(self, X, target, sample_weight, validation=validation)
                 with no_retracing_warning(), distributed(self):

@@ -250,19 +250,21 @@ class Streamed:
     """Rows streamed by ``_streaming._EpochStream``: its groups of batches, compiled steps.
 
     ``stream.training(epoch)`` yields ``(x, [weights])`` groups of shuffled
-    batches (the target is ``x``), ``stream.validation()`` ``(x, y,
-    [weights])`` groups; each group is one compiled call.
+    batches (the target is ``x``; ``(x, y, [weights])`` without
+    ``input_is_target``), ``stream.validation()`` ``(x, y, [weights])``
+    groups; each group is one compiled call.
     """
 
-    def __init__(self, stream, validation, sample):
+    def __init__(self, stream, validation, sample, *, input_is_target=True):
         self.stream, self.validation = stream, validation
         self.sample = sample
+        self.input_is_target = input_is_target
         self.n_batches = -(-stream.n_train // stream.batch_size)
 
     def epoch(self, function, epoch):
         function.reset()
         for group in self.stream.training(epoch):
-            function.steps(group, training=True, input_is_target=True)
+            function.steps(group, training=True, input_is_target=self.input_is_target)
         train_logs, val_logs = function.logs(), {}
         if self.validation:
             function.reset()

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_array
 
 from ._base import _BaseAutoencoder
 from ._parameters import fill_shared_docs
+from ._streaming import StreamedRows, streamed_target
 from ._validation import FLOAT_DTYPES
 from .layers import NOISE_KINDS, Corruption
 
@@ -285,7 +286,7 @@ class DenoisingAutoencoder(
         carry their own noise, so the corruption layer is switched off. A
         1-D ``y`` is a target for a later ``Pipeline`` step and is ignored.
         """
-        paired = y is not None and np.asarray(y).ndim > 1
+        paired = y is not None and np.ndim(y) > 1
         self._corrupt_inputs = not paired
         # salt and pepper without clip_range uses the training data's range
         self._data_range = (float(X.min()), float(X.max()))
@@ -293,6 +294,8 @@ class DenoisingAutoencoder(
             self._update_corruption()
         if not paired:
             return X
+        if isinstance(X, StreamedRows):
+            return streamed_target(self, X, y)
         X_shape = self._rows_as_given(X, self._fit_ndim).shape
         target = check_array(y, dtype=FLOAT_DTYPES, allow_nd=True, input_name="y")
         if target.shape != X_shape:

@@ -132,8 +132,9 @@ class StreamedRows:
 
     ndim = 2
 
-    def __init__(self, source, dtype, n_features, estimator_name):
+    def __init__(self, source, dtype, n_features, estimator_name, input_name="X"):
         self.source = source
+        self._input_name = input_name
         self.dtype = np.dtype(dtype)
         self.shape = (int(source.shape[0]), int(n_features))
         self._estimator_name = estimator_name
@@ -156,7 +157,7 @@ class StreamedRows:
             block.reshape(len(block), -1),
             dtype=self.dtype,
             estimator=self._estimator_name,
-            input_name="X",
+            input_name=self._input_name,
         )
 
     def block_starts(self):
@@ -223,15 +224,31 @@ def in_blocks(X, function):
 
 
 def check_streamed_fit(estimator, X, y):
-    """Refuse what out-of-core fitting does not support, then check every block."""
-    name = type(estimator).__name__
-    if y is not None and np.ndim(y) > 1:
-        raise ValueError(
-            f"{name} cannot train on clean targets y with out-of-core X (a "
-            f"{type(X.source).__name__} of {X.shape[0]:,} rows) yet. Pass y=None to "
-            "corrupt X while training, or load X and y into memory with np.asarray."
-        )
+    """Check every block of X (one pass, which also makes its statistics)."""
     X.summary()
+
+
+def streamed_target(estimator, X, y):
+    """``y``, row for row the target of streamed ``X``, as checked ``StreamedRows``.
+
+    ``y`` may be out of core as X is, or an array in memory; it is read by
+    the same row ranges as X, and checked (dtype, finiteness) block by block
+    now, before training.
+    """
+    shape = getattr(y, "shape", None)
+    if shape is None or len(shape) < 2:
+        y = np.asarray(y)
+        shape = y.shape
+    if shape[0] != X.shape[0] or int(np.prod(shape[1:])) != X.shape[1]:
+        raise ValueError(
+            f"y has shape {tuple(shape)}, but X has {X.shape[0]:,} samples of "
+            f"{X.shape[1]} values: y must be the clean counterpart of X, one clean "
+            "sample per noisy sample of X, of the same shape. Pass y=None to "
+            "corrupt X while training."
+        )
+    target = StreamedRows(y, X.dtype, X.shape[1], type(estimator).__name__, input_name="y")
+    target.summary()
+    return target
 
 
 # ----------------------------------------------------------------------
@@ -271,8 +288,8 @@ def _in_batches(chunks, batch_size):
 class _EpochStream:
     """The training and validation rows of each epoch, as network inputs."""
 
-    def __init__(self, estimator, X, sample_weight, seed, validation):
-        self.estimator, self.X, self.seed = estimator, X, seed
+    def __init__(self, estimator, X, target, sample_weight, seed, validation):
+        self.estimator, self.X, self.target, self.seed = estimator, X, target, seed
         self.floatx = keras.backend.floatx()
         self.weights = None if sample_weight is None else sample_weight.astype(self.floatx)
         self.masks = None
@@ -288,28 +305,39 @@ class _EpochStream:
         return self.estimator._to_network(standardized, self.floatx)
 
     def _rows(self, start, keep_held_out):
-        """A block's training (or held-out) rows and their indices in X."""
-        rows = self.X[start : start + self.X.block_rows]
+        """A block's training (or held-out) rows, their targets (or None) and
+        their indices in X."""
+        stop = start + self.X.block_rows
+        rows = self.X[start:stop]
+        targets = None if self.target is None else self.target[start:stop]
         index = np.arange(start, start + len(rows))
         if self.masks is None:
-            return rows, index
+            return rows, targets, index
         mask = self.masks[start] if keep_held_out else ~self.masks[start]
-        return rows[mask], index[mask]
+        return rows[mask], None if targets is None else targets[mask], index[mask]
 
     def _with_weights(self, arrays, index):
         return arrays if self.weights is None else arrays + (self.weights[index],)
 
     def training(self, epoch):
-        """The epoch's shuffled training rows, ``(k, batch_size, ...)`` at a time."""
+        """The epoch's shuffled training rows, ``(k, batch_size, ...)`` at a time.
+
+        Each group is ``(x, [weights])`` (the target is x itself), or ``(x,
+        y, [weights])`` with a separate target.
+        """
         random = np.random.RandomState(self.estimator._seed + epoch)
         starts = random.permutation(np.asarray(self.X.block_starts()))
 
         def buffers():
             for first in range(0, len(starts), BUFFER_BLOCKS):
                 blocks = [self._rows(s, False) for s in starts[first : first + BUFFER_BLOCKS]]
-                rows, index = (np.concatenate(parts) for parts in zip(*blocks))
+                rows, targets, index = zip(*blocks)
+                rows, index = np.concatenate(rows), np.concatenate(index)
                 order = random.permutation(len(rows))
-                yield self._with_weights((self._inputs(rows[order]),), index[order])
+                arrays = (self._inputs(rows[order]),)
+                if self.target is not None:
+                    arrays += (self._inputs(np.concatenate(targets)[order]),)
+                yield self._with_weights(arrays, index[order])
 
         return _in_batches(buffers(), self.batch_size)
 
@@ -320,34 +348,43 @@ class _EpochStream:
             for index, start in enumerate(self.X.block_starts()):
                 if not self.masks[start].any():
                     continue
-                rows, rows_index = self._rows(start, True)
+                rows, targets, rows_index = self._rows(start, True)
                 inputs = self._inputs(rows)
                 held_out = self.estimator._validation_inputs(inputs, self.seed + index)
-                yield self._with_weights((held_out, inputs), rows_index)
+                targets = inputs if targets is None else self._inputs(targets)
+                yield self._with_weights((held_out, targets), rows_index)
 
         return _in_batches(chunks(), self.batch_size)
 
 
-def streamed_epochs(estimator, X, sample_weight, initial_epoch, *, validation):
-    """X's rows streamed for ``_compiled_fit.fit`` (see the module docstring)."""
+def _stream(estimator, X, target, sample_weight, initial_epoch, validation):
+    target = None if target is X else target
+    seed = estimator._seed + initial_epoch
+    return _EpochStream(estimator, X, target, sample_weight, seed, validation)
+
+
+def streamed_epochs(estimator, X, target, sample_weight, initial_epoch, *, validation):
+    """X's rows (and ``target``'s, unless it is X) streamed for ``_compiled_fit.fit``."""
     from ._compiled_fit import Streamed
 
-    stream = _EpochStream(estimator, X, sample_weight, estimator._seed + initial_epoch, validation)
+    stream = _stream(estimator, X, target, sample_weight, initial_epoch, validation)
     x = np.zeros((1,) + tuple(estimator._network_shape()), stream.floatx)
     sample = (x, x) + (() if stream.weights is None else (stream.weights[:1],))
-    return Streamed(stream, validation, sample)
+    return Streamed(stream, validation, sample, input_is_target=stream.target is None)
 
 
-def streamed_fit_data(estimator, X, sample_weight, initial_epoch, *, validation):
+def streamed_fit_data(estimator, X, target, sample_weight, initial_epoch, *, validation):
     """``Model.fit`` keyword arguments that stream X's rows (see the module docstring)."""
-    seed = estimator._seed + initial_epoch
-    stream = _EpochStream(estimator, X, sample_weight, seed, validation)
+    stream = _stream(estimator, X, target, sample_weight, initial_epoch, validation)
+    input_is_target = stream.target is None
     epochs = itertools.count(initial_epoch)
     batches = -(-stream.n_train // stream.batch_size)
     if keras.backend.backend() != "tensorflow":
         # shuffle=False: Keras would shuffle the batch indices with Python's
         # global random; the stream shuffles itself
-        training = _StreamedBatches(lambda: stream.training(next(epochs)), batches, True)
+        training = _StreamedBatches(
+            lambda: stream.training(next(epochs)), batches, input_is_target
+        )
         kwargs = dict(x=training, shuffle=False)
         if validation:
             val_batches = -(-stream.n_val // stream.batch_size)
@@ -365,8 +402,11 @@ def streamed_fit_data(estimator, X, sample_weight, initial_epoch, *, validation)
         return data.prefetch(2)
 
     # an autoencoder's target is its input: mapped inside TensorFlow, not copied
-    train = dataset(lambda: stream.training(next(epochs)), (spec, *weights), batches)
-    kwargs = dict(x=train.map(lambda x, *w: (x, x, *w)), shuffle=False)
+    targets = () if input_is_target else (spec,)
+    train = dataset(lambda: stream.training(next(epochs)), (spec, *targets, *weights), batches)
+    if input_is_target:
+        train = train.map(lambda x, *w: (x, x, *w))
+    kwargs = dict(x=train, shuffle=False)
     if validation:
         kwargs["validation_data"] = dataset(
             stream.validation, (spec, spec, *weights), -(-stream.n_val // stream.batch_size)

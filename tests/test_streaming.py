@@ -100,7 +100,7 @@ def test_validation_rows_are_held_out_of_training_exactly(digits):
     estimator = AutoencoderTransformer(2, **{**FAST, "early_stopping": True})
     estimator.fit(X[:10])  # fitted statistics and seed, for the stream
     rows = streaming.StreamedRows(X, X.dtype, 64, "AutoencoderTransformer")
-    stream = streaming._EpochStream(estimator, rows, None, estimator._seed, validation=True)
+    stream = streaming._EpochStream(estimator, rows, None, None, estimator._seed, validation=True)
     # standardised rows are distinct rows of X: identify them by value
     train = np.concatenate([g[0].reshape(-1, 64) for g in stream.training(0)])
     val = np.concatenate([g[1].reshape(-1, 64) for g in stream.validation()])
@@ -190,10 +190,41 @@ def test_partial_fit_streams_one_epoch(digits):
     np.testing.assert_array_equal(rows.reads - before, expected)
 
 
-def test_clean_targets_are_refused_out_of_core(digits):
+def test_clean_targets_stream_with_their_rows(digits):
+    # noisy row i holds i in its first feature, its clean target i + 0.5:
+    # every yielded batch must pair them again, after the split and shuffle
+    clean = digits[0].copy()
+    clean[:, 0] = np.arange(len(clean)) + 0.5
+    noisy = clean + np.random.RandomState(0).normal(0, 0.1, clean.shape)
+    noisy[:, 0] = np.arange(len(clean))
+    X, y = CountingRows(noisy), CountingRows(clean)
+    estimator = DenoisingAutoencoder(2, **{**FAST, "early_stopping": True}).fit(X, y)
+    assert np.isfinite(estimator.history_["val_loss"]).all()
+    # y is read by the same row ranges as X: every row as often (X's first
+    # two rows are read once more, checked as an array before streaming)
+    assert (y.reads >= estimator.n_iter_).all()
+    np.testing.assert_array_equal(y.reads[2:], X.reads[2:])
+    rows = streaming.StreamedRows(noisy, noisy.dtype, 64, "DenoisingAutoencoder")
+    target = streaming.streamed_target(estimator, rows, clean)
+    stream = streaming._EpochStream(estimator, rows, target, None, estimator._seed, True)
+    seen = []
+    for groups in (stream.training(0), stream.validation()):
+        for inputs, targets in groups:
+            index = inputs[..., 0] * estimator.scale_ + estimator.mean_[0]
+            paired = targets[..., 0] * estimator.scale_ + estimator.mean_[0]
+            np.testing.assert_allclose(paired - index, 0.5, atol=1e-4)
+            seen.extend(np.rint(index.ravel()).astype(int))
+    assert sorted(seen) == list(range(len(clean)))
+
+
+def test_clean_targets_out_of_core_are_checked(digits):
     X = digits[0]
-    with pytest.raises(ValueError, match="clean targets y with out-of-core X"):
-        DenoisingAutoencoder(2, **FAST).fit(CountingRows(X), X)
+    with pytest.raises(ValueError, match="y has shape .* same shape"):
+        DenoisingAutoencoder(2, **FAST).fit(CountingRows(X), CountingRows(X[:-1]))
+    y = X.copy()
+    y[-1, 3] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        DenoisingAutoencoder(2, **FAST).fit(CountingRows(X), CountingRows(y))
 
 
 def test_sample_weights_follow_their_rows(digits):
@@ -206,7 +237,7 @@ def test_sample_weights_follow_their_rows(digits):
     estimator.fit(CountingRows(X), sample_weight=weights)
     assert np.isfinite(estimator.history_["val_loss"]).all()
     rows = streaming.StreamedRows(X, X.dtype, 64, "AutoencoderTransformer")
-    stream = streaming._EpochStream(estimator, rows, weights, estimator._seed, validation=True)
+    stream = streaming._EpochStream(estimator, rows, None, weights, estimator._seed, validation=True)
     seen = []
     for groups in (stream.training(0), stream.validation()):
         for group in groups:
