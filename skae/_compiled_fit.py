@@ -259,7 +259,7 @@ class Streamed:
         self.stream, self.validation = stream, validation
         self.sample = sample
         self.input_is_target = input_is_target
-        self.n_batches = -(-stream.n_train // stream.batch_size)
+        self.n_batches = stream.n_batches(stream.n_train)
 
     def epoch(self, function, epoch):
         function.reset()

@@ -45,6 +45,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_array
 
+from ._distribution import shard_multiple
 from ._inference import INFERENCE_BATCH_SIZE
 from ._training import MAX_ABS_VALUE, check_magnitude, check_validation_size
 
@@ -270,8 +271,13 @@ def _validation_rows(X, fraction, seed):
     return masks
 
 
-def _in_batches(chunks, batch_size):
-    """Row arrays regrouped as ``(k, batch_size, ...)`` arrays, the rest ``(1, r, ...)``."""
+def _in_batches(chunks, batch_size, multiple_of=1):
+    """Row arrays regrouped as ``(k, batch_size, ...)`` arrays, the rest ``(1, r, ...)``.
+
+    Under a JAX ``DataParallel`` over ``multiple_of`` devices (``batch_size``
+    is a multiple of it) the rest is cut to a multiple of it too: at most
+    ``multiple_of - 1`` rows of an epoch are left out, as in memory.
+    """
     carry = None
     for chunk in chunks:
         chunk = chunk if carry is None else tuple(map(np.concatenate, zip(carry, chunk)))
@@ -281,8 +287,10 @@ def _in_batches(chunks, batch_size):
                 a[:whole].reshape((-1, batch_size) + a.shape[1:]) for a in chunk
             )
         carry = tuple(a[whole:] for a in chunk)
-    if carry is not None and len(carry[0]):
-        yield tuple(a[None] for a in carry)
+    if carry is not None:
+        carry = tuple(a[: len(a) - len(a) % multiple_of] for a in carry)
+        if len(carry[0]):
+            yield tuple(a[None] for a in carry)
 
 
 class _EpochStream:
@@ -299,6 +307,12 @@ class _EpochStream:
             self.masks = _validation_rows(X, estimator.validation_fraction, seed)
         self.n_train, self.n_val = X.shape[0] - n_val, n_val
         self.batch_size = min(estimator.batch_size, X.shape[0])
+        self.multiple_of = shard_multiple(estimator.distribution)
+
+    def n_batches(self, n_rows):
+        """Batches ``_in_batches`` makes of ``n_rows`` rows."""
+        rest = n_rows % self.batch_size
+        return n_rows // self.batch_size + int(rest - rest % self.multiple_of > 0)
 
     def _inputs(self, rows):
         standardized = self.estimator._standardize(rows)
@@ -339,7 +353,7 @@ class _EpochStream:
                     arrays += (self._inputs(np.concatenate(targets)[order]),)
                 yield self._with_weights(arrays, index[order])
 
-        return _in_batches(buffers(), self.batch_size)
+        return _in_batches(buffers(), self.batch_size, self.multiple_of)
 
     def validation(self):
         """The held-out rows (as ``_validation_inputs`` makes them) and targets."""
@@ -354,7 +368,7 @@ class _EpochStream:
                 targets = inputs if targets is None else self._inputs(targets)
                 yield self._with_weights((held_out, targets), rows_index)
 
-        return _in_batches(chunks(), self.batch_size)
+        return _in_batches(chunks(), self.batch_size, self.multiple_of)
 
 
 def _stream(estimator, X, target, sample_weight, initial_epoch, validation):
@@ -378,7 +392,7 @@ def streamed_fit_data(estimator, X, target, sample_weight, initial_epoch, *, val
     stream = _stream(estimator, X, target, sample_weight, initial_epoch, validation)
     input_is_target = stream.target is None
     epochs = itertools.count(initial_epoch)
-    batches = -(-stream.n_train // stream.batch_size)
+    batches = stream.n_batches(stream.n_train)
     if keras.backend.backend() != "tensorflow":
         # shuffle=False: Keras would shuffle the batch indices with Python's
         # global random; the stream shuffles itself
@@ -387,7 +401,7 @@ def streamed_fit_data(estimator, X, target, sample_weight, initial_epoch, *, val
         )
         kwargs = dict(x=training, shuffle=False)
         if validation:
-            val_batches = -(-stream.n_val // stream.batch_size)
+            val_batches = stream.n_batches(stream.n_val)
             kwargs["validation_data"] = _StreamedBatches(stream.validation, val_batches, False)
         return kwargs
     import tensorflow as tf
@@ -409,7 +423,7 @@ def streamed_fit_data(estimator, X, target, sample_weight, initial_epoch, *, val
     kwargs = dict(x=train, shuffle=False)
     if validation:
         kwargs["validation_data"] = dataset(
-            stream.validation, (spec, spec, *weights), -(-stream.n_val // stream.batch_size)
+            stream.validation, (spec, spec, *weights), stream.n_batches(stream.n_val)
         )
     return kwargs
 

@@ -99,6 +99,16 @@ except ValueError as error:  # refused on TensorFlow
 detector = AutoencoderOutlierDetector(**short, distribution=two_devices()).fit(X_train)
 report["detector_labels"] = sorted(set(detector.predict(X_test).tolist()))
 
+# out of core (a memmap streamed in blocks of 100 rows): the same training
+import skae._streaming as streaming
+
+streaming.STREAM_MIN_BYTES, streaming.BLOCK_BYTES = 0, 100 * 64 * 8
+np.save(out / "X.npy", X_train)
+memmap = np.load(out / "X.npy", mmap_mode="r")
+streamed = AutoencoderTransformer(**params, distribution=two_devices()).fit(memmap)
+report["streamed_error"] = -streamed.score(X_test)
+report["streamed_single_error"] = -AutoencoderTransformer(**params).fit(memmap).score(X_test)
+
 (out / "model.pkl").write_bytes(pickle.dumps(parallel))
 parallel.save(out / "model.skae")
 np.save(out / "reconstruction.npy", parallel.reconstruct(X_test.astype(np.float32)))
@@ -137,6 +147,9 @@ def test_two_replicas_train_as_well_and_the_model_travels(backend, tmp_path):
     # the test error of two replicas is that of one device, within 5%
     assert report["parallel_error"] == pytest.approx(report["single_error"], rel=0.05)
     assert report["reproducible"]
+    # streamed (its own shuffling: blocks, then rows within groups of
+    # blocks), the test error is that of one device streaming, within 5%
+    assert report["streamed_error"] == pytest.approx(report["streamed_single_error"], rel=0.05)
     # the distribution was Keras's global one during fit only
     assert report["global_distribution_after_fit"] == "None"
     if backend == "jax":
