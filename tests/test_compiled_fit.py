@@ -20,6 +20,7 @@ from skae import (
 )
 
 from .conftest import FAST
+from .test_training import _assert_same, _outputs
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="the compiled epoch loop is TensorFlow's"
@@ -29,17 +30,6 @@ pytestmark = pytest.mark.skipif(
 # and learning-rate reduction (callbacks on the trainer)
 PARAMS = {**FAST, "epochs": 4, "dropout": 0.1, "early_stopping": True, "validation_fraction": 0.2}
 PARAMS.pop("random_state", None)
-
-
-def _outputs(estimator, X):
-    network = getattr(estimator, "backbone_", estimator).model_
-    return [np.asarray(w) for w in network.get_weights()] + [estimator.score_samples(X)]
-
-
-def _assert_same(first, second):
-    assert len(first) == len(second)
-    for a, b in zip(first, second):
-        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,18 @@ from skae import AutoencoderTransformer
 from .conftest import FAST
 
 
+def _two_worker_processes(distributed):
+    # worker processes (not threads): each fit runs in another interpreter,
+    # whose global generators are in whatever state its event loop left them
+    return distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    )
+
+
 def test_grid_search_on_dask_workers_equals_n_jobs_1(digits):
     distributed = pytest.importorskip("distributed")
     import joblib
@@ -23,15 +35,7 @@ def test_grid_search_on_dask_workers_equals_n_jobs_1(digits):
         cv=2,
     )
     serial = clone(search).fit(X).cv_results_
-    # worker processes (not threads): each fit runs in another interpreter,
-    # whose global generators are in whatever state its event loop left them
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster, distributed.Client(cluster):
+    with _two_worker_processes(distributed) as cluster, distributed.Client(cluster):
         with joblib.parallel_backend("dask"):
             on_workers = clone(search).set_params(n_jobs=2).fit(X).cv_results_
     for key in ("split0_test_score", "split1_test_score", "mean_test_score"):
@@ -52,13 +56,7 @@ def test_dask_ml_search_of_a_pipeline_equals_scikit_learn(digits):
     )
     grid = {"autoencoder__n_components": [2, 4], "logistic__C": [0.1, 1.0]}
     serial = GridSearchCV(pipeline, grid, cv=2).fit(X, y)
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster, distributed.Client(cluster) as client:
+    with _two_worker_processes(distributed) as cluster, distributed.Client(cluster) as client:
         search = dask_ml_search.GridSearchCV(pipeline, grid, cv=2, scheduler=client).fit(X, y)
     for split in ("split0_test_score", "split1_test_score"):
         np.testing.assert_array_equal(search.cv_results_[split], serial.cv_results_[split])
@@ -158,12 +156,6 @@ def test_lazy_transform_computes_on_worker_processes(fitted_pair, digits):
     da = pytest.importorskip("dask.array")
     X, _ = digits
     ae, _ = fitted_pair
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster, distributed.Client(cluster) as client:
+    with _two_worker_processes(distributed) as cluster, distributed.Client(cluster) as client:
         codes = client.compute(ae.transform(da.from_array(X, chunks=25))).result()
     np.testing.assert_allclose(codes, ae.transform(X), rtol=1e-12)
