@@ -23,11 +23,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _compiled_fit as compiled_fit
 from ._compat import no_retracing_warning
+from ._compiled_fit import train_epochs
 from ._dask import lazy_on_dask
 from ._distribution import distributed, steps_per_execution
 from ._docstrings import DocLinkMixin
+from ._export import ExportMixin
 from ._inference import (
     BUILD_LOCK,
     compile_for_inference,
@@ -43,8 +44,6 @@ from ._streaming import (
     check_streamed_fit,
     in_blocks,
     is_out_of_core,
-    streamed_epochs,
-    streamed_fit_data,
     streamed_rows,
 )
 from ._training import (
@@ -52,11 +51,8 @@ from ._training import (
     apply_learning_rate,
     check_callbacks,
     check_training_rows,
-    in_memory_arrays,
-    in_memory_fit_data,
     make_optimizer,
     robust_center_scale,
-    training_callbacks,
 )
 from ._validation import (
     FLOAT_DTYPES,
@@ -70,7 +66,7 @@ from ._validation import (
 )
 
 
-class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
+class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
     """Base class for skae's autoencoders. Not for direct use.
 
     A subclass adds what makes it different by overriding exactly these
@@ -420,45 +416,8 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
 
     def _train(self, X, target, sample_weight, *, epochs, partial):
         """Train ``model_`` for ``epochs`` more epochs on standardised X."""
-        initial_epoch = len(self.history_.get("loss", ()))
-        validation = self.early_stopping and not partial
-        callbacks = training_callbacks(self, "val_loss" if validation else "loss", partial)
-        streamed = isinstance(X, StreamedRows)
         try:
-            if compiled_fit.usable(self):
-                if streamed:
-                    data = streamed_epochs(
-                        self, X, target, sample_weight, initial_epoch, validation=validation
-                    )
-                else:
-                    train, val = in_memory_arrays(self, X, target, sample_weight, validation=validation)
-                    data = compiled_fit.InMemory(
-                        train, val, seed=self._seed, batch_size=min(self.batch_size, len(train[0]))
-                    )
-                history = compiled_fit.fit(
-                    self.model_,
-                    data,
-                    epochs=initial_epoch + epochs,
-                    initial_epoch=initial_epoch,
-                    callbacks=callbacks,
-                    verbose=self.verbose,
-                    reuse=not self.callbacks,
-                )
-            else:
-                if streamed:
-                    data = streamed_fit_data(
-                        self, X, target, sample_weight, initial_epoch, validation=validation
-                    )
-                else:
-                    data = in_memory_fit_data(self, X, target, sample_weight, validation=validation)
-                with no_retracing_warning(), distributed(self):
-                    history = self.model_.fit(
-                        **data,
-                        epochs=initial_epoch + epochs,
-                        initial_epoch=initial_epoch,
-                        callbacks=callbacks,
-                        verbose=self.verbose,
-                    ).history
+            history = train_epochs(self, X, target, sample_weight, epochs=epochs, partial=partial)
         finally:
             self._inference_models = {}
         for key, values in history.items():
@@ -673,75 +632,3 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, BaseEstimator):
         score : float
         """
         return float(np.average(self.score_samples(X), weights=sample_weight))
-
-    def export(self, path, format="tf_saved_model", *, method="transform", overwrite=False):
-        """Write one inference method, preprocessing included, for serving.
-
-        The exported function takes raw samples as float32, in the shape the
-        estimator was fitted on (rows ``(n, n_features)``, or images ``(n,
-        height, width)`` or ``(n, height, width, channels)``), and returns
-        what ``method`` returns on them: the standardisation, the network and
-        the score's constants are inside. It runs without skae or
-        scikit-learn: load a SavedModel with ``tf.saved_model.load(path)``
-        and call its ``serve`` signature, or run the ONNX file with
-        ``onnxruntime.InferenceSession(path)``; its input is named ``"X"``.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Where to write: a directory for ``"tf_saved_model"``, a file
-            (``"model.onnx"``, say) for ``"onnx"``.
-        format : {"tf_saved_model", "onnx"}, default="tf_saved_model"
-            A TensorFlow SavedModel (TF Serving, TensorFlow) or an ONNX file
-            (ONNX Runtime; needs ``pip install "skae[serve]"``).
-        method : {"transform", "reconstruct", "score_samples"}, default="transform"
-            The method to export: the codes (float32; for a variational
-            autoencoder the posterior mean), the reconstruction in the
-            input's shape (float32), or the scores (float64 as
-            ``score_samples``, float32 on JAX without ``jax_enable_x64``;
-            for a variational autoencoder the ELBO with the same fixed
-            draws).
-        overwrite : bool, default=False
-            Write over an existing ``path``; otherwise an existing path is
-            refused with ``FileExistsError``.
-
-        Returns
-        -------
-        None
-
-        See Also
-        --------
-        AutoencoderOutlierDetector.export : The detector's scores, exported.
-
-        Notes
-        -----
-        The file holds the weights as they are at export time. On the JAX
-        backend the SavedModel is written through ``jax2tf`` and ONNX needs
-        ``jax2onnx``. See the user guide's "Saving and serving" page.
-
-        Examples
-        --------
-        >>> import os, tempfile
-        >>> import numpy as np
-        >>> import tensorflow as tf
-        >>> from sklearn.datasets import load_digits
-        >>> from skae import AutoencoderTransformer
-        >>> X = load_digits().data.astype(np.float32) / 16
-        >>> ae = AutoencoderTransformer(2, epochs=2, random_state=0).fit(X)
-        >>> with tempfile.TemporaryDirectory() as tmp:
-        ...     ae.export(os.path.join(tmp, "codes"))
-        ...     loaded = tf.saved_model.load(os.path.join(tmp, "codes"))
-        ...     codes = loaded.serve(X[:3]).numpy()
-        >>> codes.shape, codes.dtype
-        ((3, 2), dtype('float32'))
-        """
-        from ._export import TRANSFORMER_METHODS, export_inference
-
-        export_inference(
-            self,
-            path,
-            format=format,
-            method=method,
-            methods=TRANSFORMER_METHODS,
-            overwrite=overwrite,
-        )

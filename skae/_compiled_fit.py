@@ -48,6 +48,53 @@ _pool = collections.OrderedDict()  # key -> [_Trainer, ...]
 _pool_lock = threading.Lock()
 
 
+def train_epochs(estimator, X, target, sample_weight, *, epochs, partial):
+    """Train ``estimator.model_`` ``epochs`` more epochs; return the epochs' logs.
+
+    X (and ``target``) are validated rows, in memory or ``StreamedRows``.
+    On TensorFlow the compiled loop of this module runs; with another
+    backend, a ``distribution`` or ``run_eagerly``, Keras's ``Model.fit``.
+    """
+    from ._distribution import distributed
+    from ._streaming import StreamedRows, streamed_epochs, streamed_fit_data
+    from ._training import in_memory_arrays, in_memory_fit_data, training_callbacks
+
+    initial_epoch = len(estimator.history_.get("loss", ()))
+    validation = estimator.early_stopping and not partial
+    callbacks = training_callbacks(estimator, "val_loss" if validation else "loss", partial)
+    streamed = isinstance(X, StreamedRows)
+    rows = (estimator, X, target, sample_weight)
+    if not usable(estimator):
+        if streamed:
+            data = streamed_fit_data(*rows, initial_epoch, validation=validation)
+        else:
+            data = in_memory_fit_data(*rows, validation=validation)
+        with no_retracing_warning(), distributed(estimator):
+            return estimator.model_.fit(
+                **data,
+                epochs=initial_epoch + epochs,
+                initial_epoch=initial_epoch,
+                callbacks=callbacks,
+                verbose=estimator.verbose,
+            ).history
+    if streamed:
+        data = streamed_epochs(*rows, initial_epoch, validation=validation)
+    else:
+        train, val = in_memory_arrays(*rows, validation=validation)
+        batch_size = min(estimator.batch_size, len(train[0]))
+        data = InMemory(train, val, seed=estimator._seed, batch_size=batch_size)
+    return fit(
+        estimator.model_,
+        data,
+        epochs=initial_epoch + epochs,
+        initial_epoch=initial_epoch,
+        callbacks=callbacks,
+        verbose=estimator.verbose,
+        # the user's callbacks keep the model they trained: the estimator's own
+        reuse=not estimator.callbacks,
+    )
+
+
 def usable(estimator):
     """Whether a fit of ``estimator`` goes through the compiled epoch loop."""
     return (

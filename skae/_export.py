@@ -255,3 +255,77 @@ class _Inference(keras.layers.Layer):
         )
         expected = ops.mean(ops.reshape(log_likelihood, (-1, n_draws)), axis=1)
         return expected - ops.sum(gaussian_kl(mean, log_var, xp=ops), axis=1)
+
+
+class ExportMixin:
+    """``export``: the transformers' serving files (the detector has its own)."""
+
+    def export(self, path, format="tf_saved_model", *, method="transform", overwrite=False):
+        """Write one inference method, preprocessing included, for serving.
+
+        The exported function takes raw samples as float32, in the shape the
+        estimator was fitted on (rows ``(n, n_features)``, or images ``(n,
+        height, width)`` or ``(n, height, width, channels)``), and returns
+        what ``method`` returns on them: the standardisation, the network and
+        the score's constants are inside. It runs without skae or
+        scikit-learn: load a SavedModel with ``tf.saved_model.load(path)``
+        and call its ``serve`` signature, or run the ONNX file with
+        ``onnxruntime.InferenceSession(path)``; its input is named ``"X"``.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write: a directory for ``"tf_saved_model"``, a file
+            (``"model.onnx"``, say) for ``"onnx"``.
+        format : {"tf_saved_model", "onnx"}, default="tf_saved_model"
+            A TensorFlow SavedModel (TF Serving, TensorFlow) or an ONNX file
+            (ONNX Runtime; needs ``pip install "skae[serve]"``).
+        method : {"transform", "reconstruct", "score_samples"}, default="transform"
+            The method to export: the codes (float32; for a variational
+            autoencoder the posterior mean), the reconstruction in the
+            input's shape (float32), or the scores (float64 as
+            ``score_samples``, float32 on JAX without ``jax_enable_x64``;
+            for a variational autoencoder the ELBO with the same fixed
+            draws).
+        overwrite : bool, default=False
+            Write over an existing ``path``; otherwise an existing path is
+            refused with ``FileExistsError``.
+
+        Returns
+        -------
+        None
+
+        See Also
+        --------
+        AutoencoderOutlierDetector.export : The detector's scores, exported.
+
+        Notes
+        -----
+        The file holds the weights as they are at export time. On the JAX
+        backend the SavedModel is written through ``jax2tf`` and ONNX needs
+        ``jax2onnx``. See the user guide's "Saving and serving" page.
+
+        Examples
+        --------
+        >>> import os, tempfile
+        >>> import numpy as np
+        >>> import tensorflow as tf
+        >>> from sklearn.datasets import load_digits
+        >>> from skae import AutoencoderTransformer
+        >>> X = load_digits().data.astype(np.float32) / 16
+        >>> ae = AutoencoderTransformer(2, epochs=2, random_state=0).fit(X)
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     ae.export(os.path.join(tmp, "codes"))
+        ...     loaded = tf.saved_model.load(os.path.join(tmp, "codes"))
+        ...     codes = loaded.serve(X[:3]).numpy()
+        >>> codes.shape, codes.dtype
+        ((3, 2), dtype('float32'))
+        """
+        export_inference(
+            self,
+            path,
+            format=format,
+            method=method,
+            methods=TRANSFORMER_METHODS,
+            overwrite=overwrite,
+        )
