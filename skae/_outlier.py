@@ -19,7 +19,7 @@ from ._outlier_scores import (
 )
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._persistence import SaveMixin
-from ._streaming import is_out_of_core, read_all
+from ._streaming import ScaledRows, StreamedRows, is_out_of_core, read_all, streams
 from ._validation import (
     FLOAT_DTYPES,
     image_array_shape,
@@ -338,7 +338,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         else:
             backbone = kind(**params)
         # continued training keeps the scaling the network has learned in
-        X = self._scaled(X, reset=not continuing)
+        X = self._scaled(X, reset=not continuing, stream=True)
         self._forget_fit()
         if partial:
             backbone.partial_fit(X, sample_weight=sample_weight)
@@ -356,15 +356,20 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
     # ------------------------------------------------------------------
     # scaling: the backbone sees X standardised feature by feature
     # ------------------------------------------------------------------
-    def _rows(self, X, *, reset):
+    def _rows(self, X, *, reset, stream=False):
         """``(X validated as rows, image shape or None, X's ndim)``.
 
         The checks are the backbone's own (``_BaseAutoencoder._check_input``),
         run here because the detector rescales X before the backbone sees it;
-        the backbone then checks the rescaled array again, cheaply.
+        the backbone then checks the rescaled array again, cheaply. With
+        ``stream``, large out-of-core X comes back as ``StreamedRows``: its
+        first rows checked now, every block when it is read.
         """
+        if stream and streams(X):
+            first, shape, ndim = self._rows(read_all(X[:2]), reset=reset)
+            return StreamedRows(X, first.dtype, first.shape[1], type(self).__name__), shape, ndim
         if is_out_of_core(X):
-            X = read_all(X)  # scaled in memory: the detector does not stream yet
+            X = read_all(X)  # what the method returns is X-sized: loaded
         if (
             not reset
             and "feature_names_in_" not in vars(self)
@@ -379,12 +384,20 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         rows = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=False)
         return rows, shape, ndim
 
-    def _scaled(self, X, *, reset):
-        """X standardised with ``center_`` and ``scale_``, in X's form (rows or images)."""
-        rows, shape, ndim = self._rows(X, reset=reset)
+    def _scaled(self, X, *, reset, stream=False):
+        """X standardised with ``center_`` and ``scale_``, in X's form (rows or images).
+
+        With ``stream``, large out-of-core X is standardised as the backbone
+        reads it, block by block (``ScaledRows``), and never loaded whole.
+        """
+        rows, shape, ndim = self._rows(X, reset=reset, stream=stream)
         if reset:
             self.scaling_ = resolved_scaling(self.scaling, self.loss, rows)
             self.center_, self.scale_ = center_and_scale(rows, self.scaling_)
+        if isinstance(rows, StreamedRows):
+            # the form rows_as_given gives in-memory X
+            sample_shape = rows_as_given(np.empty((0, rows.shape[1])), shape, ndim).shape[1:]
+            return ScaledRows(rows, self.center_, self.scale_, sample_shape)
         scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
         return rows_as_given(scaled, shape, ndim)
 
@@ -407,7 +420,7 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             The scores, as float64.
         """
         check_is_fitted(self)
-        return self.backbone_.score_samples(self._scaled(X, reset=False))
+        return self.backbone_.score_samples(self._scaled(X, reset=False, stream=True))
 
     @lazy_on_dask("values")
     def decision_function(self, X):

@@ -31,16 +31,33 @@ def resolved_scaling(scaling, loss, rows):
     if loss == "binary_crossentropy":
         return "global"
     if scaling == "auto":
-        on_unit_scale = rows.size and rows.min() >= 0 and rows.max() <= 1
+        on_unit_scale = len(rows) and rows.min() >= 0 and rows.max() <= 1
         return "global" if on_unit_scale else "standard"
     return scaling
 
 
 def center_and_scale(rows, scaling):
-    """Per-feature center and scale of the training rows, as ``scaling`` says."""
+    """Per-feature center and scale of the training rows, as ``scaling`` says.
+
+    ``rows`` may be ``StreamedRows`` (out of core): "standard" then comes
+    from the statistics of its checking pass; "robust" (percentiles) needs
+    the rows in memory.
+    """
     n_features = rows.shape[1]
     if scaling == "global":
         return np.zeros(n_features), np.ones(n_features)
+    summary = getattr(rows, "summary", None)
+    if summary is not None:
+        if scaling != "standard":
+            raise ValueError(
+                f"scaling={scaling!r} needs percentiles of X in memory, but X is out of "
+                f"core ({rows.shape[0]:,} rows). Use scaling='standard' or 'global', or "
+                "load X with np.asarray."
+            )
+        mean, scale = summary()["center_scale"]
+        spread = summary()["feature_std"] / scale
+        spread = np.where(spread < MIN_RELATIVE_SCALE, 1.0, spread)
+        return mean, spread * scale
     # overflow-safe: refuses values beyond 1e150, and the features are
     # measured in units of the data's global scale
     mean, scale = robust_center_scale(rows)

@@ -81,6 +81,14 @@ def _n_bytes(X):
         return None
 
 
+def streams(X):
+    """Whether X is out of core and large enough to be streamed, not loaded."""
+    if not is_out_of_core(X):
+        return False
+    n_bytes = _n_bytes(X)
+    return n_bytes is not None and n_bytes >= STREAM_MIN_BYTES
+
+
 def streamed_rows(estimator, X, *, reset):
     """``X`` validated as ``StreamedRows``, or loaded and validated if small.
 
@@ -98,8 +106,9 @@ def streamed_rows(estimator, X, *, reset):
 def read_all(X):
     """All rows of an out-of-core ``X`` in memory, read by one row range.
 
-    For the callers that do not stream yet (the outlier detector's own
-    per-feature scaling): same result as the array, same memory as loading it.
+    For the methods whose output is X-sized anyway (the outlier detector's
+    ``reconstruct`` and ``feature_errors``): same result as the array, same
+    memory as loading it.
     """
     return _read(X, 0, None)
 
@@ -180,7 +189,11 @@ class StreamedRows:
         return self.summary()["center_scale"]
 
     def summary(self):
-        """Range and standardisation statistics, from one checking pass (cached)."""
+        """Range and standardisation statistics, from one checking pass (cached).
+
+        ``min``, ``max``; ``center_scale`` as ``robust_center_scale``; and
+        ``feature_std``, each feature's standard deviation.
+        """
         if self._summary is None:
             self._summary = _summarise(self.blocks(), self.shape)
         return self._summary
@@ -201,20 +214,45 @@ def _summarise(blocks, shape):
     summary = {"min": low, "max": high}
     if magnitude == 0:
         summary["center_scale"] = (np.zeros(shape[1:]), 1.0)
+        summary["feature_std"] = np.zeros(shape[1:])
         return summary
     # Chan et al.: the blocks' sums of squares about their own means, plus
     # their means' deviations from the overall mean, in units of magnitude
     mean = sum(n * (m / magnitude) * block_mean for n, m, block_mean, _ in parts) / shape[0]
     squares = sum(
-        (m / magnitude) ** 2 * float(np.sum(block_squares))
-        + n * float(np.sum(((m / magnitude) * block_mean - mean) ** 2))
+        (m / magnitude) ** 2 * block_squares + n * ((m / magnitude) * block_mean - mean) ** 2
         for n, m, block_mean, block_squares in parts
     )
-    scale = np.sqrt(squares / (shape[0] * shape[1]))
+    scale = np.sqrt(float(np.sum(squares)) / (shape[0] * shape[1]))
     if scale == 0:
         scale = 1.0 / magnitude
     summary["center_scale"] = (mean * magnitude, float(scale * magnitude))
+    summary["feature_std"] = np.sqrt(squares / shape[0]) * magnitude
     return summary
+
+
+class ScaledRows:
+    """Out-of-core rows standardised feature by feature as they are read.
+
+    What the outlier detector hands its backbone for out-of-core X:
+    row-sliceable like the ``StreamedRows`` it wraps (so the backbone
+    streams it in turn), each block returned as ``(rows - center) / scale``
+    in the rows' dtype, shaped as ``sample_shape`` (images stay images).
+    """
+
+    def __init__(self, rows, center, scale, sample_shape):
+        self.rows, self.center, self.scale = rows, center, scale
+        self.dtype = rows.dtype
+        self.shape = (rows.shape[0],) + tuple(sample_shape)
+        self.ndim = len(self.shape)
+
+    def __len__(self):
+        return self.shape[0]
+
+    def __getitem__(self, rows):
+        block = self.rows[rows]
+        scaled = ((block - self.center) / self.scale).astype(self.dtype, copy=False)
+        return scaled.reshape((len(block),) + self.shape[1:])
 
 
 def in_blocks(X, function):

@@ -289,3 +289,30 @@ def test_dask_array_is_streamed_and_matches_the_array(digits):
     codes = estimator.transform(lazy)
     assert isinstance(codes, da.Array)
     np.testing.assert_allclose(codes.compute(), estimator.transform(X), rtol=1e-6)
+
+
+def test_the_detector_streams_its_scaling_and_its_scores(digits):
+    # never loaded whole: every read is a block of at most block_rows rows
+    X = digits[0] * 3.0 + np.linspace(0, 5, 64)  # features on different scales
+    largest = []
+
+    class BlockRows(CountingRows):
+        def __getitem__(self, rows):
+            largest.append(len(range(*rows.indices(len(X)))))
+            return super().__getitem__(rows)
+
+    detector = AutoencoderOutlierDetector(2, **FAST).fit(BlockRows(X))
+    in_memory = AutoencoderOutlierDetector(2, **FAST).fit(X)
+    assert max(largest) <= streaming.StreamedRows(X, X.dtype, 64, "").block_rows
+    # the streamed per-feature statistics are those of the array
+    np.testing.assert_allclose(detector.center_, in_memory.center_, rtol=1e-10)
+    np.testing.assert_allclose(detector.scale_, in_memory.scale_, rtol=1e-10)
+    assert detector.scaling_ == in_memory.scaling_ == "standard"
+    # scores of streamed and in-memory X agree, block by block
+    np.testing.assert_allclose(
+        detector.score_samples(CountingRows(X)), detector.score_samples(X), rtol=1e-6
+    )
+    assert detector.training_scores_.shape == (len(X),)
+    with pytest.raises(ValueError, match="scaling='robust' needs percentiles"):
+        AutoencoderOutlierDetector(2, **FAST, scaling="robust").fit(CountingRows(X))
+
