@@ -10,6 +10,8 @@ Usage::
 
     python benchmarks/outlier_directions.py --variants default standard
     python benchmarks/outlier_directions.py --datasets wine synthetic --seeds 0
+    python benchmarks/outlier_directions.py --variants default \
+        --params '{"50 epochs": {"epochs": 50}}'
 """
 
 from skae._startup import quiet_tensorflow_startup
@@ -17,6 +19,7 @@ from skae._startup import quiet_tensorflow_startup
 quiet_tensorflow_startup()
 
 import argparse  # noqa: E402
+import json  # noqa: E402
 import shlex  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -55,6 +58,10 @@ VARIANTS = {
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="benchmarks/outlier_directions.py")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument(
+        "--params", type=json.loads, default={}, metavar="JSON",
+        help="more variants, as a JSON object {name: {parameter: value}} (lists become tuples)",
+    )
     parser.add_argument("--datasets", nargs="+", choices=("wine", "iris", "digits", "synthetic"))
     parser.add_argument("--digits", nargs="+", type=int, help="digit classes (default: the suite's)")
     parser.add_argument("--cases", nargs="+", help="only cases whose name holds one of these")
@@ -68,10 +75,11 @@ def main(argv=None):
     if args.cases:
         case_list = [c for c in case_list if any(part in c.name for part in args.cases)]
     base = suite.baselines()
-    methods = [
-        *(suite.skae_method(f"skae, {name}", **VARIANTS[name]) for name in args.variants),
-        *base,
-    ]
+    variants = {name: VARIANTS[name] for name in args.variants}
+    variants.update(
+        {name: {k: suite._tuples(v) for k, v in params.items()} for name, params in args.params.items()}
+    )
+    methods = [*(suite.skae_method(f"skae, {name}", **params) for name, params in variants.items()), *base]
     records = suite.run(methods, case_list, args.seeds)
     rows, _ = suite.summarize(records, [m.name for m in base])
     datasets = list(dict.fromkeys(r["dataset"] for r in records))

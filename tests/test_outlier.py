@@ -335,7 +335,9 @@ def test_backbone_is_the_transformer_with_the_detector_s_parameters(fitted, digi
     # its own parameters and scores through its public methods
     X, _ = digits
     seen = (X - fitted.center_) / fitted.scale_  # what the backbone sees
-    transformer = AutoencoderTransformer(2, **FAST).fit(seen)
+    # the detector's layer defaults differ from the transformer's
+    layers = {"dropout": fitted.dropout, "batch_normalization": fitted.batch_normalization}
+    transformer = AutoencoderTransformer(2, **layers, **FAST).fit(seen)
     assert type(fitted.backbone_) is AutoencoderTransformer
     assert fitted.backbone_.get_params() == transformer.get_params()
     np.testing.assert_array_equal(fitted.score_samples(X), transformer.score_samples(seen))
