@@ -134,8 +134,8 @@ def run_in_chunks(X, step, dtype, chunks=None):
     ``step(chunk)`` returns one output row per input row; on backends that
     compile per batch shape the chunk is padded (see ``pad_rows``) and the
     padding's outputs dropped. The result has ``dtype``. ``chunks`` yields
-    ``(start, rows)`` of X's consecutive chunks of ``INFERENCE_BATCH_SIZE``
-    rows; by default X's row slices.
+    ``(start, rows)`` of X's consecutive chunks of at most
+    ``INFERENCE_BATCH_SIZE`` rows; by default X's slices of that many rows.
     """
     if chunks is None:
         chunks = (

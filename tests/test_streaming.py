@@ -267,6 +267,7 @@ def small_chunks(monkeypatch):
 
     for module in (skae._inference, streaming):
         monkeypatch.setattr(module, "INFERENCE_BATCH_SIZE", 64)
+    monkeypatch.setattr(streaming, "STREAM_CHUNK_ROWS", 64)
 
 
 class SharingRows(CountingRows):
