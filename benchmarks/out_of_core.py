@@ -13,8 +13,8 @@ process, after ``import skae`` and a warm-up fit of 64 in-memory rows:
 - out-of-core transform: the estimator fitted on 10,000 in-memory rows,
   then ``transform`` of the whole memmap, after a warm-up transform of its
   first rows (just over skae's out-of-core threshold, so streamed as well:
-  the first streamed call of a process grows the allocator's arenas by
-  some 30 MB, reported beside the table).
+  the first streamed call of a process grows the allocator's arenas, by
+  some 10 to 60 MB, reported beside the table).
 
 Peak memory growth is measured as in ``scaling.py``: the process's peak
 resident memory (``VmHWM``, reset through ``/proc/self/clear_refs``) during
@@ -113,8 +113,8 @@ def worker(kind, path, n_rows, batch_size):
     else:
         estimator.fit(np.array(X[:10_000]))
         # warm-up of the streamed path (its first call in a process grows
-        # the allocator's arenas by some 30 MB, as in-memory transform's
-        # does): the first rows, just over the out-of-core threshold
+        # the allocator's arenas, as in-memory transform's does): the
+        # first rows, just over the out-of-core threshold
         warm_up = min(len(X), -(-STREAM_MIN_BYTES // X[0].nbytes) + 1)
         first_seconds, first_growth = measure(estimator.transform, X[:warm_up])
         seconds, growth = measure(estimator.transform, X)

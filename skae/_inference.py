@@ -166,7 +166,7 @@ def lent_to_backend(batch):
     """``batch`` as the compiled call's input, sharing its memory where safe.
 
     ``tf.convert_to_tensor`` copies a NumPy array, even an aligned one: a
-    chunk-sized copy (4 MB for 16,384 rows of 64 float32). On TensorFlow, a
+    chunk-sized copy (1 MB for 4,096 rows of 64 float32). On TensorFlow, a
     C-contiguous, writeable array starting on a multiple of ``ALIGNMENT``
     (``aligned_empty``) becomes a tensor over its memory through DLPack
     instead (TensorFlow aborts the process on memory less aligned than

@@ -24,17 +24,18 @@ a larger one is wrapped in ``StreamedRows`` and never loaded whole:
   The validation rows are a seeded set of rows of every block (each block
   holds its share of ``validation_fraction``), read again, in file order,
   after each epoch.
-- inference: ``run_in_chunks`` takes ``StreamedRows.private_chunks`` (of
-  ``STREAM_CHUNK_ROWS`` rows): each chunk is a copy skae owns (for a memmap, read from its file into one
-  reused page-aligned buffer), standardised in place and lent to the
-  backend without a copy (``_inference.lent_to_backend``), so that a
-  transform holds its output plus about one chunk of network activations;
-  the outputs are in-memory NumPy arrays.
+- inference: ``run_in_chunks`` takes ``StreamedRows.private_chunks`` of
+  ``STREAM_CHUNK_ROWS`` rows: each chunk is a copy skae owns (a memmap's
+  rows are read from its file into one reused page-aligned buffer),
+  standardised in place and lent to the backend without a copy
+  (``_inference.lent_to_backend``), so that a transform holds little more
+  than its output; the outputs are in-memory NumPy arrays.
 
-Reading a ``np.memmap`` maps its pages into the process; after each block
-skae releases them (``madvise(MADV_DONTNEED)``, the page cache keeps the
-data), so resident memory stays bounded. Copy-on-write memmaps
-(``mode="c"``) cannot be released that way: their pages stay resident.
+Reading a ``np.memmap`` maps its pages into the process (except at
+inference, which reads its file); after each block skae releases them
+(``madvise(MADV_DONTNEED)``, the page cache keeps the data), so resident
+memory stays bounded. Copy-on-write memmaps (``mode="c"``) cannot be
+released that way: their pages stay resident.
 
 ``sample_weight`` is supported (held in memory: one float per row). Not
 supported out-of-core yet (refused with a ValueError): a ``y`` of clean

@@ -278,7 +278,7 @@ class SharingRows(CountingRows):
 
 
 @pytest.mark.parametrize("mode", ["r", "r+", "c"])
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16])
 def test_memmap_inference_is_the_arrays_bit_for_bit(digits, tmp_path, small_chunks, mode, dtype):
     # its chunks are read into one reused buffer (from the file, or through
     # the mapping for copy-on-write memmaps), standardised there in place
