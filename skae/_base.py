@@ -32,6 +32,7 @@ from ._export import ExportMixin
 from ._inference import (
     BUILD_LOCK,
     compile_for_inference,
+    lent_to_backend,
     networks_in_precision,
     run_in_chunks,
 )
@@ -452,10 +453,14 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         """Rows ``(n, n_features)`` as the network's input, in ``dtype``."""
         return np.asarray(rows, dtype=dtype).reshape((len(rows),) + self._network_shape())
 
-    def _standardize(self, X):
-        # in X's own precision: float32 rows stay float32 (no float64 copy)
+    def _standardize(self, X, *, in_place=False):
+        # in X's own precision: float32 rows stay float32 (no float64 copy);
+        # in place (X a private chunk) the same bits without a temporary
         dtype = X.dtype if X.dtype in FLOAT_DTYPES else np.dtype(np.float64)
-        return (X - self.mean_.astype(dtype, copy=False)) / dtype.type(self.scale_)
+        mean, scale = self.mean_.astype(dtype, copy=False), dtype.type(self.scale_)
+        if in_place and X.dtype == dtype:
+            return np.divide(np.subtract(X, mean, out=X), scale, out=X)
+        return (X - mean) / scale
 
     def _unstandardize(self, X):
         dtype = X.dtype if X.dtype in FLOAT_DTYPES else np.dtype(np.float64)
@@ -513,16 +518,19 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         dtype = X.dtype
         sample_shape = self._network_shape() if encode else X.shape[1:]
         network = self._inference_function(dtype, sample_shape, encode=encode, decode=decode)
+        # an out-of-core input's chunks are private copies: standardised in
+        # place and lent to the backend, without chunk-sized temporaries
+        streamed = isinstance(X, StreamedRows)
 
         def step(batch):
             if encode:
-                batch = self._to_network(self._standardize(batch), dtype)
-            batch = network(batch)
+                batch = self._to_network(self._standardize(batch, in_place=streamed), dtype)
+            batch = network(lent_to_backend(batch) if streamed else batch)
             if decode:
                 batch = self._unstandardize(batch.reshape(len(batch), -1))
             return batch
 
-        return run_in_chunks(X, step, dtype)
+        return run_in_chunks(X, step, dtype, X.private_chunks() if streamed else None)
 
     # ------------------------------------------------------------------
     # public inference

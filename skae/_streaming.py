@@ -24,21 +24,28 @@ a larger one is wrapped in ``StreamedRows`` and never loaded whole:
   The validation rows are a seeded set of rows of every block (each block
   holds its share of ``validation_fraction``), read again, in file order,
   after each epoch.
-- inference: ``run_in_chunks`` slices ``StreamedRows`` like an array; the
-  outputs are in-memory NumPy arrays.
+- inference: ``run_in_chunks`` takes ``StreamedRows.private_chunks`` of
+  ``STREAM_CHUNK_ROWS`` rows: each chunk is a copy skae owns (a memmap's
+  rows are read from its file into one reused page-aligned buffer),
+  standardised in place and lent to the backend without a copy
+  (``_inference.lent_to_backend``), so that a transform holds little more
+  than its output; the outputs are in-memory NumPy arrays.
 
-Reading a ``np.memmap`` maps its pages into the process; after each block
-skae releases them (``madvise(MADV_DONTNEED)``, the page cache keeps the
-data), so resident memory stays bounded. Copy-on-write memmaps
-(``mode="c"``) cannot be released that way: their pages stay resident.
+Reading a ``np.memmap`` maps its pages into the process (except at
+inference, which reads its file); after each block skae releases them
+(``madvise(MADV_DONTNEED)``, the page cache keeps the data), so resident
+memory stays bounded. Copy-on-write memmaps (``mode="c"``) cannot be
+released that way: their pages stay resident.
 
 ``sample_weight`` is supported (held in memory: one float per row). Not
 supported out-of-core yet (refused with a ValueError): a ``y`` of clean
 targets (``DenoisingAutoencoder``).
 """
 
+import contextlib
 import itertools
 import mmap
+import os
 
 import keras
 import numpy as np
@@ -46,13 +53,25 @@ from scipy import sparse
 from sklearn.utils.validation import check_array
 
 from ._distribution import shard_multiple
-from ._inference import INFERENCE_BATCH_SIZE
+from ._inference import INFERENCE_BATCH_SIZE, aligned_empty
 from ._training import MAX_ABS_VALUE, check_magnitude, check_validation_size
 
 # Inputs smaller than this are loaded and take the in-memory path.
 STREAM_MIN_BYTES = 256 * 2**20
 # Bytes per block read: 65,536 rows of 64 float32 features.
 BLOCK_BYTES = 16 * 2**20
+# Bytes of a memmap mapped at a time when inference copies its rows out
+# through the mapping (``_copy_mapped``).
+COPY_BYTES = 2**20
+# Rows per network call at inference on out-of-core input: a quarter of
+# in-memory inference's chunks, so that a call's activations (8 MB for a
+# first layer of 128 float32 units at 16,384 rows) stay small beside the
+# output, and TensorFlow's allocations fragment the heap less. A transform
+# of 10,000,000 x 64 float32 rows grows peak memory by +76 to +80 MB (the
+# codes take 76 MB) in chunks of 4,096 rows, +68 to +102 MB in chunks of
+# 16,384, at the same speed. float32 results may differ from an in-memory
+# transform's in the last bit (a row's result depends on its batch's size).
+STREAM_CHUNK_ROWS = 4096
 # Training shuffles rows within this many blocks at a time.
 BUFFER_BLOCKS = 4
 
@@ -65,7 +84,7 @@ def is_out_of_core(X):
         return False
     if getattr(X, "ndim", None) not in (2, 3, 4) or not hasattr(X, "__getitem__"):
         return False
-    if type(X).__module__.partition(".")[0] == "dask":
+    if _module(X) == "dask":
         return True
     # in-memory arrays of other libraries (JAX, CuPy, sparse) take the usual path
     return not (
@@ -125,6 +144,69 @@ def _read(source, start, stop):
     return np.asarray(rows)
 
 
+def _module(source):
+    return type(source).__module__.partition(".")[0]
+
+
+def _open_file_of(memmap):
+    """``(file, byte offset of row 0)`` of a memmap's rows, opened, or None.
+
+    None (read the rows through the mapping) unless the rows are one
+    contiguous byte range and reading the file gives what the mapping
+    shows: a shared mapping (copy-on-write ``mode="c"`` keeps the changes
+    out of the file) of the very file opened at the memmap's path (the
+    device and inode ``/proc/self/maps`` gives the mapping, Linux). The
+    caller closes the file.
+    """
+    mapping = getattr(memmap, "_mmap", None)
+    if mapping is None or memmap.mode == "c" or not memmap.flags.c_contiguous:
+        return None
+    file = None
+    try:
+        address = np.frombuffer(mapping, dtype=np.uint8).ctypes.data
+        with open("/proc/self/maps") as maps:  # start-end perms offset dev inode path
+            lines = (line.split() for line in maps)
+            fields = next(f for f in lines if int(f[0].split("-")[0], 16) == address)
+        major, minor = (int(part, 16) for part in fields[3].split(":"))
+        file = open(memmap.filename, "rb", buffering=0)
+        status = os.fstat(file.fileno())
+        if (status.st_dev, status.st_ino) == (os.makedev(major, minor), int(fields[4])):
+            return file, int(fields[2], 16) + memmap.ctypes.data - address
+    except (OSError, TypeError, ValueError, BufferError, StopIteration):
+        pass
+    if file is not None:
+        file.close()
+    return None
+
+
+def _read_exactly(file, offset, out):
+    """Fill ``out`` with the file's bytes from ``offset``."""
+    view = memoryview(out).cast("B")
+    file.seek(offset)
+    while len(view):
+        count = file.readinto(view)
+        if not count:
+            raise OSError(
+                f"{file.name} ended before the rows its memmap shows: was it "
+                "truncated? Open the memmap again on the current file."
+            )
+        view = view[count:]
+
+
+def _copy_mapped(memmap, start, out):
+    """Rows ``start:start + len(out)`` of a memmap copied into ``out`` through its mapping.
+
+    A few rows at a time, each piece's pages released before the next, so
+    that the mapping adds little to resident memory.
+    """
+    step = max(1, COPY_BYTES // out[0].nbytes)
+    for first in range(0, len(out), step):
+        last = min(first + step, len(out))
+        piece = memmap[start + first : start + last].reshape(last - first, -1)
+        np.copyto(out[first:last], piece)
+        _release_pages(memmap)
+
+
 def _release_pages(memmap):
     mapping = getattr(memmap, "_mmap", None)
     # MADV_DONTNEED on a private (copy-on-write) mapping would drop the
@@ -162,13 +244,47 @@ class StreamedRows:
         if not isinstance(rows, slice) or rows.step not in (None, 1):
             raise TypeError("StreamedRows are read by row ranges only, rows[start:stop].")
         start, stop, _ = rows.indices(self.shape[0])
-        block = _read(self.source, start, stop)
+        return self._checked(_read(self.source, start, stop))
+
+    def _checked(self, block):
         return check_array(
             block.reshape(len(block), -1),
             dtype=self.dtype,
             estimator=self._estimator_name,
             input_name=self._input_name,
         )
+
+    def private_chunks(self, n_rows=None):
+        """``(start, rows)`` of consecutive chunks of ``n_rows`` rows, for inference.
+
+        ``n_rows`` defaults to ``STREAM_CHUNK_ROWS``.
+
+        Each chunk is the caller's to modify, valid until the next one is
+        read. A memmap's rows of the estimator's dtype go into one
+        page-aligned buffer reused for every chunk (the network then reads
+        it without a copy, see ``_inference.lent_to_backend``), read from
+        its file (``_open_file_of``) rather than through its mapping,
+        whose pages would count as resident memory while mapped; h5py reads
+        into a new array; other sources' rows are copied, as they may be
+        the source's own arrays.
+        """
+        source, n_rows = self.source, n_rows or STREAM_CHUNK_ROWS
+        if not (isinstance(source, np.memmap) and source.dtype == self.dtype):
+            fresh = isinstance(source, np.memmap) or _module(source) == "h5py"
+            for start in range(0, self.shape[0], n_rows):
+                rows = self[start : start + n_rows]
+                yield start, rows if fresh else rows.copy()
+            return
+        buffer = aligned_empty((min(n_rows, self.shape[0]), self.shape[1]), self.dtype)
+        file, offset = _open_file_of(source) or (None, None)
+        with contextlib.nullcontext() if file is None else file:
+            for start in range(0, self.shape[0], n_rows):
+                rows = buffer[: min(n_rows, self.shape[0] - start)]
+                if file is None:
+                    _copy_mapped(source, start, rows)
+                else:
+                    _read_exactly(file, offset + start * rows[0].nbytes, rows)
+                yield start, self._checked(rows)
 
     def block_starts(self):
         return range(0, self.shape[0], self.block_rows)

@@ -252,3 +252,20 @@ def test_a_network_with_control_flow_is_compiled_too(digits):
         np.testing.assert_allclose(
             est.transform(rows.astype(np.float32)), expected, rtol=1e-5, atol=1e-6
         )
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's DLPack")
+def test_an_aligned_chunk_is_lent_to_tensorflow_without_a_copy():
+    from skae._inference import ALIGNMENT, aligned_empty, lent_to_backend
+
+    chunk = aligned_empty((100, 64), np.float32)
+    assert chunk.ctypes.data % ALIGNMENT == 0
+    chunk[:] = 1.0
+    tensor = lent_to_backend(chunk)
+    chunk[0, 0] = 5.0
+    assert float(tensor[0, 0]) == 5.0
+    # memory TensorFlow could not take as it is (less aligned, or read-only)
+    unaligned = np.ones(100 * 64 + 1, np.float32)[1:].reshape(100, 64)
+    assert lent_to_backend(unaligned) is unaligned
+    chunk.flags.writeable = False
+    assert lent_to_backend(chunk) is chunk

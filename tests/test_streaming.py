@@ -316,3 +316,68 @@ def test_the_detector_streams_its_scaling_and_its_scores(digits):
     with pytest.raises(ValueError, match="scaling='robust' needs percentiles"):
         AutoencoderOutlierDetector(2, **FAST, scaling="robust").fit(CountingRows(X))
 
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    # inference in chunks of 64 rows: the digits' 200 rows in 4 chunks
+    import skae._inference
+
+    for module in (skae._inference, streaming):
+        monkeypatch.setattr(module, "INFERENCE_BATCH_SIZE", 64)
+    monkeypatch.setattr(streaming, "STREAM_CHUNK_ROWS", 64)
+
+
+class SharingRows(CountingRows):
+    """A row-sliceable array handing out views of its own array."""
+
+    def __getitem__(self, rows):
+        return self.array[rows]
+
+
+@pytest.mark.parametrize("mode", ["r", "r+", "c"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int16])
+def test_memmap_inference_is_the_arrays_bit_for_bit(digits, tmp_path, small_chunks, mode, dtype):
+    # its chunks are read into one reused buffer (from the file, or through
+    # the mapping for copy-on-write memmaps), standardised there in place
+    X = digits[0].astype(dtype)
+    np.save(tmp_path / "X.npy", X)
+    memmap = np.load(tmp_path / "X.npy", mmap_mode=mode)
+    opened = streaming._open_file_of(memmap)
+    assert (opened is None) == (mode == "c")
+    if opened is not None:
+        opened[0].close()
+    estimator = AutoencoderTransformer(2, **FAST).fit(X)
+    np.testing.assert_array_equal(estimator.transform(memmap), estimator.transform(X))
+    np.testing.assert_array_equal(estimator.reconstruct(memmap), estimator.reconstruct(X))
+    np.testing.assert_array_equal(estimator.score_samples(memmap), estimator.score_samples(X))
+    np.testing.assert_array_equal(memmap, X)  # standardised in skae's buffer only
+
+
+@pytest.mark.parametrize("source", [CountingRows, SharingRows])
+def test_inference_leaves_the_sources_arrays_alone(digits, small_chunks, source):
+    X = digits[0]
+    rows = source(X.copy())
+    estimator = AutoencoderTransformer(2, **FAST).fit(X)
+    np.testing.assert_array_equal(estimator.transform(rows), estimator.transform(X))
+    np.testing.assert_array_equal(rows.array, X)
+
+
+def test_memmap_rows_are_read_from_the_file_it_maps(digits, tmp_path):
+    path = tmp_path / "X.npy"
+    np.save(path, digits[0])
+    memmap = np.load(path, mmap_mode="r")
+
+    def position(rows):
+        opened = streaming._open_file_of(rows)
+        if opened is None:
+            return None
+        with opened[0] as file:
+            return file.name, opened[1]
+
+    assert position(memmap) == (str(path), 128)  # after the .npy header
+    assert position(memmap[10:]) == (str(path), 128 + 10 * 64 * 8)
+    assert position(memmap[:, :5]) is None  # not contiguous
+    # another file now at its path: read through the mapping
+    path.rename(tmp_path / "moved.npy")
+    np.save(path, digits[0])
+    assert position(memmap) is None
