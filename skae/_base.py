@@ -23,19 +23,12 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._compat import no_retracing_warning
 from ._compiled_fit import train_epochs
 from ._dask import lazy_on_dask
 from ._distribution import distributed, steps_per_execution
 from ._docstrings import DocLinkMixin
 from ._export import ExportMixin
-from ._inference import (
-    BUILD_LOCK,
-    compile_for_inference,
-    lent_to_backend,
-    networks_in_precision,
-    run_in_chunks,
-)
+from ._inference import inference_function, lent_to_backend, networks_for, run_in_chunks
 from ._networks import build_networks
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._keras_archive import functions_in, model_from_bytes, model_to_bytes
@@ -51,6 +44,7 @@ from ._training import (
     STEPS_PER_EXECUTION,
     apply_learning_rate,
     check_callbacks,
+    check_training_finite,
     check_training_rows,
     make_optimizer,
     robust_center_scale,
@@ -427,19 +421,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         self.n_iter_ = len(self.history_["loss"])
 
     def _check_training_finite(self):
-        losses = self.history_.get("loss", [])
-        weights_finite = all(
-            np.all(np.isfinite(keras.ops.convert_to_numpy(w)))
-            for w in self.model_.weights
-        )
-        if np.all(np.isfinite(losses)) and weights_finite:
-            return
-        self._forget_fit()
-        raise ValueError(
-            f"Training of {type(self).__name__} diverged: the loss became NaN or "
-            "infinite, so the model was discarded. Lower learning_rate, scale X "
-            "(e.g. with StandardScaler), or check X for extreme values."
-        )
+        check_training_finite(self)
 
     def _forget_fit(self):
         """Remove every fitted attribute: the estimator is unfitted again."""
@@ -468,45 +450,11 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
 
     def _networks_for(self, dtype):
         """Encoder and decoder computing in ``dtype`` (built once per fit)."""
-        dtype = np.dtype(dtype).name
-        networks = self._inference_models.get(dtype)
-        if networks is None:
-            with BUILD_LOCK:
-                networks = self._inference_models.get(dtype)
-                if networks is None:
-                    networks = networks_in_precision((self.encoder_, self.decoder_), dtype)
-                    self._inference_models[dtype] = networks
-        return networks
+        return networks_for(self, dtype)
 
     def _inference_function(self, dtype, sample_shape, *, encode, decode):
-        """The compiled ``_encode_batch`` and/or ``_decode_batch`` (built once per fit).
-
-        Encoding and decoding together are one compiled function: a
-        reconstruction costs one call of the backend, not two. Only the
-        build traces, so only the build hides TensorFlow's retracing warning.
-        """
-        key = (dtype, sample_shape, encode, decode)
-        function = self._inference_models.get(key)
-        if function is not None:
-            return function
-        with BUILD_LOCK:
-            function = self._inference_models.get(key)
-            if function is None:
-                encoder, decoder = self._networks_for(dtype)
-                networks = [encoder] * encode + [decoder] * decode
-
-                def network(batch):
-                    if encode:
-                        batch = self._encode_batch(encoder, batch)
-                    if decode:
-                        batch = self._decode_batch(decoder, batch)
-                    return batch
-
-                variables = list({id(v): v for n in networks for v in n.variables}.values())
-                with no_retracing_warning():
-                    function = compile_for_inference(network, variables, sample_shape, dtype)
-                self._inference_models[key] = function
-        return function
+        """The compiled ``_encode_batch`` and/or ``_decode_batch`` (built once per fit)."""
+        return inference_function(self, dtype, sample_shape, encode=encode, decode=decode)
 
     def _forward(self, X, *, encode=True, decode=True):
         """Run X through the encoder and/or decoder in bounded-size chunks.

@@ -56,7 +56,8 @@ def train_epochs(estimator, X, target, sample_weight, *, epochs, partial):
     backend, a ``distribution`` or ``run_eagerly``, Keras's ``Model.fit``.
     """
     from ._distribution import distributed
-    from ._streaming import StreamedRows, streamed_epochs, streamed_fit_data
+    from ._streamed_training import streamed_epochs, streamed_fit_data
+    from ._streaming import StreamedRows
     from ._training import in_memory_arrays, in_memory_fit_data, training_callbacks
 
     initial_epoch = len(estimator.history_.get("loss", ()))
@@ -294,7 +295,7 @@ class InMemory:
 
 
 class Streamed:
-    """Rows streamed by ``_streaming._EpochStream``: its groups of batches, compiled steps.
+    """Rows streamed by ``_streamed_training._EpochStream``: its groups of batches, compiled steps.
 
     ``stream.training(epoch)`` yields ``(x, [weights])`` groups of shuffled
     batches (the target is ``x``; ``(x, y, [weights])`` without

@@ -11,6 +11,8 @@ import threading
 import keras
 import numpy as np
 
+from ._compat import no_retracing_warning
+
 # Held while an estimator builds an inference function (a float64 copy of
 # its networks, a tracing): threads sharing one estimator build each
 # function once, and never trace the same Keras model at the same time.
@@ -265,3 +267,52 @@ def compile_for_inference(function, variables, sample_shape, dtype):
 
         return without_gradients
     return eager
+
+
+def networks_for(estimator, dtype):
+    """The fitted ``estimator``'s encoder and decoder computing in ``dtype``.
+
+    Built once per fit and dtype, kept in ``estimator._inference_models``
+    (which a fit empties).
+    """
+    dtype = np.dtype(dtype).name
+    networks = estimator._inference_models.get(dtype)
+    if networks is None:
+        with BUILD_LOCK:
+            networks = estimator._inference_models.get(dtype)
+            if networks is None:
+                networks = networks_in_precision((estimator.encoder_, estimator.decoder_), dtype)
+                estimator._inference_models[dtype] = networks
+    return networks
+
+
+def inference_function(estimator, dtype, sample_shape, *, encode, decode):
+    """The compiled ``_encode_batch`` and/or ``_decode_batch`` of ``estimator``.
+
+    Built once per fit, dtype, sample shape and kind. Encoding and decoding
+    together are one compiled function: a reconstruction costs one call of
+    the backend, not two. Only the build traces, so only the build hides
+    TensorFlow's retracing warning.
+    """
+    key = (dtype, sample_shape, encode, decode)
+    function = estimator._inference_models.get(key)
+    if function is not None:
+        return function
+    with BUILD_LOCK:
+        function = estimator._inference_models.get(key)
+        if function is None:
+            encoder, decoder = networks_for(estimator, dtype)
+            networks = [encoder] * encode + [decoder] * decode
+
+            def network(batch):
+                if encode:
+                    batch = estimator._encode_batch(encoder, batch)
+                if decode:
+                    batch = estimator._decode_batch(decoder, batch)
+                return batch
+
+            variables = list({id(v): v for n in networks for v in n.variables}.values())
+            with no_retracing_warning():
+                function = compile_for_inference(network, variables, sample_shape, dtype)
+            estimator._inference_models[key] = function
+    return function

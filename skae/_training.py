@@ -353,7 +353,7 @@ def in_memory_arrays(estimator, X, target, sample_weight, *, validation):
 def in_memory_fit_data(estimator, X, target, sample_weight, *, validation):
     """``Model.fit`` keyword arguments for arrays: training and validation batches.
 
-    The in-memory twin of ``_streaming.streamed_fit_data``, for the fits
+    The in-memory twin of ``_streamed_training.streamed_fit_data``, for the fits
     ``Model.fit`` runs (other backends, a ``distribution``, ``run_eagerly``):
     the arrays of ``in_memory_arrays``, shuffled with seeds from the
     estimator's ``_seed``.
@@ -368,4 +368,20 @@ def in_memory_fit_data(estimator, X, target, sample_weight, *, validation):
     return dict(
         **in_memory_batches(train, batch_size, shuffle_seed=seed, multiple_of=multiple_of),
         **fit_kwargs,
+    )
+
+
+def check_training_finite(estimator):
+    """Unfit ``estimator`` and raise if its loss or weights became NaN or infinite."""
+    losses = estimator.history_.get("loss", [])
+    weights_finite = all(
+        np.all(np.isfinite(keras.ops.convert_to_numpy(w))) for w in estimator.model_.weights
+    )
+    if np.all(np.isfinite(losses)) and weights_finite:
+        return
+    estimator._forget_fit()
+    raise ValueError(
+        f"Training of {type(estimator).__name__} diverged: the loss became NaN or "
+        "infinite, so the model was discarded. Lower learning_rate, scale X "
+        "(e.g. with StandardScaler), or check X for extreme values."
     )
