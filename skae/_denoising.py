@@ -286,7 +286,8 @@ class DenoisingAutoencoder(
         carry their own noise, so the corruption layer is switched off. A
         1-D ``y`` is a target for a later ``Pipeline`` step and is ignored.
         """
-        paired = y is not None and np.ndim(y) > 1
+        # y.ndim where it exists: a Dask or out-of-core y is not loaded for it
+        paired = y is not None and (y.ndim if hasattr(y, "ndim") else np.asarray(y).ndim) > 1
         self._corrupt_inputs = not paired
         # salt and pepper without clip_range uses the training data's range
         self._data_range = (float(X.min()), float(X.max()))

@@ -329,3 +329,53 @@ class ExportMixin:
             methods=TRANSFORMER_METHODS,
             overwrite=overwrite,
         )
+
+
+class DetectorExportMixin:
+    """``export`` of ``AutoencoderOutlierDetector``: its scores, for serving."""
+
+    def export(self, path, format="tf_saved_model", *, method="score_samples", overwrite=False):
+        """Write the scores, preprocessing included, for serving.
+
+        The exported function takes raw samples as float32, in the shape the
+        detector was fitted on (rows ``(n, n_features)``, or images ``(n,
+        height, width)`` or ``(n, height, width, channels)``), and returns
+        ``method``'s float64 scores on them, the backbone's standardisation
+        and network (and, for ``decision_function``, ``offset_`` at the time
+        of export) included. Load a SavedModel with
+        ``tf.saved_model.load(path)`` and call its ``serve`` signature, or run
+        the ONNX file with ``onnxruntime.InferenceSession(path)``; its input
+        is named ``"X"``. Outliers are the samples whose
+        ``decision_function`` is negative.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write: a directory for ``"tf_saved_model"``, a file
+            (``"detector.onnx"``, say) for ``"onnx"``.
+        format : {"tf_saved_model", "onnx"}, default="tf_saved_model"
+            A TensorFlow SavedModel (TF Serving, TensorFlow) or an ONNX file
+            (ONNX Runtime; needs ``pip install "skae[serve]"``).
+        method : {"score_samples", "decision_function"}, default="score_samples"
+            The scores to export: ``score_samples``, or ``score_samples -
+            offset_``.
+        overwrite : bool, default=False
+            Write over an existing ``path``; otherwise an existing path is
+            refused with ``FileExistsError``.
+
+        Returns
+        -------
+        None
+        """
+        check_is_fitted(self)
+        export_inference(
+            self,
+            path,
+            format=format,
+            method=method,
+            methods=DETECTOR_METHODS,
+            overwrite=overwrite,
+            network_owner=self.backbone_,
+            offset=self.offset_ if method == "decision_function" else None,
+            prescale=(self.center_, self.scale_),
+        )

@@ -5,28 +5,17 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from ._autoencoder import AutoencoderTransformer
 from ._dask import lazy_on_dask
 from ._docstrings import DocLinkMixin
-from ._outlier_scores import (
-    center_and_scale,
-    exceed_confidence,
-    offset_for_contamination,
-    outlier_probability,
-    resolved_scaling,
-)
+from ._export import DetectorExportMixin
+from ._outlier_input import ScaledInputMixin
+from ._outlier_scores import exceed_confidence, offset_for_contamination, outlier_probability
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._persistence import SaveMixin
-from ._streaming import ScaledRows, StreamedRows, is_out_of_core, read_all, streams
-from ._validation import (
-    FLOAT_DTYPES,
-    image_array_shape,
-    is_plain_float_rows,
-    reject_non_numeric,
-    rows_as_given,
-)
+from ._validation import rows_as_given
 from ._variational import VariationalAutoencoderTransformer
 
 BACKBONES = {
@@ -52,7 +41,9 @@ def _from_backbone(name, doc):
     early_stopping="``offset_`` is computed on all of X all the same.",
     random_state="The same int also gives the same scores.",
 )
-class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEstimator):
+class AutoencoderOutlierDetector(
+    DocLinkMixin, SaveMixin, ScaledInputMixin, DetectorExportMixin, OutlierMixin, BaseEstimator
+):
     """Outlier detection by the reconstruction error of an autoencoder.
 
     An autoencoder trained on (mostly) normal data reconstructs normal
@@ -364,54 +355,6 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
         for attribute in ("backbone_", "offset_", "training_scores_"):
             self.__dict__.pop(attribute, None)
 
-    # ------------------------------------------------------------------
-    # scaling: the backbone sees X standardised feature by feature
-    # ------------------------------------------------------------------
-    def _rows(self, X, *, reset, stream=False):
-        """``(X validated as rows, image shape or None, X's ndim)``.
-
-        The checks are the backbone's own (``_BaseAutoencoder._check_input``),
-        run here because the detector rescales X before the backbone sees it;
-        the backbone then checks the rescaled array again, cheaply. With
-        ``stream``, large out-of-core X comes back as ``StreamedRows``: its
-        first rows checked now, every block when it is read.
-        """
-        if stream and streams(X):
-            first, shape, ndim = self._rows(read_all(X[:2]), reset=reset)
-            return StreamedRows(X, first.dtype, first.shape[1], type(self).__name__), shape, ndim
-        if is_out_of_core(X):
-            X = read_all(X)  # what the method returns is X-sized: loaded
-        if (
-            not reset
-            and "feature_names_in_" not in vars(self)
-            and is_plain_float_rows(X, self.n_features_in_)
-        ):
-            return X, None, 2  # as validate_data would return it (see _base)
-        reject_non_numeric(X, type(self).__name__)
-        X, shape = image_array_shape(X)
-        ndim = 2 if shape is None else len(X.shape)
-        if shape is not None:
-            X = np.asarray(X).reshape(len(X), -1)
-        rows = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=False)
-        return rows, shape, ndim
-
-    def _scaled(self, X, *, reset, stream=False):
-        """X standardised with ``center_`` and ``scale_``, in X's form (rows or images).
-
-        With ``stream``, large out-of-core X is standardised as the backbone
-        reads it, block by block (``ScaledRows``), and never loaded whole.
-        """
-        rows, shape, ndim = self._rows(X, reset=reset, stream=stream)
-        if reset:
-            self.scaling_ = resolved_scaling(self.scaling, self.loss, rows)
-            self.center_, self.scale_ = center_and_scale(rows, self.scaling_)
-        if isinstance(rows, StreamedRows):
-            # the form rows_as_given gives in-memory X
-            sample_shape = rows_as_given(np.empty((0, rows.shape[1])), shape, ndim).shape[1:]
-            return ScaledRows(rows, self.center_, self.scale_, sample_shape)
-        scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
-        return rows_as_given(scaled, shape, ndim)
-
     @lazy_on_dask("values")
     def score_samples(self, X):
         """Normality score of each sample: higher is more normal.
@@ -623,51 +566,3 @@ class AutoencoderOutlierDetector(DocLinkMixin, SaveMixin, OutlierMixin, BaseEsti
             np.quantile(scores, false_positive_rate, method="lower")
         )
         return self
-
-    def export(self, path, format="tf_saved_model", *, method="score_samples", overwrite=False):
-        """Write the scores, preprocessing included, for serving.
-
-        The exported function takes raw samples as float32, in the shape the
-        detector was fitted on (rows ``(n, n_features)``, or images ``(n,
-        height, width)`` or ``(n, height, width, channels)``), and returns
-        ``method``'s float64 scores on them, the backbone's standardisation
-        and network (and, for ``decision_function``, ``offset_`` at the time
-        of export) included. Load a SavedModel with
-        ``tf.saved_model.load(path)`` and call its ``serve`` signature, or run
-        the ONNX file with ``onnxruntime.InferenceSession(path)``; its input
-        is named ``"X"``. Outliers are the samples whose
-        ``decision_function`` is negative.
-
-        Parameters
-        ----------
-        path : str or path-like
-            Where to write: a directory for ``"tf_saved_model"``, a file
-            (``"detector.onnx"``, say) for ``"onnx"``.
-        format : {"tf_saved_model", "onnx"}, default="tf_saved_model"
-            A TensorFlow SavedModel (TF Serving, TensorFlow) or an ONNX file
-            (ONNX Runtime; needs ``pip install "skae[serve]"``).
-        method : {"score_samples", "decision_function"}, default="score_samples"
-            The scores to export: ``score_samples``, or ``score_samples -
-            offset_``.
-        overwrite : bool, default=False
-            Write over an existing ``path``; otherwise an existing path is
-            refused with ``FileExistsError``.
-
-        Returns
-        -------
-        None
-        """
-        from ._export import DETECTOR_METHODS, export_inference
-
-        check_is_fitted(self)
-        export_inference(
-            self,
-            path,
-            format=format,
-            method=method,
-            methods=DETECTOR_METHODS,
-            overwrite=overwrite,
-            network_owner=self.backbone_,
-            offset=self.offset_ if method == "decision_function" else None,
-            prescale=(self.center_, self.scale_),
-        )
