@@ -5,8 +5,6 @@ back out: the result must not depend on which trainer ran it, on what it ran
 before, or on other fits running at the same time.
 """
 
-import threading
-
 import keras
 import numpy as np
 import pytest
@@ -20,7 +18,7 @@ from skae import (
 )
 
 from .conftest import FAST
-from .test_training import _assert_same, _outputs
+from .test_training import _assert_same, _fit_in_threads, _outputs
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="the compiled epoch loop is TensorFlow's"
@@ -70,17 +68,8 @@ def test_concurrent_fits_of_one_architecture_equal_serial_fits(digits):
     X, _ = digits
     seeds = [0, 1, 2]
     serial = [_outputs(AutoencoderTransformer(3, **PARAMS, random_state=s).fit(X), X) for s in seeds]
-    results = [None] * len(seeds)
-
-    def fit(i):
-        results[i] = _outputs(AutoencoderTransformer(3, **PARAMS, random_state=seeds[i]).fit(X), X)
-
-    threads = [threading.Thread(target=fit, args=(i,)) for i in range(len(seeds))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for threaded, expected in zip(results, serial):
+    estimators = [AutoencoderTransformer(3, **PARAMS, random_state=s) for s in seeds]
+    for threaded, expected in zip(_fit_in_threads(estimators, X), serial):
         _assert_same(threaded, expected)
 
 

@@ -65,18 +65,23 @@ def test_fits_in_two_threads_equal_the_same_fits_run_serially(digits):
         DenoisingAutoencoder(3, **{**PARAMS, "random_state": 2}),
     ]
     serial = [_outputs(clone(est).fit(X), X) for est in estimators]
-    results = [None, None]
+    for threaded, expected in zip(_fit_in_threads(estimators, X), serial):
+        _assert_same(threaded, expected)
+
+
+def _fit_in_threads(estimators, X):
+    """``_outputs`` of each estimator, fitted on X in threads of their own at once."""
+    results = [None] * len(estimators)
 
     def fit(i):
         results[i] = _outputs(estimators[i].fit(X), X)
 
-    threads = [threading.Thread(target=fit, args=(i,)) for i in range(2)]
+    threads = [threading.Thread(target=fit, args=(i,)) for i in range(len(estimators))]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    for threaded, expected in zip(results, serial):
-        _assert_same(threaded, expected)
+    return results
 
 
 def _keras_global_state():
