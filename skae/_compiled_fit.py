@@ -310,14 +310,18 @@ class Streamed:
         self.n_batches = stream.n_batches(stream.n_train)
 
     def epoch(self, function, epoch):
+        # each group is let go before the stream reads the next (a for
+        # loop would keep it while the next is made: twice the memory)
         function.reset()
         for group in self.stream.training(epoch):
             function.steps(group, training=True, input_is_target=self.input_is_target)
+            del group
         train_logs, val_logs = function.logs(), {}
         if self.validation:
             function.reset()
             for group in self.stream.validation():
                 function.steps(group, training=False)
+                del group
             val_logs = function.logs()
         return _floats(train_logs, val_logs)
 

@@ -56,7 +56,10 @@ def _in_batches(chunks, batch_size, multiple_of=1):
             yield tuple(
                 a[:whole].reshape((-1, batch_size) + a.shape[1:]) for a in chunk
             )
-        carry = tuple(a[whole:] for a in chunk)
+        # a copy of the few rows left (not a view that keeps the chunk),
+        # and the chunk let go before the next is read
+        carry = tuple(a[whole:].copy() for a in chunk)
+        del chunk
     if carry is not None:
         carry = tuple(a[: len(a) - len(a) % multiple_of] for a in carry)
         if len(carry[0]):
@@ -121,7 +124,11 @@ class _EpochStream:
                 arrays = (self._inputs(rows[order]),)
                 if self.target is not None:
                     arrays += (self._inputs(np.concatenate(targets)[order]),)
-                yield self._with_weights(arrays, index[order])
+                arrays = self._with_weights(arrays, index[order])
+                # only the yielded arrays live on while the next buffer is read
+                del blocks, rows, targets, index, order
+                yield arrays
+                del arrays
 
         return _in_batches(buffers(), self.batch_size, self.multiple_of)
 
