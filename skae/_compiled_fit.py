@@ -402,7 +402,12 @@ def fit(model, data, *, epochs, initial_epoch, callbacks, verbose, reuse=True):
         and may keep, the model they trained, which must be the estimator's
         own, never a shared trainer.
     """
-    key = architecture_key(model, data.sample) if reuse else None
+    key = None
+    if reuse:
+        try:
+            key = architecture_key(model, data.sample)
+        except Exception:  # a config Keras cannot serialise: the model trains itself
+            key = None
     if key is not None and model.optimizer is not None and not model.optimizer.built:
         # the state a trainer hands back includes the optimizer's
         model.optimizer.build(model.trainable_variables)
