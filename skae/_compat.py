@@ -35,7 +35,7 @@ def no_retracing_warning():
         logger.removeFilter(_RETRACING_FILTER)
 
 
-def concrete_function_call(concrete):
+def concrete_function_call(concrete, variables=()):
     """``concrete``, a TensorFlow ``ConcreteFunction`` of one tensor, as a plain call.
 
     ``ConcreteFunction.__call__`` binds and canonicalises its arguments in
@@ -45,13 +45,39 @@ def concrete_function_call(concrete):
     as ``__call__`` does in the end; it returns the one output tensor. Falls
     back to ``concrete`` itself if TensorFlow's internals moved, or if the
     function has other than one output.
+
+    ``variables``: TensorFlow variables the function takes after the tensor
+    (traced as ``function(tensor, variables)``); each call passes their
+    handles, so the graph reads the variables' values of the moment.
     """
     inference = getattr(concrete, "inference_fn", None)
+    variables = list(variables)
     if not callable(getattr(inference, "call_flat", None)) or len(concrete.outputs) != 1:
+        if variables:
+            return lambda tensor: concrete(tensor, variables)
         return concrete
+    handles = [v.handle for v in variables]
 
     def call(tensor):
-        return inference.call_flat(tensor, *concrete.captured_inputs)[0]
+        return inference.call_flat(tensor, *handles, *concrete.captured_inputs)[0]
+
+    return call
+
+
+def variables_call(concrete):
+    """``concrete``, traced as ``function(variables)``, as a call on any variables like them.
+
+    TensorFlow passes variables given as arguments to a traced function by
+    handle: the traced graph reads and writes whichever variables (of the
+    traced shapes and dtypes) a call passes. The call returned passes the
+    handles straight to the graph, as ``concrete_function_call`` does.
+    """
+    inference = getattr(concrete, "inference_fn", None)
+    if not callable(getattr(inference, "call_flat", None)):
+        return lambda variables: concrete(list(variables))
+
+    def call(variables):
+        return inference.call_flat(*[v.handle for v in variables], *concrete.captured_inputs)
 
     return call
 

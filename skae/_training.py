@@ -229,7 +229,41 @@ class _CompareInPython:
 
 
 class _EarlyStopping(_CompareInPython, keras.callbacks.EarlyStopping):
-    pass
+    """Keras's EarlyStopping; on a pooled trainer, a snapshot of the weights is one call.
+
+    With ``restore_best_weights``, Keras reads every weight to NumPy at each
+    better epoch (``model.get_weights``). On a model of the compiled loop's
+    pool, ``get_weights`` and ``set_weights`` are that trainer's compiled
+    snapshots instead (``_compiled_fit.weight_snapshots``): the same values,
+    about a tenth of the time.
+    """
+
+    def set_model(self, model):
+        from ._compiled_fit import weight_snapshots
+
+        super().set_model(model)
+        self._snapshots = weight_snapshots(model)
+
+    @property
+    def model(self):
+        model = super().model
+        snapshots = getattr(self, "_snapshots", None)
+        return model if snapshots is None else _SnapshotWeights(model, *snapshots)
+
+
+class _SnapshotWeights:
+    """``model`` whose ``get_weights``/``set_weights`` are compiled snapshots."""
+
+    def __init__(self, model, read, write):
+        object.__setattr__(self, "_model", model)
+        object.__setattr__(self, "get_weights", read)
+        object.__setattr__(self, "set_weights", write)
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def __setattr__(self, name, value):  # e.g. stop_training
+        setattr(self._model, name, value)
 
 
 class _ReduceLROnPlateau(_CompareInPython, keras.callbacks.ReduceLROnPlateau):
