@@ -213,8 +213,12 @@ class _EpochFunction:
             tf.TensorSpec((None,) * leading + tuple(a.shape[leading:]), a.dtype) for a in arrays
         )
 
-    def __call__(self, train, validation, seed, batch_size):
-        """One epoch on in-memory arrays: train in a seeded order, then validate."""
+    def bind(self, train, validation, batch_size):
+        """``epoch(seed)``: one epoch on these in-memory tensors, in the order of ``seed``.
+
+        Train in the seeded order, then validate; returns the epoch's logs
+        as floats. The compiled function is looked up once, not per epoch.
+        """
         tf = self._tf
 
         def epoch(train, validation, seed, batch_size):
@@ -235,10 +239,15 @@ class _EpochFunction:
         specs = (self._specs(train), self._specs(validation))
         signature = (*specs, tf.TensorSpec((2,), tf.int64), tf.TensorSpec((), tf.int32))
         function = self._compiled(("epoch", specs), epoch, signature)
-        train_logs, val_logs = function(
-            train, validation, tf.constant(seed, tf.int64), tf.constant(batch_size, tf.int32)
-        )
-        return _floats(train_logs, val_logs)
+        batch_size = tf.constant(batch_size, tf.int32)
+
+        def run(seed):
+            train_logs, val_logs = function(
+                train, validation, tf.constant(seed, tf.int64), batch_size
+            )
+            return _floats(train_logs, val_logs)
+
+        return run
 
     def steps(self, group, *, training, input_is_target=False):
         """Train (or test) on each batch of ``group``, arrays ``(k, batch, ...)``.
@@ -294,9 +303,14 @@ class InMemory:
         self.validation = tuple(map(tensor, validation))
         self.seed, self.batch_size = seed, batch_size
         self.n_batches = -(-len(train[0]) // batch_size)
+        self._bound = None, None
 
     def epoch(self, function, epoch):
-        return function(self.train, self.validation, (self.seed, epoch), self.batch_size)
+        bound_to, run = self._bound
+        if bound_to is not function:
+            run = function.bind(self.train, self.validation, self.batch_size)
+            self._bound = function, run
+        return run((self.seed, epoch))
 
 
 class Streamed:

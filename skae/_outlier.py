@@ -1,5 +1,6 @@
 """AutoencoderOutlierDetector: novelty and outlier detection by reconstruction error."""
 
+import functools
 import numbers
 
 import numpy as np
@@ -22,6 +23,16 @@ BACKBONES = {
     "autoencoder": AutoencoderTransformer,
     "variational": VariationalAutoencoderTransformer,
 }
+
+
+@functools.cache
+def _shared_parameters(backbone, detector):
+    """The parameters of ``backbone``'s class that ``detector``'s class has too.
+
+    Cached: scikit-learn reads them from the signatures, about 2 ms a fit.
+    """
+    own = set(detector._get_param_names())
+    return tuple(name for name in backbone._get_param_names() if name in own)
 
 
 def _from_backbone(name, doc):
@@ -327,11 +338,7 @@ class AutoencoderOutlierDetector(
 
     def _fit_backbone(self, X, sample_weight, *, continue_training, partial=False):
         kind = BACKBONES[self.backbone]
-        params = {
-            name: getattr(self, name)
-            for name in kind._get_param_names()
-            if name in self._get_param_names()
-        }
+        params = {name: getattr(self, name) for name in _shared_parameters(kind, type(self))}
         backbone = getattr(self, "backbone_", None)
         continuing = continue_training and type(backbone) is kind
         if continuing:

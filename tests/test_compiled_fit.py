@@ -16,6 +16,7 @@ from skae import (
     VariationalAutoencoderTransformer,
     _compiled_fit,
 )
+from skae._training import validation_split
 
 from .conftest import FAST
 from .test_training import _assert_same, _fit_in_threads, _outputs
@@ -100,6 +101,26 @@ def test_user_callbacks_see_the_estimator_model(digits):
     _assert_same(
         _outputs(estimator, X), _outputs(AutoencoderTransformer(3, **PARAMS, random_state=0).fit(X), X)
     )
+
+
+def test_early_stopping_restores_the_best_epochs_weights_from_its_snapshots(digits):
+    # On a pooled trainer, EarlyStopping's snapshots are compiled reads and
+    # writes; a model of its own (the user's callbacks) snapshots through
+    # Keras's get_weights. Both restore the same best epoch, bit for bit.
+    X, _ = digits
+    params = {**PARAMS, "epochs": 30, "n_iter_no_change": 2, "learning_rate": 0.05}
+    pooled = AutoencoderTransformer(3, **params, random_state=0).fit(X)
+    own = AutoencoderTransformer(
+        3, **params, callbacks=[keras.callbacks.Callback()], random_state=0
+    ).fit(X)
+    val_loss = pooled.history_["val_loss"]
+    assert int(np.argmin(val_loss)) < len(val_loss) - 1  # weights were restored
+    assert own.history_["val_loss"] == val_loss
+    _assert_same(_outputs(pooled, X), _outputs(own, X))
+    # and they are the best epoch's: its validation loss, computed again
+    _, held_out = validation_split(len(X), params["validation_fraction"], pooled._seed)
+    rows = pooled._standardize(X[held_out]).astype(np.float32)
+    assert pooled.model_.evaluate(rows, rows, verbose=0) == pytest.approx(min(val_loss), rel=1e-5)
 
 
 def test_architecture_key_ignores_names_and_seeds_only():
