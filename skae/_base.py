@@ -89,7 +89,8 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
       reconstructions of a batch of codes, as backend tensors computed with
       Keras models and ``keras.ops`` (``encoder(batch, training=False)`` /
       ``decoder(batch, training=False)`` by default). skae compiles them,
-      alone and composed, once per fit and input dtype (``_forward``).
+      alone and composed, once per input dtype (``_forward``; on TensorFlow
+      once per architecture, see ``_inference.shared_inference_function``).
     - ``_score_samples(X)``: the scores of validated rows (minus the mean
       squared reconstruction error by default).
 
@@ -453,7 +454,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         return networks_for(self, dtype)
 
     def _inference_function(self, dtype, sample_shape, *, encode, decode):
-        """The compiled ``_encode_batch`` and/or ``_decode_batch`` (built once per fit)."""
+        """The compiled ``_encode_batch`` and/or ``_decode_batch`` (looked up once per fit)."""
         return inference_function(self, dtype, sample_shape, encode=encode, decode=decode)
 
     def _forward(self, X, *, encode=True, decode=True):

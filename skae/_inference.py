@@ -430,10 +430,12 @@ def networks_for(estimator, dtype):
 def inference_function(estimator, dtype, sample_shape, *, encode, decode):
     """The compiled ``_encode_batch`` and/or ``_decode_batch`` of ``estimator``.
 
-    Built once per fit, dtype, sample shape and kind. Encoding and decoding
-    together are one compiled function: a reconstruction costs one call of
-    the backend, not two. Only the build traces, so only the build hides
-    TensorFlow's retracing warning.
+    Looked up once per fit, dtype, sample shape and kind: the shared
+    function of its architecture (``shared_inference_function``), or else
+    one compiled for it alone. Encoding and decoding together are one
+    compiled function: a reconstruction costs one call of the backend, not
+    two. Only the build traces, so only the build hides TensorFlow's
+    retracing warning.
     """
     key = (dtype, sample_shape, encode, decode)
     function = estimator._inference_models.get(key)
