@@ -363,6 +363,19 @@ def _signature(variables):
     return [(tuple(v.shape), str(v.dtype)) for v in variables]
 
 
+def _skae_hooks(cls):
+    """Whether ``cls`` computes inference with skae's own hooks.
+
+    skae's ``_encode_batch`` and ``_decode_batch`` depend on the networks
+    alone, which the architecture key covers; a subclass's own may read its
+    parameters, so its estimators are not shared a function.
+    """
+    return all(
+        getattr(cls, name).__module__.split(".")[0] == "skae"
+        for name in ("_encode_batch", "_decode_batch")
+    )
+
+
 def shared_variables(estimator, encode, decode):
     """The variables of ``estimator``'s networks that its inference reads, in order."""
     return _unique_variables([estimator.encoder_] * encode + [estimator.decoder_] * decode)
@@ -371,15 +384,16 @@ def shared_variables(estimator, encode, decode):
 def shared_inference_function(estimator, dtype, sample_shape, *, encode, decode):
     """The architecture's shared compiled inference, bound to ``estimator``; or None.
 
-    TensorFlow only, and only for a model the compiled training loop knows
-    the architecture of (``_compiled_fit.trained_architecture``): a fit
+    TensorFlow only, with skae's own inference hooks, and only for a model
+    the compiled training loop knows the architecture of
+    (``_compiled_fit.trained_architecture``): a fit
     then costs no tracing and no copy of the networks at inference, only
     the first fit of each architecture does. None when not shared: the
     estimator compiles its own (``inference_function``).
     """
     from ._compiled_fit import trained_architecture
 
-    if keras.backend.backend() != "tensorflow":
+    if keras.backend.backend() != "tensorflow" or not _skae_hooks(type(estimator)):
         return None
     dtype = np.dtype(dtype).name
     architecture = trained_architecture(estimator.model_)
