@@ -11,7 +11,8 @@ imports Keras.
   of ``denoising.py`` and ``outliers.py``.
 - ``median_ms()`` times repeated calls.
 - ``versions_line()`` and ``measured_by()`` are the two footers the reports
-  in ``docs/benchmarks/`` end with.
+  in ``docs/benchmarks/`` end with; ``goal_line()`` is every report's
+  verdict on a goal.
 """
 
 import os
@@ -67,3 +68,12 @@ def measured_by(script, *, count_cpus=True):
         f"({_get_keras_backend()} backend), scikit-learn {deps['scikit-learn']}, "
         f"Python {platform.python_version()}, on {platform.machine()}{cpus}."
     )
+
+
+def goal_line(text, passed, measured):
+    """The verdict on one goal: "goal: TEXT: PASS (measured VALUE)".
+
+    ``passed`` None (a goal the run could not check) reads NOT CHECKED.
+    """
+    verdict = "NOT CHECKED" if passed is None else ("PASS" if passed else "FAIL")
+    return f"goal: {text}: {verdict} (measured {measured})"

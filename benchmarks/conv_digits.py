@@ -29,7 +29,7 @@ from sklearn.decomposition import PCA  # noqa: E402
 
 from skae import AutoencoderTransformer  # noqa: E402
 
-from _common import measured_by  # noqa: E402  (this folder's)
+from _common import goal_line, measured_by  # noqa: E402  (this folder's)
 
 GOAL = 0.70
 N_COMPONENTS = 16
@@ -111,7 +111,7 @@ def main(argv=None):
     ]
     for name, mse, seconds, note in rows:
         lines.append(f"| {name} | {mse:.5f} | {mse / pca_mse:.3f} | {seconds:.1f} | {note} |")
-    verdict = f"goal: conv autoencoder / PCA(16) <= {GOAL}: {'PASS' if passed else 'FAIL'} (measured {ratio:.3f})"
+    verdict = goal_line(f"conv autoencoder / PCA(16) <= {GOAL}", passed, f"{ratio:.3f}")
     table = "\n".join(lines)
     print(table)
     print(verdict)

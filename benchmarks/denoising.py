@@ -48,7 +48,7 @@ import numpy as np  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
 from skae import AutoencoderTransformer, DenoisingAutoencoder  # noqa: E402
-from _common import load_stratified_data, versions_line  # noqa: E402  (this folder's)
+from _common import goal_line, load_stratified_data, versions_line  # noqa: E402  (this folder's)
 
 SCRIPT = "benchmarks/denoising.py"
 NOISE_LEVEL = 0.5
@@ -156,8 +156,7 @@ def format_table(rows):
 
 def format_goals(goal_list):
     return "\n".join(
-        f"goal: {text}: {'PASS' if passed else 'FAIL'} (measured {measured})"
-        for text, measured, passed in goal_list
+        goal_line(text, passed, measured) for text, measured, passed in goal_list
     )
 
 
@@ -179,8 +178,7 @@ def write_markdown(rows, goal_list, command, path):
         *("| " + " | ".join(_cells(row)) + " |" for row in rows),
         "",
         *(
-            f"- `goal: {text}: {'PASS' if passed else 'FAIL'} (measured {measured})`"
-            for text, measured, passed in goal_list
+            f"- `{goal_line(text, passed, measured)}`" for text, measured, passed in goal_list
         ),
         "",
         f"Fit times are wall-clock on {platform.machine()} with {os.cpu_count()} CPUs.",

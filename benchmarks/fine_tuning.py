@@ -54,7 +54,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from skae import AutoencoderTransformer  # noqa: E402
 from skae.fine_tuning import EncoderClassifier, encoder_classifier  # noqa: E402
 
-from _common import load_stratified_data, versions_line  # noqa: E402  (this folder's)
+from _common import goal_line, load_stratified_data, versions_line  # noqa: E402  (this folder's)
 
 SCRIPT = "benchmarks/fine_tuning.py"
 N_COMPONENTS = 16
@@ -172,8 +172,7 @@ def format_table(rows):
 
 def format_goals(goal_list):
     return "\n".join(
-        f"goal: {text}: {'PASS' if passed else 'FAIL'} (measured {measured})"
-        for text, measured, passed in goal_list
+        goal_line(text, passed, measured) for text, measured, passed in goal_list
     )
 
 

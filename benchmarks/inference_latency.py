@@ -44,7 +44,7 @@ from sklearn.decomposition import PCA  # noqa: E402
 
 from skae import AutoencoderOutlierDetector, AutoencoderTransformer  # noqa: E402
 
-from _common import measured_by  # noqa: E402  (this folder's)
+from _common import goal_line, measured_by  # noqa: E402  (this folder's)
 
 SIZES = (1, 100, 10_000)
 ROUNDS = 5
@@ -155,7 +155,7 @@ def main(argv=None):
         ("score_samples on 1 row <= 1.5x transform on 1 row", scores <= 1.5, f"{scores:.2f}x"),
         ("detector predict on 1 row <= 1.5x transform on 1 row", predict <= 1.5, f"{predict:.2f}x"),
     ]
-    verdicts = [f"goal: {text}: {'PASS' if ok else 'FAIL'} (measured {value})" for text, ok, value in goals]
+    verdicts = [goal_line(text, ok, value) for text, ok, value in goals]
     table = "\n".join(lines)
     print(table)
     print("\n".join(verdicts))

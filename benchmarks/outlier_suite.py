@@ -85,7 +85,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.svm import OneClassSVM  # noqa: E402
 
 from skae import AutoencoderOutlierDetector  # noqa: E402
-from _common import versions_line  # noqa: E402  (this folder's)
+from _common import goal_line, versions_line  # noqa: E402  (this folder's)
 
 SCRIPT = "benchmarks/outlier_suite.py"
 SEEDS = (0, 1, 2)
@@ -414,13 +414,9 @@ def goals(rows, baseline_names, skae_name=SKAE):
 # ----------------------------------------------------------------------
 # reporting
 # ----------------------------------------------------------------------
-def _verdict(passed):
-    return {True: "PASS", False: "FAIL", None: "NOT CHECKED"}[passed]
-
-
 def format_goals(goal_list):
     return "\n".join(
-        f"goal: {text}: {_verdict(passed)} (measured {measured})"
+        goal_line(text, passed, measured)
         for text, measured, passed in goal_list
     )
 
@@ -503,7 +499,7 @@ def write_markdown(records, rows, goal_list, missing, command, path, *, seeds, p
         *summary_lines(rows, datasets),
         "",
         *(
-            f"- `goal: {text}: {_verdict(passed)} (measured {measured})`"
+            f"- `{goal_line(text, passed, measured)}`"
             for text, measured, passed in goal_list
         ),
         "",

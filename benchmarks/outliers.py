@@ -56,6 +56,7 @@ from sklearn.neighbors import LocalOutlierFactor  # noqa: E402
 from skae import AutoencoderOutlierDetector  # noqa: E402
 from _common import (  # noqa: E402  (this folder's)
     build_tutorial_autoencoder,
+    goal_line,
     load_stratified_data,
     versions_line,
 )
@@ -184,8 +185,7 @@ def format_table(rows, digits):
 
 def format_goals(goal_list):
     return "\n".join(
-        f"goal: {text}: {'PASS' if passed else 'FAIL'} (measured {measured})"
-        for text, measured, passed in goal_list
+        goal_line(text, passed, measured) for text, measured, passed in goal_list
     )
 
 
@@ -210,8 +210,7 @@ def write_markdown(rows, digits, goal_list, command, path):
         *("| " + " | ".join(_cells(row)) + " |" for row in rows),
         "",
         *(
-            f"- `goal: {text}: {'PASS' if passed else 'FAIL'} (measured {measured})`"
-            for text, measured, passed in goal_list
+            f"- `{goal_line(text, passed, measured)}`" for text, measured, passed in goal_list
         ),
         "",
         f"Times are wall-clock on {platform.machine()} with {os.cpu_count()} CPUs.",

@@ -63,7 +63,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skae import AutoencoderTransformer, _compiled_fit  # noqa: E402
 
-from _common import measured_by  # noqa: E402  (this folder's)
+from _common import goal_line, measured_by  # noqa: E402  (this folder's)
 
 
 def wine_split():
@@ -250,7 +250,7 @@ def main(argv=None):
             f"{score_new - score_old:+.4f}",
         ),
     ]
-    verdicts = [f"goal: {text}: {'PASS' if ok else 'FAIL'} (measured {value})" for text, ok, value in goals]
+    verdicts = [goal_line(text, ok, value) for text, ok, value in goals]
     lines += [f"- {v}" for v in verdicts] + ["", measured_by("benchmarks/small_fits.py")]
     report = "\n".join(lines) + "\n"
     print(report)

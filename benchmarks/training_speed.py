@@ -56,6 +56,7 @@ from skae import AutoencoderTransformer  # noqa: E402
 
 from _common import (  # noqa: E402  (this folder's)
     build_tutorial_autoencoder,
+    goal_line,
     load_data,
     measured_by,
     median_ms,
@@ -238,10 +239,7 @@ def main(argv=None):
             f"{mse_ratio:.2f}x",
         ),
     ]
-    verdicts = [
-        f"goal: {text}: {'PASS' if ok else 'FAIL'} (measured {value})"
-        for text, ok, value in goals
-    ]
+    verdicts = [goal_line(text, ok, value) for text, ok, value in goals]
     table = "\n".join(lines)
     print(table)
     print("\n".join(verdicts))

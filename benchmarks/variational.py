@@ -51,7 +51,7 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from skae import VariationalAutoencoderTransformer  # noqa: E402
-from _common import load_data, versions_line  # noqa: E402  (this folder's)
+from _common import goal_line, load_data, versions_line  # noqa: E402  (this folder's)
 
 SCRIPT = "benchmarks/variational.py"
 N_COMPONENTS = 8
@@ -160,8 +160,7 @@ def format_table(rows):
 
 def format_goals(goal_list):
     return "\n".join(
-        f"goal: {text}: {'PASS' if passed else 'FAIL'} (measured {measured})"
-        for text, measured, passed in goal_list
+        goal_line(text, passed, measured) for text, measured, passed in goal_list
     )
 
 
