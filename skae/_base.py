@@ -61,6 +61,34 @@ from ._validation import (
 )
 
 
+def validated_rows(estimator, X, *, reset, check_image_shape=None):
+    """``(rows, image shape or None, X's ndim)``: in-memory X checked, as rows.
+
+    Every estimator's checks: numeric input, image arrays ``(n, H, W)`` and
+    ``(n, H, W, C)`` flattened to rows (``check_image_shape(shape)`` first,
+    if given), then scikit-learn's ``validate_data`` (NaN, infinities, the
+    number of features, feature names). Plain float rows of the fitted width
+    are returned unchanged without ``validate_data`` when not fitting: what
+    it would return, without its 0.1 ms; anything else (NaN, names, other
+    types) takes the full checks.
+    """
+    if (
+        not reset
+        and "feature_names_in_" not in vars(estimator)
+        and is_plain_float_rows(X, estimator.n_features_in_)
+    ):
+        return X, None, 2
+    reject_non_numeric(X, type(estimator).__name__)
+    X, shape = image_array_shape(X)
+    ndim = 2 if shape is None else len(X.shape)
+    if check_image_shape is not None:
+        check_image_shape(shape)
+    if shape is not None:
+        X = np.asarray(X).reshape(len(X), -1)
+    rows = validate_data(estimator, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=False)
+    return rows, shape, ndim
+
+
 class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
     """Base class for skae's autoencoders. Not for direct use.
 
@@ -220,33 +248,23 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         """
         if is_out_of_core(X):
             return streamed_rows(self, X, reset=reset)
-        if (
-            not reset
-            and not hasattr(self, "feature_names_in_")
-            and is_plain_float_rows(X, self.n_features_in_)
-        ):
-            # what validate_data would return unchanged, without its 0.1 ms;
-            # anything else (NaN, names, other types) takes the full checks
-            return X
-        name = type(self).__name__
-        reject_non_numeric(X, name)
-        X, shape = image_array_shape(X)
+        check = None if reset else self._check_image_shape
+        X, shape, ndim = validated_rows(self, X, reset=reset, check_image_shape=check)
         if reset:
-            self._fit_ndim = 2 if shape is None else len(X.shape)
-        elif shape is not None and getattr(self, "image_shape_", None) != shape:
+            self._fit_ndim = ndim
+            self.image_shape_ = fitted_image_shape(self, shape, X.shape[1])
+        return X
+
+    def _check_image_shape(self, shape):
+        """Raise unless images of ``shape`` (or rows, None) are what the fit saw."""
+        if shape is not None and getattr(self, "image_shape_", None) != shape:
             fitted = getattr(self, "image_shape_", None)
             fitted = "rows of features" if fitted is None else f"images of shape {fitted}"
             raise ValueError(
                 f"X holds images of shape {shape} (height, width, channels), but "
-                f"{name} was fitted on {fitted}. Resize or crop the images to "
-                "match, or fit the estimator on images of this shape."
+                f"{type(self).__name__} was fitted on {fitted}. Resize or crop the "
+                "images to match, or fit the estimator on images of this shape."
             )
-        if shape is not None:
-            X = np.asarray(X).reshape(len(X), -1)
-        X = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=False)
-        if reset:
-            self.image_shape_ = fitted_image_shape(self, shape, X.shape[1])
-        return X
 
     def _network_shape(self):
         """Shape of one sample as the fitted network sees it."""

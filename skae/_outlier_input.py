@@ -7,17 +7,11 @@ block by block as the backbone reads it.
 """
 
 import numpy as np
-from sklearn.utils.validation import validate_data
 
+from ._base import validated_rows
 from ._outlier_scores import center_and_scale, resolved_scaling
 from ._streaming import ScaledRows, StreamedRows, is_out_of_core, read_all, streams
-from ._validation import (
-    FLOAT_DTYPES,
-    image_array_shape,
-    is_plain_float_rows,
-    reject_non_numeric,
-    rows_as_given,
-)
+from ._validation import rows_as_given
 
 
 class ScaledInputMixin:
@@ -26,9 +20,9 @@ class ScaledInputMixin:
     def _rows(self, X, *, reset, stream=False):
         """``(X validated as rows, image shape or None, X's ndim)``.
 
-        The checks are the backbone's own (``_BaseAutoencoder._check_input``),
-        run here because the detector rescales X before the backbone sees it;
-        the backbone then checks the rescaled array again, cheaply. With
+        The checks are the backbone's own (``_base.validated_rows``), run
+        here because the detector rescales X before the backbone sees it; the
+        backbone then checks the rescaled array again, cheaply. With
         ``stream``, large out-of-core X comes back as ``StreamedRows``: its
         first rows checked now, every block when it is read.
         """
@@ -37,19 +31,7 @@ class ScaledInputMixin:
             return StreamedRows(X, first.dtype, first.shape[1], type(self).__name__), shape, ndim
         if is_out_of_core(X):
             X = read_all(X)  # what the method returns is X-sized: loaded
-        if (
-            not reset
-            and "feature_names_in_" not in vars(self)
-            and is_plain_float_rows(X, self.n_features_in_)
-        ):
-            return X, None, 2  # as validate_data would return it (see _base)
-        reject_non_numeric(X, type(self).__name__)
-        X, shape = image_array_shape(X)
-        ndim = 2 if shape is None else len(X.shape)
-        if shape is not None:
-            X = np.asarray(X).reshape(len(X), -1)
-        rows = validate_data(self, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=False)
-        return rows, shape, ndim
+        return validated_rows(self, X, reset=reset)
 
     def _scaled(self, X, *, reset, stream=False):
         """X standardised with ``center_`` and ``scale_``, in X's form (rows or images).
