@@ -9,6 +9,7 @@ standardisation statistics) then ``_train``; every prediction goes through
 ``_BaseAutoencoder``'s docstring.
 """
 
+import functools
 import numbers
 import random
 from collections import defaultdict
@@ -17,11 +18,7 @@ import keras
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import (
-    check_array,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._compiled_fit import train_epochs
 from ._dask import lazy_on_dask
@@ -29,6 +26,7 @@ from ._distribution import distributed, steps_per_execution
 from ._docstrings import DocLinkMixin
 from ._export import ExportMixin
 from ._inference import inference_function, lent_to_backend, networks_for, run_in_chunks
+from ._input import check_image_shape, validated_rows
 from ._networks import build_networks
 from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from ._keras_archive import functions_in, model_from_bytes, model_to_bytes
@@ -53,40 +51,9 @@ from ._validation import (
     FLOAT_DTYPES,
     check_finite_scores,
     fitted_image_shape,
-    image_array_shape,
-    is_plain_float_rows,
     positive_int_sequence,
-    reject_non_numeric,
     rows_as_given,
 )
-
-
-def validated_rows(estimator, X, *, reset, check_image_shape=None):
-    """``(rows, image shape or None, X's ndim)``: in-memory X checked, as rows.
-
-    Every estimator's checks: numeric input, image arrays ``(n, H, W)`` and
-    ``(n, H, W, C)`` flattened to rows (``check_image_shape(shape)`` first,
-    if given), then scikit-learn's ``validate_data`` (NaN, infinities, the
-    number of features, feature names). Plain float rows of the fitted width
-    are returned unchanged without ``validate_data`` when not fitting: what
-    it would return, without its 0.1 ms; anything else (NaN, names, other
-    types) takes the full checks.
-    """
-    if (
-        not reset
-        and "feature_names_in_" not in vars(estimator)
-        and is_plain_float_rows(X, estimator.n_features_in_)
-    ):
-        return X, None, 2
-    reject_non_numeric(X, type(estimator).__name__)
-    X, shape = image_array_shape(X)
-    ndim = 2 if shape is None else len(X.shape)
-    if check_image_shape is not None:
-        check_image_shape(shape)
-    if shape is not None:
-        X = np.asarray(X).reshape(len(X), -1)
-    rows = validate_data(estimator, X, reset=reset, dtype=FLOAT_DTYPES, accept_sparse=False)
-    return rows, shape, ndim
 
 
 class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
@@ -248,23 +215,12 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         """
         if is_out_of_core(X):
             return streamed_rows(self, X, reset=reset)
-        check = None if reset else self._check_image_shape
+        check = None if reset else functools.partial(check_image_shape, self)
         X, shape, ndim = validated_rows(self, X, reset=reset, check_image_shape=check)
         if reset:
             self._fit_ndim = ndim
             self.image_shape_ = fitted_image_shape(self, shape, X.shape[1])
         return X
-
-    def _check_image_shape(self, shape):
-        """Raise unless images of ``shape`` (or rows, None) are what the fit saw."""
-        if shape is not None and getattr(self, "image_shape_", None) != shape:
-            fitted = getattr(self, "image_shape_", None)
-            fitted = "rows of features" if fitted is None else f"images of shape {fitted}"
-            raise ValueError(
-                f"X holds images of shape {shape} (height, width, channels), but "
-                f"{type(self).__name__} was fitted on {fitted}. Resize or crop the "
-                "images to match, or fit the estimator on images of this shape."
-            )
 
     def _network_shape(self):
         """Shape of one sample as the fitted network sees it."""

@@ -8,7 +8,7 @@ block by block as the backbone reads it.
 
 import numpy as np
 
-from ._base import validated_rows
+from ._input import validated_rows
 from ._outlier_scores import center_and_scale, resolved_scaling
 from ._streaming import ScaledRows, StreamedRows, is_out_of_core, read_all, streams
 from ._validation import rows_as_given
@@ -20,7 +20,7 @@ class ScaledInputMixin:
     def _rows(self, X, *, reset, stream=False):
         """``(X validated as rows, image shape or None, X's ndim)``.
 
-        The checks are the backbone's own (``_base.validated_rows``), run
+        The checks are the backbone's own (``_input.validated_rows``), run
         here because the detector rescales X before the backbone sees it; the
         backbone then checks the rescaled array again, cheaply. With
         ``stream``, large out-of-core X comes back as ``StreamedRows``: its
