@@ -1,0 +1,172 @@
+"""Where AutoencoderOutlierDetector's fit time goes on wine and iris, against PyOD.
+
+What it measures
+----------------
+The training rows of the outlier suite's wine and iris cases
+(``outlier_suite.py``: each class in turn, 70 % of it, seeds 0, 1, 2; raw,
+as the detector standardises them itself): the median wall-clock time of one
+``fit`` of
+
+* PyOD's ``AutoEncoder`` with its defaults (10 epochs, batch 32);
+* ``AutoencoderOutlierDetector`` with its defaults (up to 200 epochs, early
+  stopping on a 10 % validation split, learning-rate reduction);
+* the detector at PyOD's budget: 10 epochs on all rows, no early stopping,
+  no learning-rate reduction;
+* the detector for 1 epoch: what a fit costs besides its epochs (validation,
+  building the Keras model and its optimizer, the architecture key, the
+  state copies, the training scores);
+
+and, on the same sets, the Keras work each fit repeats: building the
+networks and model, compiling it, creating the optimizer's variables.
+
+Each method fits once first (tracing, torch's warm-up), untimed; torch runs
+on one thread, as in the suite. The median number of epochs of the default
+fits is given too.
+
+Output: ``outlier_fit_time.md`` in ``--output-dir`` (default
+``docs/benchmarks``).
+
+Usage::
+
+    python benchmarks/outlier_fit_time.py     # about a minute
+"""
+
+from skae._startup import quiet_tensorflow_startup
+
+quiet_tensorflow_startup()
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from skae import AutoencoderOutlierDetector  # noqa: E402
+from _common import measured_by  # noqa: E402  (this folder's)
+from outlier_suite import SEEDS, SMALL_DATASETS, _single_threaded_torch, cases, pyod_available  # noqa: E402
+
+SCRIPT = "benchmarks/outlier_fit_time.py"
+PYOD_BUDGET = dict(epochs=10, early_stopping=False, reduce_lr_on_plateau=False)
+
+
+def training_sets():
+    """The training rows of every wine and iris case, for every seed."""
+    return [
+        case.load(seed)[0]
+        for case in cases(datasets=SMALL_DATASETS)
+        for seed in SEEDS
+    ]
+
+
+def median_fit(make, sets):
+    """``(median seconds of one fit, fitted models)`` after one untimed fit."""
+    make(0).fit(sets[0])
+    times, models = [], []
+    for i, X in enumerate(sets):
+        model = make(i % len(SEEDS))
+        start = time.perf_counter()
+        model.fit(X)
+        times.append(time.perf_counter() - start)
+        models.append(model)
+    return statistics.median(times), models
+
+
+def build_costs(sets):
+    """Median ms of the Keras work each fit repeats: model, compile, optimizer.
+
+    On the default detector's backbone (fitted once per training set, so
+    the shapes are those sets'): ``_assemble`` builds the encoder, decoder
+    and model with their variables, ``_compile`` compiles it, and Keras
+    creates the optimizer's variables (``optimizer.build``).
+    """
+    parts = {"networks and model": [], "compile": [], "optimizer variables": []}
+    for seed, X in enumerate(sets):
+        backbone = AutoencoderOutlierDetector(random_state=seed % len(SEEDS)).fit(X).backbone_
+        backbone._layer_seeds = random.Random(seed)
+        start = time.perf_counter()
+        model = backbone._assemble(backbone._fitted_network_shape)
+        built = time.perf_counter()
+        backbone._compile(model)
+        compiled = time.perf_counter()
+        model.optimizer.build(model.trainable_variables)
+        done = time.perf_counter()
+        del backbone._layer_seeds
+        parts["networks and model"].append(built - start)
+        parts["compile"].append(compiled - built)
+        parts["optimizer variables"].append(done - compiled)
+    return {name: 1e3 * statistics.median(times) for name, times in parts.items()}
+
+
+def methods():
+    found = []
+    if pyod_available():
+        from pyod.models.auto_encoder import AutoEncoder
+
+        _single_threaded_torch()
+        found.append(("PyOD AutoEncoder (10 epochs)", lambda s: AutoEncoder(random_state=s, verbose=0)))
+    found += [
+        ("skae detector, defaults", lambda s: AutoencoderOutlierDetector(random_state=s)),
+        (
+            "skae detector, PyOD's budget (10 epochs, no early stopping)",
+            lambda s: AutoencoderOutlierDetector(random_state=s, **PYOD_BUDGET),
+        ),
+        (
+            "skae detector, 1 epoch",
+            lambda s: AutoencoderOutlierDetector(random_state=s, **{**PYOD_BUDGET, "epochs": 1}),
+        ),
+    ]
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--output-dir", default="docs/benchmarks")
+    args = parser.parse_args()
+    sets = training_sets()
+    rows, reference = [], None
+    for name, make in methods():
+        seconds, models = median_fit(make, sets)
+        if reference is None and name.startswith("PyOD"):
+            reference = seconds
+        epochs = (
+            statistics.median(m.n_iter_ for m in models)
+            if isinstance(models[0], AutoencoderOutlierDetector)
+            else 10
+        )
+        rows.append((name, seconds, epochs))
+        print(f"{name}: {seconds * 1e3:.1f} ms, {epochs:g} epochs", flush=True)
+    lines = [
+        "# Detector fit time on wine and iris, against PyOD",
+        "",
+        f"Median milliseconds of one fit on the training rows of the outlier suite's "
+        f"{len(sets) // len(SEEDS)} wine and iris cases, seeds {', '.join(map(str, SEEDS))} "
+        f"({len(sets)} fits per method, after one untimed fit each; torch on one thread). "
+        "\"1 epoch\" is what a fit costs besides its epochs.",
+        "",
+        "| method | median fit (ms) | x PyOD AutoEncoder | median epochs |",
+        "|---|---:|---:|---:|",
+    ]
+    for name, seconds, epochs in rows:
+        ratio = "" if reference is None else f"{seconds / reference:.1f}x"
+        lines.append(f"| {name} | {seconds * 1e3:.1f} | {ratio} | {epochs:g} |")
+    costs = build_costs(sets)
+    lines += [
+        "",
+        "The Keras work every fit repeats, median ms on the same sets (the default "
+        "detector's backbone: `_assemble`, `_compile`, then `optimizer.build`):",
+        "",
+        "| step | median (ms) |",
+        "|---|---:|",
+        *(f"| {name} | {ms:.1f} |" for name, ms in costs.items()),
+    ]
+    for name, ms in costs.items():
+        print(f"{name}: {ms:.1f} ms")
+    lines += ["", measured_by(SCRIPT)]
+    out = Path(args.output_dir) / "outlier_fit_time.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
