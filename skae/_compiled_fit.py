@@ -49,7 +49,7 @@ _pool = collections.OrderedDict()  # key -> [_Trainer, ...]
 _pool_lock = threading.Lock()
 # model -> the architecture key it trained under (``trained_architecture``)
 _trained = weakref.WeakKeyDictionary()
-# a pooled trainer's model -> its _Trainer (``weight_snapshots``)
+# a pooled trainer's model -> a weak reference to its _Trainer (``weight_snapshots``)
 _trainers = weakref.WeakKeyDictionary()
 
 
@@ -346,15 +346,23 @@ class Streamed:
 
 
 class _Trainer:
-    """A private copy of a network, compiled, with its compiled epoch and state copies."""
+    """A network, compiled, with its compiled epoch and state copies.
 
-    def __init__(self, model):
+    ``pooled``: a private copy kept in the pool (its compiled weight
+    snapshots pay for their tracing over many fits); else the estimator's
+    own model, trained once.
+    """
+
+    def __init__(self, model, *, pooled=True):
         self.model = model
         self.epoch = _EpochFunction(model)
         self._copies = {}
         self._snapshots = None
-        with _pool_lock:
-            _trainers[model] = self
+        if pooled:
+            with _pool_lock:
+                # a weak value: the trainer holds its model, and must not
+                # outlive the pool through this registry
+                _trainers[model] = weakref.ref(self)
 
     def copy_state(self, model, *, into_trainer):
         """Copy ``model``'s state into the trainer's, or back: one compiled call.
@@ -417,7 +425,8 @@ class _Trainer:
 def weight_snapshots(model):
     """``_Trainer.weight_snapshots`` of ``model`` if it is a pooled trainer's model, else None."""
     with _pool_lock:
-        trainer = _trainers.get(model)
+        reference = _trainers.get(model)
+    trainer = None if reference is None else reference()
     return None if trainer is None else trainer.weight_snapshots()
 
 
@@ -496,7 +505,7 @@ def fit(model, data, *, epochs, initial_epoch, callbacks, verbose, reuse=True):
     trainer = _checkout(model, key, data.sample) if key is not None else None
     if trainer is None:
         _build(model, data.sample)
-        trainer, key = _Trainer(model), None
+        trainer, key = _Trainer(model, pooled=False), None
     else:
         trainer.copy_state(model, into_trainer=True)
     try:

@@ -5,6 +5,9 @@ back out: the result must not depend on which trainer ran it, on what it ran
 before, or on other fits running at the same time.
 """
 
+import gc
+import weakref
+
 import keras
 import numpy as np
 import pytest
@@ -113,6 +116,7 @@ def test_early_stopping_restores_the_best_epochs_weights_from_its_snapshots(digi
     own = AutoencoderTransformer(
         3, **params, callbacks=[keras.callbacks.Callback()], random_state=0
     ).fit(X)
+    assert _compiled_fit.weight_snapshots(own.model_) is None  # Keras's get_weights
     val_loss = pooled.history_["val_loss"]
     assert int(np.argmin(val_loss)) < len(val_loss) - 1  # weights were restored
     assert own.history_["val_loss"] == val_loss
@@ -121,6 +125,18 @@ def test_early_stopping_restores_the_best_epochs_weights_from_its_snapshots(digi
     _, held_out = validation_split(len(X), params["validation_fraction"], pooled._seed)
     rows = pooled._standardize(X[held_out]).astype(np.float32)
     assert pooled.model_.evaluate(rows, rows, verbose=0) == pytest.approx(min(val_loss), rel=1e-5)
+
+
+def test_a_trainer_dropped_from_the_pool_is_freed(digits):
+    X, _ = digits
+    _compiled_fit.clear_cache()
+    AutoencoderTransformer(3, **PARAMS, random_state=0).fit(X)
+    ((trainer,),) = _compiled_fit._pool.values()
+    model = weakref.ref(trainer.model)
+    del trainer
+    _compiled_fit.clear_cache()
+    gc.collect()
+    assert model() is None
 
 
 def test_architecture_key_ignores_names_and_seeds_only():
