@@ -319,25 +319,21 @@ class _SharedFunction:
     weights, and nothing of one estimator stays in the function.
     """
 
-    def __init__(self, estimator, dtype, sample_shape, encode, decode):
+    def __init__(self, estimator, own, dtype, sample_shape, encode, decode):
         import tensorflow as tf
 
         from ._compat import concrete_function_call
 
-        own = shared_variables(estimator, encode, decode)
         encoder, decoder = (
             network_copy(network, dtype) for network in (estimator.encoder_, estimator.decoder_)
         )
         private = _unique_variables([encoder] * encode + [decoder] * decode)
+        network = _hooks(estimator, encoder, decoder, encode, decode)
 
         def function(batch, weights):
             values = [(v, keras.ops.cast(w, v.dtype)) for v, w in zip(private, weights)]
             with keras.StatelessScope(state_mapping=values):
-                if encode:
-                    batch = estimator._encode_batch(encoder, batch)
-                if decode:
-                    batch = estimator._decode_batch(decoder, batch)
-                return batch
+                return network(batch)
 
         spec = tf.TensorSpec((None,) + tuple(sample_shape), dtype)
         arguments = [v.value for v in own]
@@ -353,6 +349,19 @@ class _SharedFunction:
 
         call = concrete_function_call(self.concrete, [v.value for v in variables])
         return numpy_call(call, self.single_threaded)
+
+
+def _hooks(estimator, encoder, decoder, encode, decode):
+    """``estimator``'s ``_encode_batch`` and/or ``_decode_batch`` as one function of a batch."""
+
+    def network(batch):
+        if encode:
+            batch = estimator._encode_batch(encoder, batch)
+        if decode:
+            batch = estimator._decode_batch(decoder, batch)
+        return batch
+
+    return network
 
 
 def _unique_variables(networks):
@@ -400,28 +409,22 @@ def shared_inference_function(estimator, dtype, sample_shape, *, encode, decode)
     if architecture is None:
         return None
     key = (type(estimator), architecture, dtype, tuple(sample_shape), encode, decode)
+    own = shared_variables(estimator, encode, decode)
     with BUILD_LOCK:
         shared = _shared.get(key)
         if shared is None:
             try:
                 with no_retracing_warning():
-                    shared = _SharedFunction(estimator, dtype, sample_shape, encode, decode)
+                    shared = _SharedFunction(estimator, own, dtype, sample_shape, encode, decode)
             except Exception:  # noqa: BLE001 - a network Keras cannot copy
                 return None
             _shared[key] = shared
             while len(_shared) > MAX_SHARED_FUNCTIONS:
                 _shared.popitem(last=False)
         _shared.move_to_end(key)
-    own = shared_variables(estimator, encode, decode)
     if _signature(own) != shared.signature:
         return None
     return shared.bind(own)
-
-
-def clear_shared():
-    """Drop every shared inference function."""
-    with BUILD_LOCK:
-        _shared.clear()
 
 
 def networks_for(estimator, dtype):
@@ -468,14 +471,7 @@ def inference_function(estimator, dtype, sample_shape, *, encode, decode):
 def _own_inference_function(estimator, dtype, sample_shape, encode, decode):
     """``estimator``'s inference compiled for it alone (its networks, or their float64 copy)."""
     encoder, decoder = networks_for(estimator, dtype)
-    networks = [encoder] * encode + [decoder] * decode
-
-    def network(batch):
-        if encode:
-            batch = estimator._encode_batch(encoder, batch)
-        if decode:
-            batch = estimator._decode_batch(decoder, batch)
-        return batch
-
+    network = _hooks(estimator, encoder, decoder, encode, decode)
+    variables = _unique_variables([encoder] * encode + [decoder] * decode)
     with no_retracing_warning():
-        return compile_for_inference(network, _unique_variables(networks), sample_shape, dtype)
+        return compile_for_inference(network, variables, sample_shape, dtype)
