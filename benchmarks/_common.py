@@ -6,7 +6,7 @@ puts a script's folder first on ``sys.path``). The scripts call
 imports Keras.
 
 - ``load_data()`` and ``build_tutorial_autoencoder()`` are ``skae demo``'s
-  (from ``skae._reference``), so every table uses the demo's split and the
+  (from ``skae._cli.reference``), so every table uses the demo's split and the
   same hand-written Keras baseline; ``load_stratified_data()`` is the split
   of ``denoising.py`` and ``outliers.py``.
 - ``median_ms()`` times repeated calls.
@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
-from skae._reference import build_tutorial_autoencoder, load_data  # noqa: F401 (shared)
+from skae._cli.reference import build_tutorial_autoencoder, load_data  # noqa: F401 (shared)
 from skae._show_versions import _get_deps_info, _get_keras_backend, _report_versions
 
 

@@ -98,7 +98,7 @@ def worker(kind, path, n_rows, batch_size):
     import numpy as np
 
     from skae import AutoencoderTransformer
-    from skae._streaming import STREAM_MIN_BYTES
+    from skae._input.streaming import STREAM_MIN_BYTES
 
     X = np.load(path, mmap_mode="r")
     params = dict(epochs=2, early_stopping=False, batch_size=batch_size, random_state=0)

@@ -1,6 +1,6 @@
 """Reconstruction quality and fit time of AutoencoderTransformer against PCA.
 
-The benchmark that ``make demo`` runs. Its code lives in ``skae/_demo.py`` so
+The benchmark that ``make demo`` runs. Its code lives in ``skae/_cli/demo.py`` so
 that the installed ``skae demo`` command runs the same thing; see that
 module's docstring for what it measures. This script is that module's entry
 point, ``main(argv)`` (which returns the results), under the script's name:
@@ -21,8 +21,8 @@ quiet_tensorflow_startup()
 
 import sys  # noqa: E402
 
-# The demo's entry point, and the only thing benchmarks/ takes from skae._demo.
-from skae._demo import main  # noqa: E402
+# The demo's entry point, and the only thing benchmarks/ takes from skae._cli.demo.
+from skae._cli.demo import main  # noqa: E402
 
 if __name__ == "__main__":
     results = main()

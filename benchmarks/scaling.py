@@ -113,7 +113,8 @@ def worker(kind, n_rows):
     quiet_tensorflow_startup()
     if kind == "matmul":
         return {"gflops": matmul_gflops()}
-    from skae import AutoencoderTransformer, _compiled_fit
+    from skae import AutoencoderTransformer
+    from skae._engine import compiled_fit as _compiled_fit
 
     X = make_data(n_rows)
     estimator = AutoencoderTransformer(8, epochs=2, early_stopping=False, random_state=0)

@@ -4,7 +4,7 @@ On small data a fit is mostly fixed cost: Keras traces a new model's
 training and validation functions (about 1.8 s on this machine) and spends
 some 10 ms of Python per epoch. skae compiles one epoch function per network
 architecture and reuses it for every later estimator with the same network
-(``skae/_compiled_fit.py``); this measures what that buys.
+(``skae/_engine/compiled_fit.py``); this measures what that buys.
 
 1. The default ``AutoencoderTransformer(n_components=2)`` on wine
    (``StandardScaler`` fitted on a 75% training split,
@@ -61,7 +61,8 @@ from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from skae import AutoencoderTransformer, _compiled_fit  # noqa: E402
+from skae import AutoencoderTransformer  # noqa: E402
+from skae._engine import compiled_fit as _compiled_fit  # noqa: E402
 
 from _common import goal_line, measured_by  # noqa: E402  (this folder's)
 

@@ -2,14 +2,12 @@
 
 import importlib
 
-__version__ = "0.1.0"
+from ._estimators.registry import ESTIMATORS
+from ._version import __version__ as __version__
 
 _PUBLIC = {
-    "AutoencoderTransformer": "._autoencoder",
-    "AutoencoderOutlierDetector": "._outlier",
-    "DenoisingAutoencoder": "._denoising",
-    "VariationalAutoencoderTransformer": "._variational",
-    "load": "._persistence",
+    **{entry.name: f"._estimators.{entry.module}" for entry in ESTIMATORS},
+    "load": "._estimators.loading",
     "show_versions": "._show_versions",
 }
 

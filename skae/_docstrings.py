@@ -11,7 +11,7 @@ builders and the Displays use it too.
 import re
 import textwrap
 
-from . import __version__
+from ._version import __version__
 
 _PLACEHOLDER = re.compile(r"^( *)\{(\w+)\}$", flags=re.MULTILINE)
 

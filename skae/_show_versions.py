@@ -59,7 +59,7 @@ def _get_deps_info(packages=_DEPENDENCIES):
         that is not installed. skae's own is ``skae.__version__``, the code
         that runs, even from a source tree that pip did not install.
     """
-    from . import __version__
+    from ._version import __version__
 
     deps_info = {}
     for name in packages:

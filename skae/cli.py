@@ -47,8 +47,8 @@ Model files are those of ``est.save`` and ``skae.load``:
 
 Keras (and so TensorFlow) is imported only once the input has been read.
 Reading and writing the CSV files and checking the option values live in
-``skae._cli_io``, reading model files' metadata in ``skae._cli_model``, the
-parser and its help in ``skae._cli_parser``; this module holds the commands.
+``skae._cli.csv_io``, reading model files' metadata in ``skae._cli.model_files``, the
+parser and its help in ``skae._cli.parser``; this module holds the commands.
 """
 
 import contextlib
@@ -59,7 +59,7 @@ import time
 import uuid
 import warnings
 
-from ._cli_io import (
+from ._cli.csv_io import (
     CommandError,
     check_finite,
     check_output,
@@ -70,13 +70,14 @@ from ._cli_io import (
     read_numeric_csv,
     write_csv,
 )
-from ._cli_model import DETECTOR, check_columns, info_json, info_text, read_model
-from ._cli_parser import (  # MODELS: the names of embed's --model, for tests and users
+from ._cli.model_files import DETECTOR, check_columns, info_json, info_text, read_model
+from ._cli.parser import (
     FIT_MODELS,
-    MODELS,
+    MODELS,  # the names of embed's --model, for tests and users  # noqa: F401
     build_parser,
     check_option_combinations,
 )
+
 
 # ----------------------------------------------------------------------
 # progress
@@ -421,9 +422,9 @@ def run_demo(args, stdout, stderr):
     from ._startup import quiet_tensorflow_startup
 
     quiet_tensorflow_startup()
-    from . import _demo
+    from ._cli import demo
 
-    results = _demo.main(args.demo_args, prog="skae demo")
+    results = demo.main(args.demo_args, prog="skae demo")
     return 1 if results["check"] and not results["goal_passed"] else 0
 
 

@@ -24,6 +24,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import no_retracing_warning, scikeras_wrappers
+from ._estimators.registry import estimator_classes
 
 __all__ = [
     "EncoderClassifier",
@@ -40,19 +41,7 @@ ENCODER_NAME = "pretrained_encoder"
 
 
 def _skae_estimators():
-    from . import (
-        AutoencoderOutlierDetector,
-        AutoencoderTransformer,
-        DenoisingAutoencoder,
-        VariationalAutoencoderTransformer,
-    )
-
-    return (
-        AutoencoderTransformer,
-        VariationalAutoencoderTransformer,
-        DenoisingAutoencoder,
-        AutoencoderOutlierDetector,
-    )
+    return tuple(estimator_classes().values())
 
 
 def _check_transformer(transformer, caller):

@@ -318,7 +318,7 @@ def _epochs_of_rows(data, n_epochs):
 
 
 def test_training_reads_every_row_once_per_epoch_reshuffled():
-    from skae._training import in_memory_batches as _in_memory_batches
+    from skae._engine.training import in_memory_batches as _in_memory_batches
 
     rows = np.arange(10, dtype=np.float32).reshape(10, 1)
     arrays = (rows, rows, None)
@@ -509,7 +509,7 @@ def test_float32_fit_then_float64_transform(digits):
 
 
 def test_float64_outputs_do_not_depend_on_the_other_rows(fitted, digits):
-    from skae._inference import backend_computes_float64
+    from skae._engine.inference import backend_computes_float64
 
     if not backend_computes_float64():
         pytest.skip("this backend computes float64 input in float32 (JAX without x64)")

@@ -226,7 +226,8 @@ def test_inverse_transform_with_wrong_number_of_codes_raises(fitted, n_columns):
 def test_padding_for_shape_compiling_backends_uses_few_sizes():
     # JAX compiles one program per batch shape: inference pads each chunk to
     # one of a few sizes, so any row count reuses a compiled program.
-    from skae._inference import INFERENCE_BATCH_SIZE, pad_rows as _pad_rows
+    from skae._engine.inference import pad_rows as _pad_rows
+    from skae._input.chunks import INFERENCE_BATCH_SIZE
 
     sizes = set()
     for n_rows in range(1, INFERENCE_BATCH_SIZE + 1, 7):
@@ -246,7 +247,7 @@ def test_subclasses_override_exactly_the_documented_hooks():
     import re
 
     import skae
-    from skae._base import _BaseAutoencoder
+    from skae._estimators.base import _BaseAutoencoder
 
     documented = set(re.findall(r"^    - ``(_\w+)\(", _BaseAutoencoder.__doc__, re.M))
     documented |= set(re.findall(r"/ ``(_\w+)\(", _BaseAutoencoder.__doc__))

@@ -365,7 +365,7 @@ def test_training_failure_is_one_line(table, tmp_path, monkeypatch):
 # demo
 # ----------------------------------------------------------------------
 def test_demo_passes_its_arguments_to_the_flagship_comparison(monkeypatch, tmp_path):
-    from skae import _demo
+    from skae._cli import demo as _demo
 
     calls = []
 
@@ -492,7 +492,7 @@ def test_columns_not_those_of_the_model_are_one_line(
 
 
 def test_columns_of_a_model_without_feature_names_are_counted():
-    from skae._cli_model import check_columns
+    from skae._cli.model_files import check_columns
 
     document = {"summary": {"feature_names_in": None, "n_features_in": 3}}
     check_columns(["x", "y", "z"], document, "data.csv", "m.skae")  # any names
@@ -505,7 +505,7 @@ def test_columns_of_a_model_without_feature_names_are_counted():
 
 
 def test_long_column_lists_are_cut_short():
-    from skae._cli_model import check_columns
+    from skae._cli.model_files import check_columns
 
     names = [f"pixel{i}" for i in range(64)]
     document = {"summary": {"feature_names_in": names, "n_features_in": 64}}

@@ -4,7 +4,7 @@ import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skae
-from skae._inference import backend_computes_float64
+from skae._engine.inference import backend_computes_float64
 
 from .conftest import FAST
 

@@ -1,4 +1,4 @@
-"""skae._compiled_fit: one compiled epoch per architecture, shared safely.
+"""skae._engine.compiled_fit: one compiled epoch per architecture, shared safely.
 
 A fit trains a pooled trainer with the estimator's own state copied in and
 back out: the result must not depend on which trainer ran it, on what it ran
@@ -17,9 +17,10 @@ from skae import (
     AutoencoderTransformer,
     DenoisingAutoencoder,
     VariationalAutoencoderTransformer,
-    _compiled_fit,
 )
-from skae._training import validation_split
+from skae._engine import compiled_fit as _compiled_fit
+from skae._engine import training as _training
+from skae._engine.training import validation_split
 
 from .conftest import FAST
 from .test_training import _assert_same, _fit_in_threads, _outputs
@@ -116,7 +117,7 @@ def test_early_stopping_restores_the_best_epochs_weights_from_its_snapshots(digi
     own = AutoencoderTransformer(
         3, **params, callbacks=[keras.callbacks.Callback()], random_state=0
     ).fit(X)
-    assert _compiled_fit.weight_snapshots(own.model_) is None  # Keras's get_weights
+    assert _training.weight_snapshots(own.model_) is None  # Keras's get_weights
     val_loss = pooled.history_["val_loss"]
     assert int(np.argmin(val_loss)) < len(val_loss) - 1  # weights were restored
     assert own.history_["val_loss"] == val_loss
@@ -194,7 +195,7 @@ def test_one_batch_per_epoch_trains_as_model_fit_does(digits, monkeypatch):
 def test_streamed_batches_train_as_model_fit_does(digits, monkeypatch, tmp_path):
     # streamed data keeps the stream's batches and order: the compiled
     # groups of steps must give Keras's fit of the same batches
-    import skae._streaming as streaming
+    import skae._input.streaming as streaming
 
     monkeypatch.setattr(streaming, "STREAM_MIN_BYTES", 0)
     monkeypatch.setattr(streaming, "BLOCK_BYTES", 48 * 64 * 8)

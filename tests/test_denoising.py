@@ -13,7 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skae import DenoisingAutoencoder
-from skae._training import validation_split
+from skae._engine.training import validation_split
 from skae.layers import Corruption
 
 from .conftest import FAST

@@ -1,4 +1,4 @@
-"""Data-parallel training through the ``distribution`` parameter (skae/_distribution.py).
+"""Data-parallel training through the ``distribution`` parameter (skae/_engine/distribution.py).
 
 The two-device tests run in a subprocess each, whose CPU is split into two
 logical devices before Keras starts (TensorFlow:
@@ -25,7 +25,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 import skae
 from skae import AutoencoderTransformer
-from skae._persistence import UnsavedParameter
+from skae._io.persistence import UnsavedParameter
 
 REPO = str(Path(skae.__file__).resolve().parents[1])
 
@@ -100,7 +100,7 @@ detector = AutoencoderOutlierDetector(**short, distribution=two_devices()).fit(X
 report["detector_labels"] = sorted(set(detector.predict(X_test).tolist()))
 
 # out of core (a memmap streamed in blocks of 100 rows): the same training
-import skae._streaming as streaming
+import skae._input.streaming as streaming
 
 streaming.STREAM_MIN_BYTES, streaming.BLOCK_BYTES = 0, 100 * 64 * 8
 np.save(out / "X.npy", X_train)

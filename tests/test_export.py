@@ -19,7 +19,7 @@ from skae import (
     DenoisingAutoencoder,
     VariationalAutoencoderTransformer,
 )
-from skae._inference import backend_computes_float64
+from skae._engine.inference import backend_computes_float64
 
 from .conftest import FAST
 
@@ -211,11 +211,11 @@ def test_export_refuses_an_existing_path_unless_overwrite(fitted, digits, tmp_pa
 def test_onnx_export_without_the_converter_names_the_install(fitted, tmp_path, monkeypatch):
     import importlib.util
 
-    import skae._export
+    import skae._io.export
 
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(
-        skae._export.importlib.util,
+        skae._io.export.importlib.util,
         "find_spec",
         lambda name, *args: None if name in ("tf2onnx", "jax2onnx") else real_find_spec(name, *args),
     )

@@ -1,4 +1,4 @@
-"""skae._inference: the one inference path, its state and its one-row requests."""
+"""skae._engine.inference: the one inference path, its state and its one-row requests."""
 
 import copy
 import pickle
@@ -12,8 +12,8 @@ import pytest
 from sklearn.base import clone
 
 import skae
-from skae._inference import compiles_per_batch_shape
-from skae._inference import pad_rows as _pad_rows
+from skae._engine.inference import compiles_per_batch_shape
+from skae._engine.inference import pad_rows as _pad_rows
 from skae._validation import is_plain_float_rows
 
 from .conftest import FAST
@@ -210,13 +210,13 @@ def test_one_architecture_shares_one_traced_inference_reading_each_ones_weights(
         pass
 
     built = []
-    shared_function = skae._inference._SharedFunction
+    shared_function = skae._engine.inference._SharedFunction
 
     def counted(*args, **kwargs):
         built.append(args[1:])
         return shared_function(*args, **kwargs)
 
-    monkeypatch.setattr(skae._inference, "_SharedFunction", counted)
+    monkeypatch.setattr(skae._engine.inference, "_SharedFunction", counted)
     first = Own(2, **{**FAST, "random_state": 0}).fit(X)
     shared = {(id(first), d): first._forward(X[:7].astype(d)) for d in (np.float32, np.float64)}
     n_built = len(built)
@@ -227,7 +227,7 @@ def test_one_architecture_shares_one_traced_inference_reading_each_ones_weights(
     assert len(built) == n_built  # the second fit and its inference traced nothing
     assert not np.allclose(shared[id(first), np.float64], shared[id(second), np.float64])
     monkeypatch.setattr(
-        "skae._inference.shared_inference_function", lambda *args, **kwargs: None
+        "skae._engine.inference.shared_inference_function", lambda *args, **kwargs: None
     )
     for est in (first, second):
         est._inference_models = {}
@@ -249,7 +249,7 @@ def test_a_subclass_with_its_own_inference_hooks_compiles_its_own(digits):
 
     est = Scaled(2, **FAST).fit(X)
     args = (est, np.dtype(np.float64), est._network_shape())
-    assert skae._inference.shared_inference_function(*args, encode=True, decode=False) is None
+    assert skae._engine.inference.shared_inference_function(*args, encode=True, decode=False) is None
     plain = skae.AutoencoderTransformer(2, **FAST).fit(X)
     np.testing.assert_allclose(est.transform(X[:3]), 2 * plain.transform(X[:3]))
 
@@ -321,7 +321,8 @@ def test_a_network_with_control_flow_is_compiled_too(digits):
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TensorFlow's DLPack")
 def test_an_aligned_chunk_is_lent_to_tensorflow_without_a_copy():
-    from skae._inference import ALIGNMENT, aligned_empty, lent_to_backend
+    from skae._engine.inference import lent_to_backend
+    from skae._input.chunks import ALIGNMENT, aligned_empty
 
     chunk = aligned_empty((100, 64), np.float32)
     assert chunk.ctypes.data % ALIGNMENT == 0

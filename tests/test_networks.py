@@ -1,4 +1,4 @@
-"""From an estimator's parameters to its networks (``skae/_networks.py``).
+"""From an estimator's parameters to its networks (``skae/_estimators/networks.py``).
 
 NumPy integers as sizes, networks too large to build, and the user's own
 encoders and decoders checked before the model is assembled.
@@ -12,7 +12,8 @@ import pytest
 from sklearn.model_selection import GridSearchCV
 
 import skae
-from skae import AutoencoderTransformer, VariationalAutoencoderTransformer, _networks
+from skae import AutoencoderTransformer, VariationalAutoencoderTransformer
+from skae._estimators import networks as _networks
 
 from .conftest import FAST
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 import skae
-from skae._parameters import PARAMETER_CONSTRAINTS, SHARED_DOCS, fill_shared_docs
+from skae._estimators.parameters import PARAMETER_CONSTRAINTS, SHARED_DOCS, fill_shared_docs
 
 ESTIMATORS = [getattr(skae, name) for name in skae.__all__ if isinstance(getattr(skae, name), type)]
 

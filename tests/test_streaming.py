@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-import skae._streamed_training as streamed_training
-import skae._streaming as streaming
+import skae._engine.streamed_training as streamed_training
+import skae._input.streaming as streaming
 from skae import (
     AutoencoderOutlierDetector,
     AutoencoderTransformer,
@@ -286,7 +286,7 @@ def test_dask_array_is_streamed_and_matches_the_array(digits):
     assert streaming.is_out_of_core(lazy)
     estimator = AutoencoderTransformer(2, **FAST).fit(lazy)
     np.testing.assert_allclose(estimator.mean_, X.mean(axis=0), rtol=1e-12, atol=1e-15)
-    # inference on a Dask array is lazy (skae/_dask.py), computed block by block
+    # inference on a Dask array is lazy (skae/_input/dask.py), computed block by block
     codes = estimator.transform(lazy)
     assert isinstance(codes, da.Array)
     np.testing.assert_allclose(codes.compute(), estimator.transform(X), rtol=1e-6)
@@ -321,9 +321,9 @@ def test_the_detector_streams_its_scaling_and_its_scores(digits):
 @pytest.fixture
 def small_chunks(monkeypatch):
     # inference in chunks of 64 rows: the digits' 200 rows in 4 chunks
-    import skae._inference
+    import skae._engine.inference
 
-    for module in (skae._inference, streaming):
+    for module in (skae._engine.inference, streaming):
         monkeypatch.setattr(module, "INFERENCE_BATCH_SIZE", 64)
     monkeypatch.setattr(streaming, "STREAM_CHUNK_ROWS", 64)
 

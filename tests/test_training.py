@@ -1,4 +1,4 @@
-"""skae._training: randomness without global state.
+"""skae._engine.training: randomness without global state.
 
 Every random draw of a fit is seeded from ``random_state`` alone: no global
 generator (Python, NumPy, TensorFlow, Keras) is read, set or advanced, so a

@@ -72,7 +72,7 @@ def build_dense_encoder(
     """Build a fully connected encoder: ``n_features`` -> hidden layers -> codes.
 
     The classic hand-written Keras autoencoder's encoder (Dense 128 -> 64 ->
-    latent, as in ``skae._reference.build_tutorial_autoencoder``, the baseline
+    latent, as in ``skae._cli.reference.build_tutorial_autoencoder``, the baseline
     of skae's benchmarks) generalised. The latent layer is linear by default:
     a ReLU bottleneck silences every latent unit whose input turns negative.
 

@@ -1,6 +1,6 @@
 """What skae is measured against: the digits split and the tutorial's Keras autoencoder.
 
-``skae demo`` (:mod:`skae._demo`) and the scripts in ``benchmarks/`` (through
+``skae demo`` (:mod:`skae._cli.demo`) and the scripts in ``benchmarks/`` (through
 ``benchmarks/_common.py``) share these, so that every table in the docs uses
 the same data and the same hand-written baseline. They live in the package
 because the installed ``skae demo`` needs them; nothing else in skae does.

@@ -5,23 +5,24 @@ import numbers
 
 import keras
 import numpy as np
+from keras import ops
 from scipy.special import logsumexp
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import _BaseAutoencoder
-from ._dask import lazy_on_dask
-from ._inference import INFERENCE_BATCH_SIZE
-from ._parameters import fill_shared_docs
-from ._validation import check_finite_scores
-from .architectures.variational import (
+from .._input.chunks import INFERENCE_BATCH_SIZE
+from .._input.dask import lazy_on_dask
+from .._validation import check_finite_scores
+from ..architectures.variational import (
     VariationalAutoencoderModel,
     add_log_variance_head,
     gaussian_kl,
     negative_log_likelihood,
 )
+from .base import _BaseAutoencoder
+from .parameters import fill_shared_docs
 
 # A latent unit is active when its posterior mean varies across the training
 # data with a variance above this (in units of the N(0, 1) prior): the
@@ -325,6 +326,35 @@ class VariationalAutoencoderTransformer(
 
     def _decode_batch(self, decoder, batch):
         return decoder(batch[:, : self.n_components_], training=False)
+
+    def _codes(self, encoded):
+        return encoded[:, : self.n_components_]
+
+    def _inference_key(self):
+        return (self.n_components_,)
+
+    def _export_scores(self, rows, network):
+        """The ELBO of ``_score_samples`` in ``keras.ops``: the same terms, the same draws."""
+        dtype = network.score_dtype
+        draws = elbo_draws(self.n_components_).astype(dtype)
+        n_draws, n_components = draws.shape
+        likelihood = self.model_.likelihood
+        log_noise_scale = (
+            dtype.type(math.log(self.noise_scale_)) if likelihood == "gaussian" else None
+        )
+        encoded = ops.cast(network.encode(rows), dtype)
+        mean, log_var = encoded[:, :n_components], encoded[:, n_components:]
+        std = ops.exp(0.5 * log_var)
+        # row i's draws are rows i * n_draws ... (i + 1) * n_draws - 1, as np.repeat
+        z = ops.expand_dims(mean, 1) + ops.expand_dims(std, 1) * draws
+        z = ops.cast(ops.reshape(z, (-1, n_components)), "float32")
+        decoded = ops.cast(network.decode(z), dtype)
+        repeated = ops.repeat(ops.cast(rows, dtype), n_draws, axis=0)
+        log_likelihood = -negative_log_likelihood(
+            repeated, decoded, likelihood=likelihood, log_noise_scale=log_noise_scale, xp=ops
+        )
+        expected = ops.mean(ops.reshape(log_likelihood, (-1, n_draws)), axis=1)
+        return expected - ops.sum(gaussian_kl(mean, log_var, xp=ops), axis=1)
 
     def _posterior(self, X):
         """Posterior mean and log-variance of each row of X, as float64."""

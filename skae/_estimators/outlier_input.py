@@ -8,10 +8,16 @@ block by block as the backbone reads it.
 
 import numpy as np
 
-from ._input import validated_rows
-from ._outlier_scores import center_and_scale, resolved_scaling
-from ._streaming import ScaledRows, StreamedRows, is_out_of_core, read_all, streams
-from ._validation import rows_as_given
+from .._input.rows import validated_rows
+from .._input.streaming import (
+    ScaledRows,
+    StreamedRows,
+    is_out_of_core,
+    read_all,
+    streams,
+)
+from .._validation import rows_as_given
+from .outlier_scores import center_and_scale, resolved_scaling
 
 
 class ScaledInputMixin:

@@ -8,11 +8,11 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
 
-from ._base import _BaseAutoencoder
-from ._parameters import fill_shared_docs
-from ._streaming import StreamedRows, streamed_target
-from ._validation import FLOAT_DTYPES
-from .layers import NOISE_KINDS, Corruption
+from .._input.streaming import StreamedRows, streamed_target
+from .._validation import FLOAT_DTYPES
+from ..layers import NOISE_KINDS, Corruption
+from .base import _BaseAutoencoder
+from .parameters import fill_shared_docs
 
 # noise_level="auto": Gaussian noise of this many times the data's global
 # standard deviation, or this probability of corrupting a value

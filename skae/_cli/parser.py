@@ -9,23 +9,19 @@ TensorFlow.
 import argparse
 import os
 
-from . import __version__
-from ._cli_io import (
+from .._estimators.registry import ESTIMATORS
+from .._version import __version__
+from .csv_io import (
     contamination,
     layer_sizes,
     open_fraction,
     positive_float,
     positive_int,
 )
-from ._cli_model import DETECTOR
 
-MODELS = {
-    "autoencoder": "AutoencoderTransformer",
-    "vae": "VariationalAutoencoderTransformer",
-    "denoising": "DenoisingAutoencoder",
-}
-# the estimators ``skae fit --model`` trains
-FIT_MODELS = {**MODELS, "detector": DETECTOR}
+# the estimators ``skae fit --model`` trains, and those ``embed`` offers
+FIT_MODELS = {entry.command: entry.name for entry in ESTIMATORS}
+MODELS = {entry.command: entry.name for entry in ESTIMATORS if entry.embeds}
 
 
 def _add_output_options(parser, *, metavar="OUT.csv", what="the result ('-' for stdout)"):

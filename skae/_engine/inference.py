@@ -12,21 +12,15 @@ import threading
 import keras
 import numpy as np
 
-from ._compat import no_retracing_warning
+from .._compat import no_retracing_warning
+from .._input.chunks import ALIGNMENT, INFERENCE_BATCH_SIZE
+from .compiled_fit import trained_architecture
 
 # Held while an estimator builds an inference function (a float64 copy of
 # its networks, a tracing): threads sharing one estimator build each
 # function once, and never trace the same Keras model at the same time.
 BUILD_LOCK = threading.RLock()
 
-# Rows per call of the compiled network at inference: large enough that the
-# per-call overhead is negligible, small enough that the activations of one
-# chunk stay a few MB whatever the number of rows.
-INFERENCE_BATCH_SIZE = 16384
-
-# Alignment of the buffers lent to the backend without a copy
-# (``lent_to_backend``): a page, more than any backend asks.
-ALIGNMENT = 4096
 
 
 def backend_computes_float64():
@@ -165,15 +159,6 @@ def run_in_chunks(X, step, dtype, chunks=None):
     return out
 
 
-def aligned_empty(shape, dtype):
-    """An uninitialised C-contiguous array whose data starts on a page boundary."""
-    dtype = np.dtype(dtype)
-    n_bytes = int(np.prod(shape)) * dtype.itemsize
-    raw = np.empty(n_bytes + ALIGNMENT, dtype=np.uint8)
-    start = -raw.ctypes.data % ALIGNMENT
-    return raw[start : start + n_bytes].view(dtype).reshape(shape)
-
-
 def lent_to_backend(batch):
     """``batch`` as the compiled call's input, sharing its memory where safe.
 
@@ -241,7 +226,7 @@ def compile_for_inference(function, variables, sample_shape, dtype):
     if backend == "tensorflow":
         import tensorflow as tf
 
-        from ._compat import concrete_function_call
+        from .._compat import concrete_function_call
 
         spec = tf.TensorSpec((None,) + tuple(sample_shape), dtype)
         call = concrete_function_call(tf.function(function).get_concrete_function(spec))
@@ -322,7 +307,7 @@ class _SharedFunction:
     def __init__(self, estimator, own, dtype, sample_shape, encode, decode):
         import tensorflow as tf
 
-        from ._compat import concrete_function_call
+        from .._compat import concrete_function_call
 
         encoder, decoder = (
             network_copy(network, dtype) for network in (estimator.encoder_, estimator.decoder_)
@@ -345,7 +330,7 @@ class _SharedFunction:
 
     def bind(self, variables):
         """A numpy call reading ``variables`` (Keras variables of this architecture)."""
-        from ._compat import concrete_function_call
+        from .._compat import concrete_function_call
 
         call = concrete_function_call(self.concrete, [v.value for v in variables])
         return numpy_call(call, self.single_threaded)
@@ -372,16 +357,31 @@ def _signature(variables):
     return [(tuple(v.shape), str(v.dtype)) for v in variables]
 
 
-def _skae_hooks(cls):
-    """Whether ``cls`` computes inference with skae's own hooks.
+def _defining_class(cls, name):
+    return next(klass for klass in cls.__mro__ if name in vars(klass))
 
-    skae's ``_encode_batch`` and ``_decode_batch`` depend on the networks
-    alone, which the architecture key covers; a subclass's own may read its
-    parameters, so its estimators are not shared a function.
+
+def overridden_together(cls, method, companion):
+    """Whether ``cls`` defines ``companion`` where it defines ``method``, or below.
+
+    A hook's companion (what a shared call keys on, how an export computes
+    the same) must be written by whoever wrote the hook: a subclass that
+    overrides ``method`` alone inherits a companion that knows nothing of it.
+    """
+    return issubclass(_defining_class(cls, companion), _defining_class(cls, method))
+
+
+def _shares_inference(cls):
+    """Whether ``cls``'s inference hooks may share one compiled call per architecture.
+
+    They may when ``_inference_key`` (what they read besides the networks,
+    part of the shared call's key) is defined beside them or below: a
+    subclass that overrides ``_encode_batch`` or ``_decode_batch`` alone
+    may read parameters no key covers, so it compiles its own call.
     """
     return all(
-        getattr(cls, name).__module__.split(".")[0] == "skae"
-        for name in ("_encode_batch", "_decode_batch")
+        overridden_together(cls, hook, "_inference_key")
+        for hook in ("_encode_batch", "_decode_batch")
     )
 
 
@@ -393,22 +393,29 @@ def shared_variables(estimator, encode, decode):
 def shared_inference_function(estimator, dtype, sample_shape, *, encode, decode):
     """The architecture's shared compiled inference, bound to ``estimator``; or None.
 
-    TensorFlow only, with skae's own inference hooks, and only for a model
+    TensorFlow only, for hooks that declare what they read
+    (``_shares_inference``), and only for a model
     the compiled training loop knows the architecture of
     (``_compiled_fit.trained_architecture``): a fit
     then costs no tracing and no copy of the networks at inference, only
     the first fit of each architecture does. None when not shared: the
     estimator compiles its own (``inference_function``).
     """
-    from ._compiled_fit import trained_architecture
-
-    if keras.backend.backend() != "tensorflow" or not _skae_hooks(type(estimator)):
+    if keras.backend.backend() != "tensorflow" or not _shares_inference(type(estimator)):
         return None
     dtype = np.dtype(dtype).name
     architecture = trained_architecture(estimator.model_)
     if architecture is None:
         return None
-    key = (type(estimator), architecture, dtype, tuple(sample_shape), encode, decode)
+    key = (
+        type(estimator),
+        architecture,
+        estimator._inference_key(),
+        dtype,
+        tuple(sample_shape),
+        encode,
+        decode,
+    )
     own = shared_variables(estimator, encode, decode)
     with BUILD_LOCK:
         shared = _shared.get(key)

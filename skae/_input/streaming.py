@@ -42,8 +42,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import check_array
 
-from ._inference import INFERENCE_BATCH_SIZE, aligned_empty
-from ._training import MAX_ABS_VALUE, check_magnitude
+from .chunks import INFERENCE_BATCH_SIZE, aligned_empty
+from .statistics import MAX_ABS_VALUE, check_magnitude
 
 # Inputs smaller than this are loaded and take the in-memory path.
 STREAM_MIN_BYTES = 256 * 2**20
@@ -288,7 +288,7 @@ class StreamedRows:
         return self.summary()["max"]
 
     def center_scale(self):
-        """What ``_training.robust_center_scale`` returns for these rows."""
+        """What ``statistics.robust_center_scale`` returns for these rows."""
         return self.summary()["center_scale"]
 
     def summary(self):

@@ -34,7 +34,16 @@ import weakref
 import keras
 import numpy as np
 
-from ._compat import flat_call, no_retracing_warning, symbolic_build
+from .._compat import flat_call, no_retracing_warning, symbolic_build
+from .._input.streaming import StreamedRows
+from .distribution import distributed
+from .streamed_training import streamed_epochs, streamed_fit_data
+from .training import (
+    in_memory_arrays,
+    in_memory_fit_data,
+    register_trainer,
+    training_callbacks,
+)
 
 # idle trainers kept per architecture, and architectures kept (least
 # recently used dropped first): a grid search over a few networks reuses all
@@ -49,8 +58,6 @@ _pool = collections.OrderedDict()  # key -> [_Trainer, ...]
 _pool_lock = threading.Lock()
 # model -> the architecture key it trained under (``trained_architecture``)
 _trained = weakref.WeakKeyDictionary()
-# a pooled trainer's model -> a weak reference to its _Trainer (``weight_snapshots``)
-_trainers = weakref.WeakKeyDictionary()
 
 
 def train_epochs(estimator, X, target, sample_weight, *, epochs, partial):
@@ -60,11 +67,6 @@ def train_epochs(estimator, X, target, sample_weight, *, epochs, partial):
     On TensorFlow the compiled loop of this module runs; with another
     backend, a ``distribution`` or ``run_eagerly``, Keras's ``Model.fit``.
     """
-    from ._distribution import distributed
-    from ._streamed_training import streamed_epochs, streamed_fit_data
-    from ._streaming import StreamedRows
-    from ._training import in_memory_arrays, in_memory_fit_data, training_callbacks
-
     initial_epoch = len(estimator.history_.get("loss", ()))
     validation = estimator.early_stopping and not partial
     callbacks = training_callbacks(estimator, "val_loss" if validation else "loss", partial)
@@ -84,7 +86,8 @@ def train_epochs(estimator, X, target, sample_weight, *, epochs, partial):
                 verbose=estimator.verbose,
             ).history
     if streamed:
-        data = streamed_epochs(*rows, initial_epoch, validation=validation)
+        stream, sample, input_is_target = streamed_epochs(*rows, initial_epoch, validation=validation)
+        data = Streamed(stream, validation, sample, input_is_target=input_is_target)
     else:
         train, val = in_memory_arrays(*rows, validation=validation)
         batch_size = min(estimator.batch_size, len(train[0]))
@@ -359,10 +362,7 @@ class _Trainer:
         self._copies = {}
         self._snapshots = None
         if pooled:
-            with _pool_lock:
-                # a weak value: the trainer holds its model, and must not
-                # outlive the pool through this registry
-                _trainers[model] = weakref.ref(self)
+            register_trainer(model, self)
 
     def copy_state(self, model, *, into_trainer):
         """Copy ``model``'s state into the trainer's, or back: one compiled call.
@@ -373,7 +373,7 @@ class _Trainer:
         """
         import tensorflow as tf
 
-        from ._compat import variables_call
+        from .._compat import variables_call
 
         others = [v.value for v in _state(model)]
         call = self._copies.get(into_trainer)
@@ -406,7 +406,7 @@ class _Trainer:
         if self._snapshots is None:
             import tensorflow as tf
 
-            from ._compat import flat_call
+            from .._compat import flat_call
 
             weights = list(self.model.weights)
             read = tf.function(lambda: [tf.identity(v.value) for v in weights])
@@ -420,14 +420,6 @@ class _Trainer:
             write = tf.function(write).get_concrete_function(specs)
             self._snapshots = (flat_call(read.get_concrete_function()), flat_call(write))
         return self._snapshots
-
-
-def weight_snapshots(model):
-    """``_Trainer.weight_snapshots`` of ``model`` if it is a pooled trainer's model, else None."""
-    with _pool_lock:
-        reference = _trainers.get(model)
-    trainer = None if reference is None else reference()
-    return None if trainer is None else trainer.weight_snapshots()
 
 
 def _state(model):

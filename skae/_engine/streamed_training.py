@@ -18,8 +18,8 @@ import itertools
 import keras
 import numpy as np
 
-from ._distribution import shard_multiple
-from ._training import check_validation_size
+from .distribution import shard_multiple
+from .training import check_validation_size
 
 # Training shuffles rows within this many blocks at a time.
 BUFFER_BLOCKS = 4
@@ -155,13 +155,15 @@ def _stream(estimator, X, target, sample_weight, initial_epoch, validation):
 
 
 def streamed_epochs(estimator, X, target, sample_weight, initial_epoch, *, validation):
-    """X's rows (and ``target``'s, unless it is X) streamed for ``_compiled_fit.fit``."""
-    from ._compiled_fit import Streamed
+    """X's rows (and ``target``'s, unless it is X) streamed for ``compiled_fit.fit``.
 
+    Returns ``(stream, sample, input_is_target)``: the epochs' stream, one
+    row of each array, and whether the target is the input itself.
+    """
     stream = _stream(estimator, X, target, sample_weight, initial_epoch, validation)
     x = np.zeros((1,) + tuple(estimator._network_shape()), stream.floatx)
     sample = (x, x) + (() if stream.weights is None else (stream.weights[:1],))
-    return Streamed(stream, validation, sample, input_is_target=stream.target is None)
+    return stream, sample, stream.target is None
 
 
 def streamed_fit_data(estimator, X, target, sample_weight, initial_epoch, *, validation):

@@ -10,50 +10,56 @@ standardisation statistics) then ``_train``; every prediction goes through
 """
 
 import functools
-import numbers
 import random
 from collections import defaultdict
 
 import keras
 import numpy as np
+from keras import ops
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._compiled_fit import train_epochs
-from ._dask import lazy_on_dask
-from ._distribution import distributed, steps_per_execution
-from ._docstrings import DocLinkMixin
-from ._export import ExportMixin
-from ._inference import inference_function, lent_to_backend, networks_for, run_in_chunks
-from ._input import check_image_shape, validated_rows
-from ._networks import build_networks
-from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
-from ._keras_archive import functions_in, model_from_bytes, model_to_bytes
-from ._persistence import SaveMixin
-from ._streaming import (
-    StreamedRows,
-    check_streamed_fit,
-    in_blocks,
-    is_out_of_core,
-    streamed_rows,
+from .._docstrings import DocLinkMixin
+from .._engine.compiled_fit import train_epochs
+from .._engine.distribution import distributed, steps_per_execution
+from .._engine.inference import (
+    inference_function,
+    lent_to_backend,
+    networks_for,
+    run_in_chunks,
 )
-from ._training import (
+from .._engine.training import (
     STEPS_PER_EXECUTION,
     apply_learning_rate,
     check_callbacks,
     check_training_finite,
     check_training_rows,
     make_optimizer,
-    robust_center_scale,
 )
-from ._validation import (
+from .._input.dask import lazy_on_dask
+from .._input.rows import check_image_shape, validated_rows
+from .._input.statistics import robust_center_scale
+from .._input.streaming import (
+    StreamedRows,
+    check_streamed_fit,
+    in_blocks,
+    is_out_of_core,
+    streamed_rows,
+)
+from .._io.export import ExportMixin
+from .._io.keras_archive import functions_in, model_from_bytes, model_to_bytes
+from .._io.persistence import SaveMixin, check_saved_parameters
+from .._validation import (
     FLOAT_DTYPES,
     check_finite_scores,
     fitted_image_shape,
     positive_int_sequence,
     rows_as_given,
 )
+from .fit_state import restored_on_error
+from .networks import build_networks
+from .parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 
 
 class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
@@ -86,8 +92,22 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
       ``decoder(batch, training=False)`` by default). skae compiles them,
       alone and composed, once per input dtype (``_forward``; on TensorFlow
       once per architecture, see ``_inference.shared_inference_function``).
+    - ``_codes(encoded)``: what ``transform`` returns of ``_encode_batch``'s
+      output (all of it by default), in ``keras.ops``.
+    - ``_inference_key()``: the parameters ``_encode_batch`` and
+      ``_decode_batch`` read besides the networks, as a hashable tuple
+      (``()`` by default). Estimators of one architecture and one key share
+      a compiled inference call on TensorFlow; a class that overrides those
+      hooks without defining ``_inference_key`` beside them compiles its own.
     - ``_score_samples(X)``: the scores of validated rows (minus the mean
       squared reconstruction error by default).
+    - ``_export_scores(rows, network)``: the same scores in ``keras.ops``,
+      for ``export``: ``rows`` are raw float32 rows, ``network.encode(rows)``
+      gives ``_encode_batch``'s output, ``network.decode(encoded)`` the
+      unstandardised reconstruction, ``network.score_dtype`` the scores'
+      dtype. A class that overrides ``_score_samples`` without
+      ``_export_scores`` beside it cannot export its scores (a clear error,
+      never a file computing another score).
 
     Each public method validates X once and passes the validated rows down.
     """
@@ -290,6 +310,18 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
     def _decode_batch(self, decoder, batch):
         return decoder(batch, training=False)
 
+    def _codes(self, encoded):
+        return encoded
+
+    def _inference_key(self):
+        return ()
+
+    def _export_scores(self, rows, network):
+        reconstruction = network.decode(network.encode(rows))
+        dtype = network.score_dtype
+        errors = ops.cast(rows, dtype) - ops.cast(reconstruction, dtype)
+        return -ops.mean(ops.square(errors), axis=1)
+
     def _score_samples(self, X):
         def scores(rows):
             errors = np.asarray(rows, dtype=np.float64) - self._forward(rows)
@@ -336,7 +368,17 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, epochs=1, reset=first_call, partial=True)
 
     def _fit(self, X, y, sample_weight, *, epochs, reset, partial=False):
-        """Validate X once, build the model if ``reset``, train, describe."""
+        """Validate X once, build the model if ``reset``, train, describe.
+
+        A fit that raises leaves the estimator as it was (``restored_on_error``).
+        """
+        model = None if reset else self.model_
+        with restored_on_error(self, model=model):
+            return self._fit_in_place(X, y, sample_weight, epochs=epochs, reset=reset, partial=partial)
+
+    def _fit_in_place(self, X, y, sample_weight, *, epochs, reset, partial):
+        # a loaded estimator lacks the parameters its file could not hold
+        check_saved_parameters(self)
         self._check_hyperparameters()
         X = self._check_input(X, reset=reset)
         if isinstance(X, StreamedRows):
@@ -397,11 +439,6 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
 
     def _check_training_finite(self):
         check_training_finite(self)
-
-    def _forget_fit(self):
-        """Remove every fitted attribute: the estimator is unfitted again."""
-        for attribute in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
-            delattr(self, attribute)
 
     # ------------------------------------------------------------------
     # the one inference path

@@ -13,7 +13,7 @@ import numbers
 
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
-from ._docstrings import fill_docs
+from .._docstrings import fill_docs
 
 PARAMETER_CONSTRAINTS = {
     "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -47,7 +47,7 @@ PARAMETER_CONSTRAINTS = {
     "random_state": ["random_state"],
     "verbose": ["verbose"],
     "run_eagerly": ["boolean"],
-    # checked against the backend in fit (skae._distribution)
+    # checked against the backend in fit (skae._engine.distribution)
     "distribution": [None, HasMethods(["scope"])],
 }
 

@@ -18,7 +18,7 @@ _KERAS_MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
 
 def model_to_bytes(model):
     """The bytes of ``model`` saved as a ``.keras`` file (optimizer state included)."""
-    from ._compat import save_keras_model
+    from .._compat import save_keras_model
 
     buffer = io.BytesIO()
     save_keras_model(model, buffer)
@@ -31,7 +31,7 @@ def model_from_bytes(data, *, what="model", custom_objects=None):
     The archive is checked first (``check_keras_archive``), so a Lambda layer
     is refused by skae even where Keras's own safe mode was switched off.
     """
-    from ._compat import load_keras_model
+    from .._compat import load_keras_model
 
     check_keras_archive(data, what=what)
     try:

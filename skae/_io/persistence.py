@@ -22,9 +22,11 @@ import warnings
 import zipfile
 
 import numpy as np
+from sklearn.base import BaseEstimator
 
-from ._keras_archive import check_keras_config, model_from_bytes
-from .exceptions import InconsistentVersionWarning
+from .._version import __version__
+from ..exceptions import InconsistentVersionWarning
+from .keras_archive import check_keras_config, model_from_bytes
 
 FORMAT = "skae-estimator"
 FORMAT_VERSION = 1
@@ -129,23 +131,6 @@ class SaveMixin:
 # ----------------------------------------------------------------------
 # state <-> JSON + arrays + members
 # ----------------------------------------------------------------------
-def _estimator_classes():
-    from ._autoencoder import AutoencoderTransformer
-    from ._denoising import DenoisingAutoencoder
-    from ._outlier import AutoencoderOutlierDetector
-    from ._variational import VariationalAutoencoderTransformer
-
-    return {
-        cls.__name__: cls
-        for cls in (
-            AutoencoderTransformer,
-            VariationalAutoencoderTransformer,
-            DenoisingAutoencoder,
-            AutoencoderOutlierDetector,
-        )
-    }
-
-
 class _Unsaveable(TypeError):
     pass
 
@@ -214,7 +199,7 @@ class _Encoder:
             return {"__model__": name}
         if isinstance(value, np.random.RandomState):
             return {"__random_state__": self.encode(value.get_state(), path)}
-        if type(value).__name__ in _estimator_classes() and type(value) is _estimator_classes()[type(value).__name__]:
+        if isinstance(value, BaseEstimator):  # a detector's backbone_; its class checked at load
             return self.estimator(value, f"{path}.")
         return self._keras(value, path)
 
@@ -262,7 +247,8 @@ class _Encoder:
 class _Decoder:
     """Reads what ``_Encoder`` wrote; refuses anything else."""
 
-    def __init__(self, arrays, members, source, custom_objects):
+    def __init__(self, arrays, members, source, custom_objects, classes):
+        self.classes = classes
         self.arrays = arrays
         self.members = members
         self.source = source
@@ -340,10 +326,12 @@ class _Decoder:
             ) from exc
 
     def estimator(self, name, state):
-        classes = _estimator_classes()
-        if name not in classes:
-            raise self.corrupt(f"unknown estimator {name!r}")
-        cls = classes[name]
+        if name not in self.classes:
+            raise self.corrupt(
+                f"unknown estimator {name!r} (a class of your own loads when given "
+                "by name in custom_objects)"
+            )
+        cls = self.classes[name]
         if not isinstance(state, dict) or "__dict__" not in state:
             raise self.corrupt(f"no state for {name}")
         state = self.decode(state)
@@ -361,8 +349,6 @@ class _Decoder:
 def _versions():
     import keras
     import sklearn
-
-    from . import __version__
 
     return {
         "skae": __version__,
@@ -464,57 +450,11 @@ def read_metadata(path):
     return document
 
 
-def load(path, custom_objects=None):
-    """Load an estimator saved with its ``save`` method.
+def read_estimator(path, *, classes, custom_objects=None):
+    """The estimator saved in the skae file ``path`` (``skae.load``).
 
-    Nothing in the file is executed: the estimator's class comes from skae's
-    own four, the arrays are read without pickle, and each network's
-    configuration is checked (no ``Lambda`` layer, no object from outside
-    Keras and skae) before Keras builds it in ``safe_mode``.
-
-    Parameters
-    ----------
-    path : str or path-like or binary file object
-        A file written by ``est.save``.
-    custom_objects : dict, default=None
-        Functions or classes by name, for a network that uses an object not
-        registered with Keras (a plain Python ``activation``); a parameter
-        left out at saving whose function is given here by name gets it
-        back. Only objects you hand over are used.
-
-    Returns
-    -------
-    estimator : object
-        The fitted estimator, giving the same outputs as the one saved.
-
-    Raises
-    ------
-    ValueError
-        If the file is not a skae file, was written by a newer skae, or was
-        altered (an unexpected or missing member, pickled arrays, a
-        ``Lambda`` layer, shapes that disagree).
-
-    Warns
-    -----
-    skae.exceptions.InconsistentVersionWarning
-        If another version of skae or Keras wrote the file.
-
-    See Also
-    --------
-    AutoencoderTransformer.save : Write the file.
-
-    Examples
-    --------
-    >>> import tempfile, os
-    >>> from sklearn.datasets import load_digits
-    >>> from skae import AutoencoderTransformer, load
-    >>> X = load_digits().data / 16
-    >>> ae = AutoencoderTransformer(n_components=2, epochs=2, random_state=0).fit(X)
-    >>> path = os.path.join(tempfile.mkdtemp(), "ae.skae")
-    >>> _ = ae.save(path)
-    >>> loaded = load(path)
-    >>> (loaded.transform(X) == ae.transform(X)).all()
-    np.True_
+    ``classes`` maps the class names a file may name to the classes to
+    build; anything else is refused as a corrupt file.
     """
     document = read_metadata(path)
     source = f"{str(path)!r}"
@@ -540,7 +480,7 @@ def load(path, custom_objects=None):
             ) from exc
         members = {m: archive.read(m) for m in models}
     _warn_versions(document.get("versions", {}))
-    decoder = _Decoder(arrays, members, source, custom_objects)
+    decoder = _Decoder(arrays, members, source, custom_objects, classes)
     state = document.get("state")
     if not isinstance(state, dict) or state.get("__estimator__") != document.get("estimator"):
         raise decoder.corrupt("its state names no estimator")

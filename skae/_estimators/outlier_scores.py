@@ -8,7 +8,7 @@ import numpy as np
 from scipy.special import ndtr
 from scipy.stats import binom
 
-from ._training import robust_center_scale
+from .._input.statistics import robust_center_scale
 
 # contamination="auto": Tukey's fence, the end of a box plot's upper whisker.
 TUKEY_FENCE = 1.5

@@ -10,13 +10,12 @@ called during fit or prediction.
 Every formula below is the estimator's, in the same precision: the network
 in float32 (as the estimator runs float32 input), the scores in float64 (as
 ``score_samples`` returns them; float32 on JAX without ``jax_enable_x64``,
-which skae must not switch on). The ELBO's terms come from
-``architectures.variational`` and its fixed draws from ``_variational``, the
-functions the estimator itself scores with.
+which skae must not switch on). What differs between estimators comes from
+their hooks (``_encode_batch``, ``_decode_batch``, ``_codes``,
+``_export_scores``), never from a test of their class here.
 """
 
 import importlib.util
-import math
 import os
 
 import keras
@@ -24,12 +23,7 @@ import numpy as np
 from keras import ops
 from sklearn.utils.validation import check_is_fitted
 
-from ._inference import backend_computes_float64
-from .architectures.variational import (
-    VariationalAutoencoderModel,
-    gaussian_kl,
-    negative_log_likelihood,
-)
+from .._engine.inference import backend_computes_float64, overridden_together
 
 FORMATS = ("tf_saved_model", "onnx")
 TRANSFORMER_METHODS = ("transform", "reconstruct", "score_samples")
@@ -93,9 +87,12 @@ def export_inference(
         )
     if format == "onnx":
         _check_onnx_installed()
+    owner = network_owner if network_owner is not None else estimator
+    method = "score_samples" if method == "decision_function" else method
+    check_exportable(owner, method)
     model = inference_model(
-        network_owner if network_owner is not None else estimator,
-        "score_samples" if method == "decision_function" else method,
+        owner,
+        method,
         offset=offset,
         prescale=prescale,
     )
@@ -166,6 +163,11 @@ class _Inference(keras.layers.Layer):
     functional model would run eagerly and reach the ONNX file as an extra
     input. Never saved in the Keras format (only exported), so not
     registered.
+
+    What is model-specific comes from the estimator's documented hooks, the
+    ones its own predictions run: ``_encode_batch``/``_decode_batch`` (the
+    network), ``_codes`` (what ``transform`` returns of the encoder's
+    output) and ``_export_scores`` (``score_samples`` in ``keras.ops``).
     """
 
     def __init__(self, estimator, method, offset, sample_shape, prescale=None, **kwargs):
@@ -191,17 +193,11 @@ class _Inference(keras.layers.Layer):
         self.scale = np.float32(estimator.scale_)
         self.encoder = estimator.encoder_
         self.decoder = estimator.decoder_
-        self.variational = isinstance(estimator.model_, VariationalAutoencoderModel)
-        if self.variational:
-            from ._variational import elbo_draws
-
-            self.draws = elbo_draws(estimator.n_components_).astype(self.score_dtype)
-            self.likelihood = estimator.model_.likelihood
-            self.log_noise_scale = (
-                self.score_dtype.type(math.log(estimator.noise_scale_))
-                if self.likelihood == "gaussian"
-                else None
-            )
+        # bound methods, not the estimator: the layer tracks no estimator state
+        self._encode_batch = estimator._encode_batch
+        self._decode_batch = estimator._decode_batch
+        self._codes = estimator._codes
+        self._export_scores = estimator._export_scores
 
     @staticmethod
     def _wide_dtype():
@@ -213,48 +209,41 @@ class _Inference(keras.layers.Layer):
             center, scale = self.prescale
             rows = ops.cast((ops.cast(rows, center.dtype) - center) / scale, "float32")
         if self.method == "transform":
-            return self._encode(rows)[0]
+            return self._codes(self.encode(rows))
         if self.method == "reconstruct":
-            return ops.reshape(self._decode(self._encode(rows)[0]), (-1,) + self.sample_shape)
-        scores = self._elbo(rows) if self.variational else self._squared_error_score(rows)
+            return ops.reshape(self.decode(self.encode(rows)), (-1,) + self.sample_shape)
+        scores = self._export_scores(rows, self)
         return scores if self.offset is None else scores - self.offset
 
-    def _encode(self, rows):
-        """Codes of float32 rows: ``(codes, None)``, or a VAE's ``(mean, log_var)``."""
+    def encode(self, rows):
+        """The encoder's output for float32 rows, as ``_encode_batch`` gives it."""
         standardized = (rows - self.mean) / self.scale
-        encoded = self.encoder(ops.reshape(standardized, (-1,) + self.network_shape))
-        return (encoded[0], encoded[1]) if self.variational else (encoded, None)
+        return self._encode_batch(self.encoder, ops.reshape(standardized, (-1,) + self.network_shape))
 
-    def _decode(self, codes):
-        """float32 rows decoded from float32 codes, unstandardised."""
-        decoded = ops.reshape(self.decoder(codes), (-1, self.n_features))
+    def decode(self, encoded):
+        """float32 rows decoded (``_decode_batch``) from what ``encode`` or codes give."""
+        decoded = ops.reshape(self._decode_batch(self.decoder, encoded), (-1, self.n_features))
         return decoded * self.scale + self.mean
 
-    def _squared_error_score(self, rows):
-        """As ``_BaseAutoencoder._score_samples``: minus the mean squared error."""
-        reconstruction = self._decode(self._encode(rows)[0])
-        errors = ops.cast(rows, self.score_dtype) - ops.cast(reconstruction, self.score_dtype)
-        return -ops.mean(ops.square(errors), axis=1)
 
-    def _elbo(self, rows):
-        """As ``VariationalAutoencoderTransformer._score_samples``: the ELBO."""
-        n_draws, n_components = self.draws.shape
-        mean, log_var = (ops.cast(t, self.score_dtype) for t in self._encode(rows))
-        std = ops.exp(0.5 * log_var)
-        # row i's draws are rows i * n_draws ... (i + 1) * n_draws - 1, as np.repeat
-        z = ops.expand_dims(mean, 1) + ops.expand_dims(std, 1) * self.draws
-        z = ops.cast(ops.reshape(z, (-1, n_components)), "float32")
-        decoded = ops.cast(self._decode(z), self.score_dtype)
-        repeated = ops.repeat(ops.cast(rows, self.score_dtype), n_draws, axis=0)
-        log_likelihood = -negative_log_likelihood(
-            repeated,
-            decoded,
-            likelihood=self.likelihood,
-            log_noise_scale=self.log_noise_scale,
-            xp=ops,
+def check_exportable(estimator, method):
+    """Refuse to export scores whose formula the estimator's class never wrote in ops.
+
+    ``score_samples`` is exported through ``_export_scores``: a class that
+    overrides ``_score_samples`` must override ``_export_scores`` too (in
+    the same class or below), or its file would compute another score.
+    """
+    if method != "score_samples":
+        return
+    cls = type(estimator)
+    if not overridden_together(cls, "_score_samples", "_export_scores"):
+        raise NotImplementedError(
+            f"{cls.__name__} computes its own score_samples (_score_samples) but has "
+            "no _export_scores computing the same in keras.ops, so its scores "
+            "cannot be exported. Define _export_scores(rows, network) beside "
+            "_score_samples (see skae.BaseAutoencoder), or export method="
+            "'transform' or 'reconstruct'."
         )
-        expected = ops.mean(ops.reshape(log_likelihood, (-1, n_draws)), axis=1)
-        return expected - ops.sum(gaussian_kl(mean, log_var, xp=ops), axis=1)
 
 
 class ExportMixin:

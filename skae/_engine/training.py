@@ -5,57 +5,20 @@ nothing here knows which estimator it trains.
 """
 
 import numbers
+import threading
+import weakref
 
 import keras
 import numpy as np
 from sklearn.utils.validation import _check_sample_weight
 
-from ._compat import seeded_shuffle
-from ._distribution import shard_multiple
+from .._compat import seeded_shuffle
+from .distribution import shard_multiple
 
 # Training steps per call of Keras's compiled train function: on CPU, running
 # 32 steps per call instead of one cuts the Python and dispatch cost per
 # step; the updates, and so the losses, are identical.
 STEPS_PER_EXECUTION = 32
-
-
-# Beyond this magnitude, squared reconstruction errors (losses and scores)
-# can overflow float64 (max 1.8e308), whatever the standardisation.
-MAX_ABS_VALUE = 1e150
-
-
-def robust_center_scale(X, block_rows=65536):
-    """Per-feature mean and one global scale, without overflow for huge values.
-
-    Computed in float64 over blocks of rows: the temporaries stay a few MB
-    however many rows X has.
-    """
-    blocks = [X[start : start + block_rows] for start in range(0, len(X), block_rows)]
-    magnitude = max(float(np.max(np.abs(block))) for block in blocks)
-    check_magnitude(magnitude)
-    if magnitude == 0:
-        return np.zeros(X.shape[1:]), 1.0
-
-    def shrunk(block):
-        return np.asarray(block, dtype=np.float64) / magnitude
-
-    mean = sum(shrunk(block).sum(axis=0) for block in blocks) / len(X)
-    squares = sum(float(np.sum((shrunk(block) - mean) ** 2)) for block in blocks)
-    scale = np.sqrt(squares / X.size)
-    if scale == 0:
-        scale = 1.0 / magnitude
-    return mean * magnitude, float(scale * magnitude)
-
-
-def check_magnitude(magnitude):
-    """Refuse data whose squared errors could overflow float64."""
-    if not magnitude <= MAX_ABS_VALUE:
-        raise ValueError(
-            f"X has values up to {magnitude:.3g} in magnitude: beyond "
-            f"{MAX_ABS_VALUE:.0e}, squared reconstruction errors overflow float64, "
-            "so scores would be infinite. Rescale X first, e.g. divide it by a "
-            "power of ten (StandardScaler overflows on such values too)."
-        )
 
 
 class _SeededBatches(keras.utils.PyDataset):
@@ -234,13 +197,11 @@ class _EarlyStopping(_CompareInPython, keras.callbacks.EarlyStopping):
     With ``restore_best_weights``, Keras reads every weight to NumPy at each
     better epoch (``model.get_weights``). On a model of the compiled loop's
     pool, ``get_weights`` and ``set_weights`` are that trainer's compiled
-    snapshots instead (``_compiled_fit.weight_snapshots``): the same values,
+    snapshots instead (``weight_snapshots``): the same values,
     about a tenth of the time.
     """
 
     def set_model(self, model):
-        from ._compiled_fit import weight_snapshots
-
         super().set_model(model)
         self._snapshots = weight_snapshots(model)
 
@@ -249,6 +210,30 @@ class _EarlyStopping(_CompareInPython, keras.callbacks.EarlyStopping):
         model = super().model
         snapshots = getattr(self, "_snapshots", None)
         return model if snapshots is None else _SnapshotWeights(model, *snapshots)
+
+
+# a pooled trainer's model -> a weak reference to its trainer
+# (``compiled_fit._Trainer``), which takes its weight snapshots
+_trainers = weakref.WeakKeyDictionary()
+_trainers_lock = threading.Lock()
+
+
+def register_trainer(model, trainer):
+    """Let ``weight_snapshots(model)`` find ``trainer``, held weakly.
+
+    A weak value: the trainer holds its model, and must not outlive the
+    pool through this registry.
+    """
+    with _trainers_lock:
+        _trainers[model] = weakref.ref(trainer)
+
+
+def weight_snapshots(model):
+    """``trainer.weight_snapshots()`` of ``model``'s registered trainer, else None."""
+    with _trainers_lock:
+        reference = _trainers.get(model)
+    trainer = None if reference is None else reference()
+    return None if trainer is None else trainer.weight_snapshots()
 
 
 class _SnapshotWeights:
@@ -406,16 +391,18 @@ def in_memory_fit_data(estimator, X, target, sample_weight, *, validation):
 
 
 def check_training_finite(estimator):
-    """Unfit ``estimator`` and raise if its loss or weights became NaN or infinite."""
+    """Raise if ``estimator``'s loss or weights became NaN or infinite.
+
+    The estimator's fit then puts its previous state back.
+    """
     losses = estimator.history_.get("loss", [])
     weights_finite = all(
         np.all(np.isfinite(keras.ops.convert_to_numpy(w))) for w in estimator.model_.weights
     )
     if np.all(np.isfinite(losses)) and weights_finite:
         return
-    estimator._forget_fit()
     raise ValueError(
         f"Training of {type(estimator).__name__} diverged: the loss became NaN or "
-        "infinite, so the model was discarded. Lower learning_rate, scale X "
+        "infinite, so the model was discarded and the estimator left as it was. Lower learning_rate, scale X "
         "(e.g. with StandardScaler), or check X for extreme values."
     )

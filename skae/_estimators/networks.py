@@ -7,15 +7,15 @@ that the pieces fit together before training starts.
 
 import keras
 
-from ._inference import fill_unset_seeds
-from ._validation import as_int, as_int_tuple
-from .architectures import (
+from .._engine.inference import fill_unset_seeds
+from .._validation import as_int, as_int_tuple
+from ..architectures import (
     build_conv_decoder,
     build_conv_encoder,
     build_dense_decoder,
     build_dense_encoder,
 )
-from .architectures._blocks import layer_seeds
+from ..architectures._blocks import layer_seeds
 
 # The most weights skae builds. 2**30 float32 weights take 4 GiB, and
 # training with Adam holds about four such copies (weights, gradients, two

@@ -2,8 +2,8 @@
 
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
-from ._base import _BaseAutoencoder
-from ._parameters import fill_shared_docs
+from .base import _BaseAutoencoder
+from .parameters import fill_shared_docs
 
 
 @fill_shared_docs()

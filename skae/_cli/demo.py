@@ -59,15 +59,13 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 from sklearn.decomposition import PCA
 
-from skae import AutoencoderTransformer
-from skae.plotting import PCAComparisonDisplay
-from skae.plotting._shared import reconstruction_mse
-
-from ._reference import build_tutorial_autoencoder, load_data
-from ._show_versions import _report_versions
+from .._estimators.autoencoder import AutoencoderTransformer
+from .._show_versions import _report_versions
+from ..plotting import PCAComparisonDisplay
+from ..plotting._shared import reconstruction_mse
+from .reference import build_tutorial_autoencoder, load_data
 
 DEFAULT_N_COMPONENTS = (2, 4, 8, 16, 32)
 QUICK_N_COMPONENTS = (2, 8)

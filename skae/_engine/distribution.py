@@ -74,14 +74,10 @@ def check_distribution(estimator):
 
     Returns the number of replicas.
     """
-    from ._persistence import UnsavedParameter, check_saved_parameters
-
     distribution = estimator.distribution
     name = type(estimator).__name__
     if distribution is None:
         return 1
-    if isinstance(distribution, UnsavedParameter):
-        check_saved_parameters(estimator)
     backend = keras.backend.backend()
     given = f"{type(distribution).__module__}.{type(distribution).__qualname__}"
     if backend == "tensorflow":

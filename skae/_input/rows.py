@@ -7,7 +7,7 @@ the same checks: both call ``validated_rows``.
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ._validation import (
+from .._validation import (
     FLOAT_DTYPES,
     image_array_shape,
     is_plain_float_rows,

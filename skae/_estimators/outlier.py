@@ -1,5 +1,6 @@
 """AutoencoderOutlierDetector: novelty and outlier detection by reconstruction error."""
 
+import contextlib
 import functools
 import numbers
 
@@ -8,21 +9,20 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._autoencoder import AutoencoderTransformer
-from ._dask import lazy_on_dask
-from ._docstrings import DocLinkMixin
-from ._export import DetectorExportMixin
-from ._outlier_input import ScaledInputMixin
-from ._outlier_scores import exceed_confidence, offset_for_contamination, outlier_probability
-from ._parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
-from ._persistence import SaveMixin
-from ._validation import rows_as_given
-from ._variational import VariationalAutoencoderTransformer
-
-BACKBONES = {
-    "autoencoder": AutoencoderTransformer,
-    "variational": VariationalAutoencoderTransformer,
-}
+from .._docstrings import DocLinkMixin
+from .._input.dask import lazy_on_dask
+from .._io.export import DetectorExportMixin
+from .._io.persistence import SaveMixin
+from .._validation import rows_as_given
+from .fit_state import restored_on_error
+from .outlier_input import ScaledInputMixin
+from .outlier_scores import (
+    exceed_confidence,
+    offset_for_contamination,
+    outlier_probability,
+)
+from .parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
+from .registry import BACKBONES, backbone_class
 
 
 @functools.cache
@@ -214,7 +214,7 @@ class AutoencoderOutlierDetector(
             StrOptions({"auto"}),
             Interval(numbers.Real, 0, 0.5, closed="right"),
         ],
-        "backbone": [StrOptions({"autoencoder", "variational"})],
+        "backbone": [StrOptions(set(BACKBONES))],
         "scaling": [StrOptions({"auto", "standard", "robust", "global"})],
     }
 
@@ -337,15 +337,25 @@ class AutoencoderOutlierDetector(
         return self._fit_backbone(X, sample_weight, continue_training=True, partial=True)
 
     def _fit_backbone(self, X, sample_weight, *, continue_training, partial=False):
-        kind = BACKBONES[self.backbone]
+        kind = backbone_class(self.backbone)
         params = {name: getattr(self, name) for name in _shared_parameters(kind, type(self))}
         backbone = getattr(self, "backbone_", None)
         continuing = continue_training and type(backbone) is kind
+        if not continuing:
+            backbone = kind(**params)
+        with contextlib.ExitStack() as undo:
+            undo.enter_context(restored_on_error(self))
+            if continuing:
+                # trained further in place: its state and parameters come back too
+                undo.enter_context(
+                    restored_on_error(backbone, model=backbone.model_, params_of=backbone)
+                )
+            return self._fit_detector(X, sample_weight, backbone, params, continuing, partial)
+
+    def _fit_detector(self, X, sample_weight, backbone, params, continuing, partial):
         if continuing:
             # the detector's current parameters, as a refit would use them
             backbone.set_params(**params)
-        else:
-            backbone = kind(**params)
         # continued training keeps the scaling the network has learned in
         X = self._scaled(X, reset=not continuing, stream=True)
         self._forget_fit()

@@ -1,0 +1,6 @@
+"""The engine: training loops, compiled epochs and their pool, inference, distribution.
+
+Below the estimators and the saving/export layer, above the input side: it
+trains and runs Keras models on rows it is handed, and knows no estimator
+class (only the attributes it is given to read).
+"""

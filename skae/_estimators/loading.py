@@ -1,0 +1,70 @@
+"""``skae.load``: a skae file back into an estimator of a known class."""
+
+from sklearn.base import BaseEstimator
+
+from .._io.persistence import read_estimator
+from .registry import estimator_classes
+
+
+def load(path, custom_objects=None):
+    """Load an estimator saved with its ``save`` method.
+
+    Nothing in the file is executed: the estimator's class comes from skae's
+    own (or from ``custom_objects``), the arrays are read without pickle,
+    and each network's configuration is checked (no ``Lambda`` layer, no
+    object from outside Keras and skae) before Keras builds it in
+    ``safe_mode``.
+
+    Parameters
+    ----------
+    path : str or path-like or binary file object
+        A file written by ``est.save``.
+    custom_objects : dict, default=None
+        Functions or classes by name: for a network that uses an object not
+        registered with Keras (a plain Python ``activation``), for a
+        parameter left out at saving whose function is given here by name,
+        and for an estimator class of your own (a subclass of
+        :class:`skae.BaseAutoencoder`, say), given by its class name. Only
+        objects you hand over are used; a file naming any other class is
+        refused.
+
+    Returns
+    -------
+    estimator : object
+        The fitted estimator, giving the same outputs as the one saved.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a skae file, was written by a newer skae, names
+        an estimator class neither skae's nor in ``custom_objects``, or was
+        altered (an unexpected or missing member, pickled arrays, a
+        ``Lambda`` layer, shapes that disagree).
+
+    Warns
+    -----
+    skae.exceptions.InconsistentVersionWarning
+        If another version of skae or Keras wrote the file.
+
+    See Also
+    --------
+    AutoencoderTransformer.save : Write the file.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer, load
+    >>> X = load_digits().data / 16
+    >>> ae = AutoencoderTransformer(n_components=2, epochs=2, random_state=0).fit(X)
+    >>> path = os.path.join(tempfile.mkdtemp(), "ae.skae")
+    >>> _ = ae.save(path)
+    >>> loaded = load(path)
+    >>> (loaded.transform(X) == ae.transform(X)).all()
+    np.True_
+    """
+    classes = estimator_classes()
+    for name, obj in (custom_objects or {}).items():
+        if isinstance(obj, type) and issubclass(obj, BaseEstimator) and name not in classes:
+            classes[name] = obj
+    return read_estimator(path, classes=classes, custom_objects=custom_objects)

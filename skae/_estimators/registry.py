@@ -1,0 +1,48 @@
+"""The one list of skae's estimator classes.
+
+Every place that names skae's estimators reads it: ``skae``'s public names,
+``skae.load`` (which classes a file may hold), the command line's
+``--model`` (without importing Keras: the table is plain data),
+the fine-tuning bridge, and ``AutoencoderOutlierDetector``'s backbones.
+A class is imported when first asked for, as ``skae``'s public names are;
+resolving a backbone imports only the backbone's module, which imports
+nothing of the detector.
+"""
+
+import importlib
+from typing import NamedTuple
+
+
+class Entry(NamedTuple):
+    """One estimator class of skae."""
+
+    name: str  # the class name: ``skae.<name>`` and the name saved in files
+    module: str  # its module, in ``skae._estimators``
+    command: str  # ``skae fit --model <command>``
+    embeds: bool  # whether ``skae embed --model`` offers it (a transformer)
+    backbone: str | None = None  # ``AutoencoderOutlierDetector(backbone=...)``
+
+
+ESTIMATORS = (
+    Entry("AutoencoderTransformer", "autoencoder", "autoencoder", True, "autoencoder"),
+    Entry("VariationalAutoencoderTransformer", "variational", "vae", True, "variational"),
+    Entry("DenoisingAutoencoder", "denoising", "denoising", True),
+    Entry("AutoencoderOutlierDetector", "outlier", "detector", False),
+)
+BACKBONES = tuple(entry.backbone for entry in ESTIMATORS if entry.backbone)
+
+
+def estimator_class(entry):
+    """The class of ``entry``, its module imported on first use."""
+    return getattr(importlib.import_module(f"{__package__}.{entry.module}"), entry.name)
+
+
+def estimator_classes():
+    """``{class name: class}`` of every skae estimator."""
+    return {entry.name: estimator_class(entry) for entry in ESTIMATORS}
+
+
+def backbone_class(backbone):
+    """The estimator class of ``AutoencoderOutlierDetector(backbone=backbone)``."""
+    (entry,) = (entry for entry in ESTIMATORS if entry.backbone == backbone)
+    return estimator_class(entry)
