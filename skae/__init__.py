@@ -7,6 +7,7 @@ from ._version import __version__ as __version__
 
 _PUBLIC = {
     **{entry.name: f"._estimators.{entry.module}" for entry in ESTIMATORS},
+    "BaseAutoencoder": "._estimators.base",
     "load": "._estimators.loading",
     "show_versions": "._show_versions",
 }

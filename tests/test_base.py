@@ -241,27 +241,27 @@ def test_padding_for_shape_compiling_backends_uses_few_sizes():
 
 
 def test_subclasses_override_exactly_the_documented_hooks():
-    # The extension contract: _BaseAutoencoder's docstring lists the hooks;
-    # subclasses override those and no other private method of the base,
-    # and every listed hook is used by some estimator.
+    # The extension contract: BaseAutoencoder's docstring lists the hooks;
+    # skae's estimators and the two variants of examples/variants/ override
+    # those and no other private method of the base, and every listed hook
+    # is used by one of them.
     import re
 
-    import skae
-    from skae._estimators.base import _BaseAutoencoder
+    from skae import BaseAutoencoder
+    from skae._estimators.registry import estimator_classes
 
-    documented = set(re.findall(r"^    - ``(_\w+)\(", _BaseAutoencoder.__doc__, re.M))
-    documented |= set(re.findall(r"/ ``(_\w+)\(", _BaseAutoencoder.__doc__))
+    from .test_variants import CLASSES as VARIANTS
+
+    documented = set(re.findall(r"^    - ``(_\w+)\(", BaseAutoencoder.__doc__, re.M))
+    documented |= set(re.findall(r"/ ``(_\w+)\(", BaseAutoencoder.__doc__))
     subclasses = [
-        getattr(skae, name)
-        for name in skae.__all__
-        if isinstance(getattr(skae, name), type)
-        and issubclass(getattr(skae, name), _BaseAutoencoder)
+        cls for cls in estimator_classes().values() if issubclass(cls, BaseAutoencoder)
     ]
     assert len(subclasses) == 3
     overridden = set()
-    for cls in subclasses:
+    for cls in [*subclasses, *VARIANTS.values()]:
         for name in vars(cls):
-            if name.startswith("_") and not name.startswith("__") and hasattr(_BaseAutoencoder, name):
+            if name.startswith("_") and not name.startswith("__") and hasattr(BaseAutoencoder, name):
                 overridden.add(name)
     overridden.discard("_parameter_constraints")
     assert overridden <= documented, overridden - documented

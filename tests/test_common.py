@@ -3,8 +3,8 @@
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-import skae
 from skae._engine.inference import backend_computes_float64
+from skae._estimators.registry import estimator_classes
 
 from .conftest import FAST
 
@@ -26,9 +26,7 @@ EXPECTED_FAILURES = {
 
 def _estimators():
     return [
-        getattr(skae, name)(**COMMON_PARAMS)
-        for name in skae.__all__
-        if isinstance(getattr(skae, name), type)
+        cls(**COMMON_PARAMS) for cls in estimator_classes().values()
     ]
 
 

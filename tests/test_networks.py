@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV
 
-import skae
 from skae import AutoencoderTransformer, VariationalAutoencoderTransformer
 from skae._estimators import networks as _networks
+from skae._estimators.registry import estimator_classes
 
 from .conftest import FAST
 
-ESTIMATORS = [getattr(skae, name) for name in skae.__all__ if name[0].isupper()]
+ESTIMATORS = list(estimator_classes().values())
 CUSTOM_NETWORK_ESTIMATORS = [AutoencoderTransformer, VariationalAutoencoderTransformer]
 
 

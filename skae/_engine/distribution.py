@@ -1,8 +1,8 @@
 """Data-parallel training on Keras's own distribution (the ``distribution`` parameter).
 
 One context manager, ``distributed``, entered around building and compiling
-the model (``_BaseAutoencoder._initialize``) and around training it
-(``_BaseAutoencoder._train``). What it takes is what the backend offers:
+the model (``BaseAutoencoder._initialize``) and around training it
+(``BaseAutoencoder._train``). What it takes is what the backend offers:
 
 - TensorFlow: a ``tf.distribute.Strategy`` (``MirroredStrategy`` over the
   local devices). The model's variables are created mirrored inside

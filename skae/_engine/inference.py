@@ -1,7 +1,7 @@
 """Inference machinery: compiled calls, bounded chunks, padding, precision copies.
 
 Every prediction of every estimator runs through ``run_in_chunks`` (see
-``_BaseAutoencoder._forward``), in chunks of at most ``INFERENCE_BATCH_SIZE``
+``BaseAutoencoder._forward``), in chunks of at most ``INFERENCE_BATCH_SIZE``
 rows, so memory stays bounded however many rows are asked for; each chunk
 goes through one function of ``compile_for_inference``.
 """

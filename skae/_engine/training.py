@@ -1,6 +1,6 @@
 """Training machinery: standardisation statistics, batches, callbacks.
 
-Used by ``_BaseAutoencoder._initialize`` and ``_BaseAutoencoder._train``;
+Used by ``BaseAutoencoder._initialize`` and ``BaseAutoencoder._train``;
 nothing here knows which estimator it trains.
 """
 

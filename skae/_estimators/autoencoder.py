@@ -2,13 +2,13 @@
 
 from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 
-from .base import _BaseAutoencoder
+from .base import BaseAutoencoder
 from .parameters import fill_shared_docs
 
 
 @fill_shared_docs()
 class AutoencoderTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAutoencoder
 ):
     """Autoencoder dimensionality reduction with the API of ``PCA``.
 
@@ -53,7 +53,7 @@ class AutoencoderTransformer(
 
     # Bound here, not inherited, because set_output(transform="pandas") wraps
     # only the methods a class defines itself.
-    transform = _BaseAutoencoder.transform
+    transform = BaseAutoencoder.transform
 
     @property
     def _n_features_out(self):

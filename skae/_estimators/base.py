@@ -6,7 +6,7 @@ the user's shape and dtype. Training is ``_initialize`` (build, compile,
 standardisation statistics) then ``_train``; every prediction goes through
 ``_forward`` (``_inference``). Subclasses add only what makes them different
 (their loss, their scores, their corruption) through the hooks listed in
-``_BaseAutoencoder``'s docstring.
+``BaseAutoencoder``'s docstring.
 """
 
 import functools
@@ -57,30 +57,61 @@ from .._validation import (
     positive_int_sequence,
     rows_as_given,
 )
+from ..architectures._blocks import model_name
 from .fit_state import restored_on_error
 from .networks import build_networks
 from .parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 
 
-class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
-    """Base class for skae's autoencoders. Not for direct use.
+@fill_shared_docs()
+class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
+    """Base class for autoencoder variants: the shared estimator and its hooks.
 
+    skae's estimators are subclasses of it, and so are variants of your own:
+    subclass it (scikit-learn's mixins on the left, such as
+    ``TransformerMixin``) or one of skae's estimators, and override the hooks
+    listed in the Notes. Everything else is shared and comes with the
+    subclass: input validation, standardisation, training (early stopping,
+    callbacks, warm start, ``partial_fit``), the one inference path,
+    pickling, ``save``/``skae.load`` (your class handed over by name in
+    ``custom_objects``), ``export`` to SavedModel and ONNX, and Dask. A failed
+    fit leaves the estimator as it was.
+
+    Not meant to be used as it is: it has no ``transform`` mixin; use
+    :class:`AutoencoderTransformer` for that.
+
+    Parameters
+    ----------
+    {n_components}
+    {autoencoder_parameters}
+
+    Attributes
+    ----------
+    {network_attributes}
+    {data_attributes}
+
+    See Also
+    --------
+    AutoencoderTransformer : The autoencoder with the API of ``PCA``.
+
+    Notes
+    -----
     A subclass adds what makes it different by overriding exactly these
-    hooks; everything else (validation, standardisation, training, the one
-    inference path, the public API) is shared.
+    hooks (each has a working default):
 
     - ``_check_hyperparameters()``: checks that ``_parameter_constraints``
       cannot express, run at the start of every fit.
     - ``_fit_target(X, y)``: the array the network learns to output
       (validated X itself by default).
     - ``_assemble(input_shape)``: the Keras model to train, from the encoder
-      and decoder of ``_build_networks`` (input -> encoder -> decoder by
-      default).
+      and decoder of ``_build_networks(input_shape)`` (input -> encoder ->
+      decoder by default). Add layers that act in training only here (an
+      activity regulariser on the codes, say).
     - ``_compile(model)``: compile it (the ``loss`` parameter's Keras loss by
       default; ``_compile_options()`` gives the optimizer and speed options
       every skae model shares).
-    - ``_link_networks()``: point ``encoder_``/``decoder_`` at the parts of
-      ``model_`` (by default its last two layers); also run after unpickling.
+    - ``_link_networks()``: set ``encoder_`` and ``decoder_`` to the parts of
+      ``model_`` (by default its last two layers); also run after loading.
     - ``_validation_inputs(inputs, seed)``: the held-out rows as the network
       meets them in training (themselves by default).
     - ``_after_fit(X)``: fitted attributes computed from the trained network,
@@ -90,26 +121,49 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
       reconstructions of a batch of codes, as backend tensors computed with
       Keras models and ``keras.ops`` (``encoder(batch, training=False)`` /
       ``decoder(batch, training=False)`` by default). skae compiles them,
-      alone and composed, once per input dtype (``_forward``; on TensorFlow
-      once per architecture, see ``_inference.shared_inference_function``).
+      alone and composed, once per input dtype, and export runs them too.
     - ``_codes(encoded)``: what ``transform`` returns of ``_encode_batch``'s
-      output (all of it by default), in ``keras.ops``.
+      output (all of it by default); NumPy arrays and ``keras.ops`` tensors
+      alike.
     - ``_inference_key()``: the parameters ``_encode_batch`` and
       ``_decode_batch`` read besides the networks, as a hashable tuple
       (``()`` by default). Estimators of one architecture and one key share
       a compiled inference call on TensorFlow; a class that overrides those
       hooks without defining ``_inference_key`` beside them compiles its own.
-    - ``_score_samples(X)``: the scores of validated rows (minus the mean
-      squared reconstruction error by default).
-    - ``_export_scores(rows, network)``: the same scores in ``keras.ops``,
+    - ``_score_batch(rows, reconstruction, xp)``: the score of each row from
+      the rows and their reconstructions, both in the data's units, with the
+      array namespace ``xp`` (NumPy for ``score_samples``, ``keras.ops`` for
+      ``export``): one formula for both. Minus the mean squared error by
+      default: ``-xp.mean(xp.square(rows - reconstruction), axis=1)``.
+    - ``_score_samples(X)``: the scores of validated rows, for scores that
+      need more than a reconstruction (the VAE's ELBO); by default
+      ``_score_batch`` over bounded blocks of rows.
+    - ``_export_scores(rows, network)``: ``_score_samples`` in ``keras.ops``,
       for ``export``: ``rows`` are raw float32 rows, ``network.encode(rows)``
       gives ``_encode_batch``'s output, ``network.decode(encoded)`` the
-      unstandardised reconstruction, ``network.score_dtype`` the scores'
-      dtype. A class that overrides ``_score_samples`` without
-      ``_export_scores`` beside it cannot export its scores (a clear error,
-      never a file computing another score).
+      reconstruction in the data's units, ``network.score_dtype`` the scores'
+      dtype (``_score_batch`` of them by default). A class that overrides
+      ``_score_samples`` without ``_export_scores`` beside it cannot export
+      its scores: a clear error, never a file computing another score.
 
-    Each public method validates X once and passes the validated rows down.
+    A new parameter goes in the subclass's explicit ``__init__`` signature
+    (stored under its own name, as scikit-learn asks) and in its
+    ``_parameter_constraints``. Each public method validates X once and
+    passes the validated rows down. The user guide's "Your own variants"
+    page has two complete variants, each one file.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from skae import AutoencoderTransformer
+    >>> class AbsoluteErrorAutoencoder(AutoencoderTransformer):
+    ...     # scores: minus the mean absolute reconstruction error
+    ...     def _score_batch(self, rows, reconstruction, xp):
+    ...         return -xp.mean(xp.abs(rows - reconstruction), axis=1)
+    >>> X = load_digits().data / 16
+    >>> ae = AbsoluteErrorAutoencoder(n_components=4, epochs=3, random_state=0).fit(X)
+    >>> ae.score_samples(X[:5]).shape
+    (5,)
     """
 
     _parameter_constraints = PARAMETER_CONSTRAINTS
@@ -220,6 +274,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         super().__setstate__(state)
         if hasattr(self, "model_"):
             self._link_networks()
+            self._inference_models = {}
 
     # ------------------------------------------------------------------
     # input validation
@@ -271,7 +326,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
     def _assemble(self, input_shape):
         encoder, decoder = self._build_networks(input_shape)
         inputs = keras.Input(shape=input_shape, name="input")
-        return keras.Model(inputs, decoder(encoder(inputs)), name=type(self).__name__.lower())
+        return keras.Model(inputs, decoder(encoder(inputs)), name=model_name(type(self)))
 
     def _compile(self, model):
         loss = (
@@ -296,7 +351,6 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
 
     def _link_networks(self):
         *_, self.encoder_, self.decoder_ = self.model_.layers
-        self._inference_models = {}
 
     def _validation_inputs(self, inputs, seed):
         return inputs
@@ -316,16 +370,17 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
     def _inference_key(self):
         return ()
 
+    def _score_batch(self, rows, reconstruction, xp):
+        return -xp.mean(xp.square(rows - reconstruction), axis=1)
+
     def _export_scores(self, rows, network):
         reconstruction = network.decode(network.encode(rows))
         dtype = network.score_dtype
-        errors = ops.cast(rows, dtype) - ops.cast(reconstruction, dtype)
-        return -ops.mean(ops.square(errors), axis=1)
+        return self._score_batch(ops.cast(rows, dtype), ops.cast(reconstruction, dtype), ops)
 
     def _score_samples(self, X):
         def scores(rows):
-            errors = np.asarray(rows, dtype=np.float64) - self._forward(rows)
-            return -np.mean(errors.reshape(len(rows), -1) ** 2, axis=1)
+            return self._score_batch(np.asarray(rows, dtype=np.float64), self._forward(rows), np)
 
         return in_blocks(X, scores)
 
@@ -424,6 +479,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
             self._compile(model)
         self.model_ = model
         self._link_networks()
+        self._inference_models = {}
         self.history_ = defaultdict(list)
 
     def _train(self, X, target, sample_weight, *, epochs, partial):
@@ -512,7 +568,7 @@ class _BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
-        return self._forward(X, decode=False)
+        return self._codes(self._forward(X, decode=False))
 
     def inverse_transform(self, X):
         """Decode codes back to the input space.

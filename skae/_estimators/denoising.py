@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_array
 from .._input.streaming import StreamedRows, streamed_target
 from .._validation import FLOAT_DTYPES
 from ..layers import NOISE_KINDS, Corruption
-from .base import _BaseAutoencoder
+from .base import BaseAutoencoder
 from .parameters import fill_shared_docs
 
 # noise_level="auto": Gaussian noise of this many times the data's global
@@ -35,7 +35,7 @@ AUTO_NOISE_LEVEL = 0.5
     ),
 )
 class DenoisingAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAutoencoder
 ):
     """Denoising autoencoder: learns to map corrupted data back to clean data.
 
@@ -124,7 +124,7 @@ class DenoisingAutoencoder(
     """
 
     _parameter_constraints = {
-        **_BaseAutoencoder._parameter_constraints,
+        **BaseAutoencoder._parameter_constraints,
         "noise": [StrOptions(set(NOISE_KINDS))],
         "noise_level": [
             Interval(numbers.Real, 0, None, closed="left"),
@@ -206,7 +206,7 @@ class DenoisingAutoencoder(
 
     # Bound here, not inherited, because set_output(transform="pandas") wraps
     # only the methods a class defines itself.
-    transform = _BaseAutoencoder.transform
+    transform = BaseAutoencoder.transform
 
     @property
     def _n_features_out(self):

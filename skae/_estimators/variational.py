@@ -15,13 +15,14 @@ from sklearn.utils.validation import check_is_fitted
 from .._input.chunks import INFERENCE_BATCH_SIZE
 from .._input.dask import lazy_on_dask
 from .._validation import check_finite_scores
+from ..architectures._blocks import model_name
 from ..architectures.variational import (
     VariationalAutoencoderModel,
     add_log_variance_head,
     gaussian_kl,
     negative_log_likelihood,
 )
-from .base import _BaseAutoencoder
+from .base import BaseAutoencoder
 from .parameters import fill_shared_docs
 
 # A latent unit is active when its posterior mean varies across the training
@@ -76,7 +77,7 @@ def _check_positive_int(value, name):
     random_state="It also seeds the latent draws of training.",
 )
 class VariationalAutoencoderTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, _BaseAutoencoder
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseAutoencoder
 ):
     """Variational autoencoder (VAE) with the API of a scikit-learn transformer.
 
@@ -199,7 +200,7 @@ class VariationalAutoencoderTransformer(
     _tf_distribute_ready = False
 
     _parameter_constraints = {
-        **_BaseAutoencoder._parameter_constraints,
+        **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(numbers.Real, 0, None, closed="left")],
     }
 
@@ -288,7 +289,7 @@ class VariationalAutoencoderTransformer(
             beta=float(self.beta),
             min_noise_scale=MIN_NOISE_SCALE,
             seed=self._seed,
-            name=type(self).__name__.lower(),
+            name=model_name(type(self)),
         )
         model(keras.Input(shape=tuple(input_shape)))  # build, and record the shape
         return model
@@ -296,7 +297,6 @@ class VariationalAutoencoderTransformer(
     def _link_networks(self):
         self.encoder_ = self.model_.encoder
         self.decoder_ = self.model_.decoder
-        self._inference_models = {}
 
     def _compile(self, model):
         # no compiled loss: the model's compute_loss is the negative ELBO

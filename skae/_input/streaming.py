@@ -7,7 +7,7 @@ zarr array). Such an input below ``STREAM_MIN_BYTES`` is simply loaded and
 takes the in-memory path (same results as the equivalent ``np.ndarray``);
 a larger one is wrapped in ``StreamedRows`` and never loaded whole:
 
-- validation: ``_BaseAutoencoder._check_input`` validates the first rows
+- validation: ``BaseAutoencoder._check_input`` validates the first rows
   with the in-memory checks (feature count, images, dtype, feature names:
   the same messages as for arrays); each block read later is checked by
   ``check_array`` (finiteness: again the same messages).

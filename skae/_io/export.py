@@ -24,6 +24,7 @@ from keras import ops
 from sklearn.utils.validation import check_is_fitted
 
 from .._engine.inference import backend_computes_float64, overridden_together
+from ..architectures._blocks import model_name
 
 FORMATS = ("tf_saved_model", "onnx")
 TRANSFORMER_METHODS = ("transform", "reconstruct", "score_samples")
@@ -59,7 +60,7 @@ def export_inference(
         The methods ``estimator`` can export.
     overwrite : bool
         Whether an existing ``path`` may be written over.
-    network_owner : _BaseAutoencoder, default=None
+    network_owner : BaseAutoencoder, default=None
         The fitted autoencoder that computes (``estimator`` itself by default;
         a detector's ``backbone_``).
     offset : float, default=None
@@ -128,7 +129,7 @@ def inference_model(estimator, method, *, offset=None, prescale=None):
 
     Parameters
     ----------
-    estimator : _BaseAutoencoder
+    estimator : BaseAutoencoder
         A fitted autoencoder.
     method : {"transform", "reconstruct", "score_samples"}
         The method to compute.
@@ -148,7 +149,7 @@ def inference_model(estimator, method, *, offset=None, prescale=None):
     shape = sample_shape(estimator)
     inputs = keras.Input(shape=shape, dtype="float32", name=INPUT_NAME)
     outputs = _Inference(estimator, method, offset, shape, prescale)(inputs)
-    model = keras.Model(inputs, outputs, name=f"{type(estimator).__name__.lower()}_{method}")
+    model = keras.Model(inputs, outputs, name=model_name(type(estimator), method))
     # Keras exports only models that have been called once
     model(np.zeros((1,) + shape, dtype="float32"))
     return model
@@ -188,7 +189,7 @@ class _Inference(keras.layers.Layer):
         self.sample_shape = tuple(sample_shape)
         self.n_features = estimator.n_features_in_
         self.network_shape = tuple(estimator._network_shape())
-        # _BaseAutoencoder._standardize and _unstandardize on float32 rows
+        # BaseAutoencoder._standardize and _unstandardize on float32 rows
         self.mean = np.asarray(estimator.mean_, dtype="float32")
         self.scale = np.float32(estimator.scale_)
         self.encoder = estimator.encoder_

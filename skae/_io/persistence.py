@@ -499,7 +499,7 @@ def _warn_versions(saved):
                     original_version=saved.get(library),
                     current_version=current[library],
                 ),
-                stacklevel=3,
+                stacklevel=4,  # the caller of skae.load
             )
 
 

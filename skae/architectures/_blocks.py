@@ -1,6 +1,7 @@
-"""The hidden block every builder stacks, dense or convolutional, and layer seeds."""
+"""The hidden block every builder stacks, dense or convolutional, layer seeds, names."""
 
 import random
+import re
 
 import keras
 
@@ -18,6 +19,16 @@ def layer_seeds(seed):
         return lambda: None
     stream = seed if isinstance(seed, random.Random) else random.Random(seed)
     return lambda: stream.randint(1, int(1e9))
+
+
+def model_name(cls, suffix=""):
+    """A Keras model name from a class name: ``AutoencoderTransformer`` -> ``autoencodertransformer``.
+
+    TensorFlow refuses a root name scope that starts with ``_`` (a private
+    class of the user's, say): such characters are dropped.
+    """
+    name = re.sub(r"[^a-z0-9_.]", "", cls.__name__.lower()).lstrip("_.") or "model"
+    return f"{name}_{suffix}" if suffix else name
 
 
 def glorot_uniform(next_seed):
