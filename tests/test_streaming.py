@@ -11,6 +11,7 @@ from skae import (
     DenoisingAutoencoder,
     VariationalAutoencoderTransformer,
 )
+from skae._input.bundle import Rows
 
 from .conftest import FAST
 
@@ -101,7 +102,9 @@ def test_validation_rows_are_held_out_of_training_exactly(digits):
     estimator = AutoencoderTransformer(2, **{**FAST, "early_stopping": True})
     estimator.fit(X[:10])  # fitted statistics and seed, for the stream
     rows = streaming.StreamedRows(X, X.dtype, 64, "AutoencoderTransformer")
-    stream = streamed_training._EpochStream(estimator, rows, None, None, estimator._seed, validation=True)
+    stream = streamed_training._EpochStream(
+        estimator, Rows(rows), estimator._seed, validation=True
+    )
     # standardised rows are distinct rows of X: identify them by value
     train = np.concatenate([g[0].reshape(-1, 64) for g in stream.training(0)])
     val = np.concatenate([g[1].reshape(-1, 64) for g in stream.validation()])
@@ -207,10 +210,11 @@ def test_clean_targets_stream_with_their_rows(digits):
     np.testing.assert_array_equal(y.reads[2:], X.reads[2:])
     rows = streaming.StreamedRows(noisy, noisy.dtype, 64, "DenoisingAutoencoder")
     target = streaming.streamed_target(estimator, rows, clean)
-    stream = streamed_training._EpochStream(estimator, rows, target, None, estimator._seed, True)
+    stream = streamed_training._EpochStream(estimator, Rows(rows, target), estimator._seed, True)
     seen = []
     for groups in (stream.training(0), stream.validation()):
-        for inputs, targets in groups:
+        for group in groups:
+            inputs, targets = group.inputs, group.target
             index = inputs[..., 0] * estimator.scale_ + estimator.mean_[0]
             paired = targets[..., 0] * estimator.scale_ + estimator.mean_[0]
             np.testing.assert_allclose(paired - index, 0.5, atol=1e-4)
@@ -238,7 +242,9 @@ def test_sample_weights_follow_their_rows(digits):
     estimator.fit(CountingRows(X), sample_weight=weights)
     assert np.isfinite(estimator.history_["val_loss"]).all()
     rows = streaming.StreamedRows(X, X.dtype, 64, "AutoencoderTransformer")
-    stream = streamed_training._EpochStream(estimator, rows, None, weights, estimator._seed, validation=True)
+    stream = streamed_training._EpochStream(
+        estimator, Rows(rows, sample_weight=weights), estimator._seed, validation=True
+    )
     seen = []
     for groups in (stream.training(0), stream.validation()):
         for group in groups:

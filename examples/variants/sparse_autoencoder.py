@@ -117,8 +117,8 @@ class SparseAutoencoder(AutoencoderTransformer):
         )
         self.l1 = l1
 
-    def _assemble(self, input_shape):
-        encoder, decoder = self._build_networks(input_shape)
+    def _assemble(self, input_shape, seeds):
+        encoder, decoder = self._build_networks(input_shape, seeds)
         inputs = keras.Input(shape=input_shape, name="input")
         codes = keras.layers.ActivityRegularization(l1=float(self.l1), name="sparsity")(
             encoder(inputs)

@@ -35,6 +35,7 @@ import keras
 import numpy as np
 
 from .._compat import flat_call, no_retracing_warning, symbolic_build
+from .._input.bundle import Rows, first_rows
 from .._input.streaming import StreamedRows
 from .distribution import distributed
 from .streamed_training import streamed_epochs, streamed_fit_data
@@ -60,23 +61,22 @@ _pool_lock = threading.Lock()
 _trained = weakref.WeakKeyDictionary()
 
 
-def train_epochs(estimator, X, target, sample_weight, *, epochs, partial):
+def train_epochs(estimator, rows, *, epochs, partial):
     """Train ``estimator.model_`` ``epochs`` more epochs; return the epochs' logs.
 
-    X (and ``target``) are validated rows, in memory or ``StreamedRows``.
+    ``rows`` is the validated ``Rows`` (in memory, or ``StreamedRows``).
     On TensorFlow the compiled loop of this module runs; with another
     backend, a ``distribution`` or ``run_eagerly``, Keras's ``Model.fit``.
     """
     initial_epoch = len(estimator.history_.get("loss", ()))
     validation = estimator.early_stopping and not partial
     callbacks = training_callbacks(estimator, "val_loss" if validation else "loss", partial)
-    streamed = isinstance(X, StreamedRows)
-    rows = (estimator, X, target, sample_weight)
+    streamed = isinstance(rows.inputs, StreamedRows)
     if not usable(estimator):
         if streamed:
-            data = streamed_fit_data(*rows, initial_epoch, validation=validation)
+            data = streamed_fit_data(estimator, rows, initial_epoch, validation=validation)
         else:
-            data = in_memory_fit_data(*rows, validation=validation)
+            data = in_memory_fit_data(estimator, rows, validation=validation)
         with no_retracing_warning(), distributed(estimator):
             return estimator.model_.fit(
                 **data,
@@ -86,11 +86,11 @@ def train_epochs(estimator, X, target, sample_weight, *, epochs, partial):
                 verbose=estimator.verbose,
             ).history
     if streamed:
-        stream, sample, input_is_target = streamed_epochs(*rows, initial_epoch, validation=validation)
-        data = Streamed(stream, validation, sample, input_is_target=input_is_target)
+        stream, sample = streamed_epochs(estimator, rows, initial_epoch, validation=validation)
+        data = Streamed(stream, validation, sample)
     else:
-        train, val = in_memory_arrays(*rows, validation=validation)
-        batch_size = min(estimator.batch_size, len(train[0]))
+        train, val = in_memory_arrays(estimator, rows, validation=validation)
+        batch_size = min(estimator.batch_size, train.n_samples)
         data = InMemory(train, val, seed=estimator._seed, batch_size=batch_size)
     return fit(
         estimator.model_,
@@ -159,10 +159,10 @@ def architecture_key(model, arrays):
         inner = optimizer.get("config", {})
         if isinstance(inner.get("learning_rate"), (int, float)):
             inner["learning_rate"] = None
-    rows = tuple(
-        None if a is None else (np.dtype(a.dtype).name, tuple(a.shape[1:])) for a in arrays
+    rows = keras.tree.map_structure(
+        lambda a: (np.dtype(a.dtype).name, tuple(a.shape[1:])), arrays
     )
-    return _canonical(config), rows
+    return _canonical(config), json.dumps(rows)
 
 
 class _EpochFunction:
@@ -199,7 +199,7 @@ class _EpochFunction:
         n_batches = (tf.shape(order)[0] + batch_size - 1) // batch_size
         for i in tf.range(n_batches):
             rows = order[i * batch_size : (i + 1) * batch_size]
-            step(tuple(tf.gather(a, rows) for a in arrays))
+            step(tf.nest.map_structure(lambda a: tf.gather(a, rows), arrays))
 
     def _compiled(self, key, function, signature):
         compiled = self._functions.get(key)
@@ -212,8 +212,8 @@ class _EpochFunction:
 
     def _specs(self, arrays, leading=1):
         tf = self._tf
-        return tuple(
-            tf.TensorSpec((None,) * leading + tuple(a.shape[leading:]), a.dtype) for a in arrays
+        return tf.nest.map_structure(
+            lambda a: tf.TensorSpec((None,) * leading + tuple(a.shape[leading:]), a.dtype), arrays
         )
 
     def bind(self, train, validation, batch_size):
@@ -227,21 +227,21 @@ class _EpochFunction:
         def epoch(train, validation, seed, batch_size):
             self.n_traces += 1
             self.reset()
-            n = tf.shape(train[0])[0]
+            n = tf.shape(tf.nest.flatten(train)[0])[0]
             order = tf.random.experimental.stateless_shuffle(tf.range(n), seed=seed)
             self._batches(self._train_step, train, order, batch_size)
             train_logs = self.logs()
             val_logs = {}
             if validation:
                 self.reset()
-                rows = tf.range(tf.shape(validation[0])[0])
+                rows = tf.range(tf.shape(tf.nest.flatten(validation)[0])[0])
                 self._batches(self._test_step, validation, rows, batch_size)
                 val_logs = self.logs()
             return train_logs, val_logs
 
         specs = (self._specs(train), self._specs(validation))
         signature = (*specs, tf.TensorSpec((2,), tf.int64), tf.TensorSpec((), tf.int32))
-        function = self._compiled(("epoch", specs), epoch, signature)
+        function = self._compiled(("epoch", repr(specs)), epoch, signature)
         batch_size = tf.constant(batch_size, tf.int32)
 
         def run(seed):
@@ -252,26 +252,28 @@ class _EpochFunction:
 
         return run
 
-    def steps(self, group, *, training, input_is_target=False):
-        """Train (or test) on each batch of ``group``, arrays ``(k, batch, ...)``.
+    def steps(self, group, *, training):
+        """Train (or test) on each batch of ``group``, a ``Rows`` of arrays ``(k, batch, ...)``.
 
-        Metrics go on accumulating: ``reset`` starts an epoch. With
-        ``input_is_target``, ``group`` is ``(x, [weights])`` and the target
-        is ``x`` itself (not copied).
+        Metrics go on accumulating: ``reset`` starts an epoch. A group
+        without a target trains the inputs to reconstruct themselves (not
+        copied).
         """
         tf = self._tf
         step = self._train_step if training else self._test_step
+        present = group.present()
 
-        def run(group):
+        def run(arrays):
             self.n_traces += 1
-            for i in tf.range(tf.shape(group[0])[0]):
-                batch = tuple(a[i] for a in group)
-                step((batch[0], *batch) if input_is_target else batch)
+            for i in tf.range(tf.shape(arrays[0])[0]):
+                batch = Rows.from_arrays([a[i] for a in arrays], present)
+                step(batch.network_data())
             return tf.constant(0)
 
-        specs = self._specs(group, leading=2)
-        function = self._compiled(("steps", training, input_is_target, specs), run, (specs,))
-        function(group)
+        arrays = group.arrays()
+        specs = self._specs(arrays, leading=2)
+        function = self._compiled(("steps", training, present, repr(specs)), run, (specs,))
+        function(arrays)
 
 
 def _floats(train_logs, val_logs):
@@ -281,7 +283,7 @@ def _floats(train_logs, val_logs):
 
 
 class InMemory:
-    """In-memory ``(x, y[, sample_weight])`` arrays; each epoch one compiled call.
+    """In-memory training (and validation) ``Rows``; each epoch one compiled call.
 
     Epoch ``e`` visits the training rows in the order
     ``tf.random.experimental.stateless_shuffle(range(n), seed=(seed, e))``.
@@ -290,9 +292,9 @@ class InMemory:
     def __init__(self, train, validation, *, seed, batch_size):
         import tensorflow as tf
 
-        train = tuple(a for a in train if a is not None)
-        validation = tuple(a for a in validation if a is not None)
-        self.sample = tuple(a[:1] for a in train)
+        train = train.network_data()
+        validation = () if validation is None else validation.network_data()
+        self.sample = first_rows(train)
         # one tensor per distinct array, made once: the target is often the
         # input itself, and every epoch reads the same tensors
         tensors = {}
@@ -302,10 +304,10 @@ class InMemory:
                 tensors[id(array)] = tf.convert_to_tensor(array)
             return tensors[id(array)]
 
-        self.train = tuple(map(tensor, train))
-        self.validation = tuple(map(tensor, validation))
+        self.train = tf.nest.map_structure(tensor, train)
+        self.validation = tf.nest.map_structure(tensor, validation)
         self.seed, self.batch_size = seed, batch_size
-        self.n_batches = -(-len(train[0]) // batch_size)
+        self.n_batches = -(-len(tf.nest.flatten(train)[0]) // batch_size)
         self._bound = None, None
 
     def epoch(self, function, epoch):
@@ -317,18 +319,16 @@ class InMemory:
 
 
 class Streamed:
-    """Rows streamed by ``_streamed_training._EpochStream``: its groups of batches, compiled steps.
+    """Rows streamed by ``streamed_training._EpochStream``: its groups of batches, compiled steps.
 
-    ``stream.training(epoch)`` yields ``(x, [weights])`` groups of shuffled
-    batches (the target is ``x``; ``(x, y, [weights])`` without
-    ``input_is_target``), ``stream.validation()`` ``(x, y, [weights])``
-    groups; each group is one compiled call.
+    ``stream.training(epoch)`` yields groups of shuffled batches,
+    ``stream.validation()`` groups of held-out batches, each a ``Rows`` of
+    arrays ``(k, batch, ...)`` and one compiled call.
     """
 
-    def __init__(self, stream, validation, sample, *, input_is_target=True):
+    def __init__(self, stream, validation, sample):
         self.stream, self.validation = stream, validation
         self.sample = sample
-        self.input_is_target = input_is_target
         self.n_batches = stream.n_batches(stream.n_train)
 
     def epoch(self, function, epoch):
@@ -336,7 +336,7 @@ class Streamed:
         # loop would keep it while the next is made: twice the memory)
         function.reset()
         for group in self.stream.training(epoch):
-            function.steps(group, training=True, input_is_target=self.input_is_target)
+            function.steps(group, training=True)
             del group
         train_logs, val_logs = function.logs(), {}
         if self.validation:
@@ -436,7 +436,7 @@ def _compatible(a, b):
 
 def _build(model, arrays):
     """Create every variable training needs (compiled loss, optimizer)."""
-    symbolic_build(model, tuple(a[:1] for a in arrays))
+    symbolic_build(model, first_rows(arrays))
 
 
 def _checkout(model, key, arrays):

@@ -13,6 +13,7 @@ import numpy as np
 from sklearn.utils.validation import _check_sample_weight
 
 from .._compat import seeded_shuffle
+from .._input.bundle import Rows
 from .distribution import shard_multiple
 
 # Training steps per call of Keras's compiled train function: on CPU, running
@@ -32,13 +33,14 @@ class _SeededBatches(keras.utils.PyDataset):
     def __init__(self, arrays, batch_size, seed, multiple_of=1):
         super().__init__()
         self._arrays = arrays
+        self._n_rows = len(keras.tree.flatten(arrays)[0])
         self._batch_size = batch_size
         self._multiple_of = multiple_of
         self._random = None if seed is None else np.random.RandomState(seed)
         self.on_epoch_end()
 
     def __len__(self):
-        return -(-len(self._arrays[0]) // self._batch_size)
+        return -(-self._n_rows // self._batch_size)
 
     def __getitem__(self, index):
         rows = self._order[index * self._batch_size : (index + 1) * self._batch_size]
@@ -53,15 +55,18 @@ class _SeededBatches(keras.utils.PyDataset):
             share = len(rows) // processes
             start = distribution.data_shard_id * share
             rows = rows[start : start + share]
-        return tuple(array[rows] for array in self._arrays)
+        return keras.tree.map_structure(lambda array: array[rows], self._arrays)
 
     def on_epoch_end(self):
-        n_rows = len(self._arrays[0])
+        n_rows = self._n_rows
         self._order = np.arange(n_rows) if self._random is None else self._random.permutation(n_rows)
 
 
 def in_memory_batches(arrays, batch_size, shuffle_seed=None, multiple_of=1):
-    """``(x, y, sample_weight)`` arrays as ``Model.fit`` reads them fastest.
+    """``(x, y[, sample_weight])`` arrays as ``Model.fit`` reads them fastest.
+
+    ``arrays`` is ``Rows.network_data()`` (``x`` may be ``(inputs,
+    condition)``); a trailing None (no weights) is dropped.
 
     On TensorFlow, given numpy arrays ``fit`` rebuilds its input pipeline
     (index shuffling, slicing and prefetching functions) at every epoch,
@@ -79,7 +84,7 @@ def in_memory_batches(arrays, batch_size, shuffle_seed=None, multiple_of=1):
     Returns the keyword arguments of ``fit`` for training data
     (``shuffle_seed`` given), or the ``validation_data`` value.
     """
-    if arrays[2] is None:
+    if len(arrays) == 3 and arrays[2] is None:
         arrays = arrays[:2]
     if keras.backend.backend() != "tensorflow":
         if shuffle_seed is None:
@@ -90,11 +95,13 @@ def in_memory_batches(arrays, batch_size, shuffle_seed=None, multiple_of=1):
 
     tensors = {}  # one tensor per distinct array: the target may be the input
     dataset = tf.data.Dataset.from_tensor_slices(
-        tuple(tensors.setdefault(id(a), tf.convert_to_tensor(a)) for a in arrays)
+        keras.tree.map_structure(
+            lambda a: tensors.setdefault(id(a), tf.convert_to_tensor(a)), arrays
+        )
     )
     if shuffle_seed is None:
         return dataset.batch(batch_size)
-    dataset = seeded_shuffle(dataset, len(arrays[0]), shuffle_seed)
+    dataset = seeded_shuffle(dataset, len(keras.tree.flatten(arrays)[0]), shuffle_seed)
     # shuffle=False: the dataset shuffles itself (fit would warn otherwise)
     return dict(x=dataset.batch(batch_size), shuffle=False)
 
@@ -336,56 +343,61 @@ def check_training_rows(estimator, X, sample_weight):
     )
 
 
-def _take(sample_weight, rows):
-    return None if sample_weight is None else sample_weight[rows]
+def in_memory_arrays(estimator, rows, *, validation):
+    """Training and validation ``Rows`` of network arrays.
 
-
-def in_memory_arrays(estimator, X, target, sample_weight, *, validation):
-    """Training and validation ``(inputs, targets, sample_weight)`` arrays.
-
-    X (and a separate target) standardised by the fitted ``estimator`` in
-    Keras's float type, split with a seed from its ``_seed``; the validation
-    tuple is empty without ``validation``. An autoencoder's target is its
-    input: one array serves as both, so large data is not copied twice.
+    ``rows`` (validated, in memory) standardised by the fitted ``estimator``
+    in Keras's float type (the inputs and a separate target; a condition is
+    cast, the weights too), split with a seed from its ``_seed``; the
+    validation ``Rows`` is None without ``validation``. An autoencoder's
+    target is its input (``target`` None): one array serves as both, so
+    large data is not copied twice. Held-out inputs are as the network meets
+    them in training (``_validation_inputs``), their target the clean ones.
     """
     seed = estimator._seed + len(estimator.history_.get("loss", ()))
     floatx = keras.backend.floatx()
-    same_target = target is X
-    inputs = estimator._to_network(estimator._standardize(X), floatx)
-    targets = inputs if same_target else estimator._to_network(estimator._standardize(target), floatx)
-    if sample_weight is not None:
-        sample_weight = sample_weight.astype(floatx)
-    if not validation:
-        return (inputs, targets, sample_weight), ()
-    train, val = validation_split(X.shape[0], estimator.validation_fraction, seed)
-    val_inputs = inputs[val]
-    validation_arrays = (
-        estimator._validation_inputs(val_inputs, seed),
-        val_inputs if same_target else targets[val],
-        _take(sample_weight, val),
+
+    def network(array):
+        return estimator._to_network(estimator._standardize(array), floatx)
+
+    network_rows = Rows(
+        network(rows.inputs),
+        None if rows.target is None else network(rows.target),
+        None if rows.condition is None else np.asarray(rows.condition, dtype=floatx),
+        None if rows.sample_weight is None else rows.sample_weight.astype(floatx),
     )
-    inputs = inputs[train]
-    targets = inputs if same_target else targets[train]
-    return (inputs, targets, _take(sample_weight, train)), validation_arrays
+    if not validation:
+        return network_rows, None
+    train, val = validation_split(rows.n_samples, estimator.validation_fraction, seed)
+    held_out = network_rows.take(val)
+    held_out = held_out._replace(
+        inputs=estimator._validation_inputs(held_out.inputs, seed),
+        target=held_out.inputs if held_out.target is None else held_out.target,
+    )
+    return network_rows.take(train), held_out
 
 
-def in_memory_fit_data(estimator, X, target, sample_weight, *, validation):
+def in_memory_fit_data(estimator, rows, *, validation):
     """``Model.fit`` keyword arguments for arrays: training and validation batches.
 
-    The in-memory twin of ``_streamed_training.streamed_fit_data``, for the fits
+    The in-memory twin of ``streamed_training.streamed_fit_data``, for the fits
     ``Model.fit`` runs (other backends, a ``distribution``, ``run_eagerly``):
-    the arrays of ``in_memory_arrays``, shuffled with seeds from the
+    the ``Rows`` of ``in_memory_arrays``, shuffled with seeds from the
     estimator's ``_seed``.
     """
     seed = estimator._seed + len(estimator.history_.get("loss", ()))
-    train, val = in_memory_arrays(estimator, X, target, sample_weight, validation=validation)
-    batch_size = min(estimator.batch_size, len(train[0]))
+    train, val = in_memory_arrays(estimator, rows, validation=validation)
+    batch_size = min(estimator.batch_size, train.n_samples)
     multiple_of = shard_multiple(estimator.distribution)
     fit_kwargs = {}
-    if val:
-        fit_kwargs["validation_data"] = in_memory_batches(val, batch_size, multiple_of=multiple_of)
+    if val is not None:
+        fit_kwargs["validation_data"] = in_memory_batches(
+            val.network_data(), batch_size, multiple_of=multiple_of
+        )
     return dict(
-        **in_memory_batches(train, batch_size, shuffle_seed=seed, multiple_of=multiple_of),
+        **in_memory_batches(
+            train.network_data(), batch_size, shuffle_seed=seed, multiple_of=multiple_of
+        ),
         **fit_kwargs,
     )
 

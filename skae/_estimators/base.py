@@ -37,6 +37,7 @@ from .._engine.training import (
     check_training_rows,
     make_optimizer,
 )
+from .._input.bundle import Rows
 from .._input.dask import lazy_on_dask
 from .._input.rows import check_image_shape, validated_rows
 from .._input.statistics import robust_center_scale
@@ -101,12 +102,14 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
 
     - ``_check_hyperparameters()``: checks that ``_parameter_constraints``
       cannot express, run at the start of every fit.
-    - ``_fit_target(X, y)``: the array the network learns to output
-      (validated X itself by default).
-    - ``_assemble(input_shape)``: the Keras model to train, from the encoder
-      and decoder of ``_build_networks(input_shape)`` (input -> encoder ->
-      decoder by default). Add layers that act in training only here (an
-      activity regulariser on the codes, say).
+    - ``_fit_rows(X, y)``: the bundle the network trains on, a
+      ``Rows(inputs, target=None, condition=None)`` of validated X and what
+      ``fit`` was given (``Rows(X)`` by default: the target is X itself).
+    - ``_assemble(input_shape, seeds)``: the Keras model to train, from the
+      encoder and decoder of ``_build_networks(input_shape, seeds)`` (input
+      -> encoder -> decoder by default); every random layer takes its seed
+      from ``seeds`` (a ``random.Random``). Add layers that act in training
+      only here (an activity regulariser on the codes, say).
     - ``_compile(model)``: compile it (the ``loss`` parameter's Keras loss by
       default; ``_compile_options()`` gives the optimizer and speed options
       every skae model shares).
@@ -316,15 +319,19 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
             )
         check_callbacks(self.callbacks)
 
-    def _fit_target(self, X, y):
-        return X
+    def _fit_rows(self, X, y):
+        return Rows(X)
 
-    def _build_networks(self, input_shape):
-        """``(encoder, decoder)`` for samples of ``input_shape``, checked to fit."""
-        return build_networks(self, input_shape, self._layer_seeds)
+    def _build_networks(self, input_shape, seeds):
+        """``(encoder, decoder)`` for samples of ``input_shape``, checked to fit.
 
-    def _assemble(self, input_shape):
-        encoder, decoder = self._build_networks(input_shape)
+        Every random layer takes its seed from ``seeds``, the stream
+        ``_assemble`` is given.
+        """
+        return build_networks(self, input_shape, seeds)
+
+    def _assemble(self, input_shape, seeds):
+        encoder, decoder = self._build_networks(input_shape, seeds)
         inputs = keras.Input(shape=input_shape, name="input")
         return keras.Model(inputs, decoder(encoder(inputs)), name=model_name(type(self)))
 
@@ -438,15 +445,16 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         X = self._check_input(X, reset=reset)
         if isinstance(X, StreamedRows):
             check_streamed_fit(self, X, y)
-        target = self._fit_target(X, y)
-        sample_weight = check_training_rows(self, X, sample_weight)
+        rows = self._fit_rows(X, y)._replace(
+            sample_weight=check_training_rows(self, X, sample_weight)
+        )
         if reset:
             self._initialize(X)
         else:
             optimizer, new = self.model_.optimizer, self.learning_rate
             apply_learning_rate(optimizer, new, self._fitted_learning_rate)
             self._fitted_learning_rate = new
-        self._train(X, target, sample_weight, epochs=epochs, partial=partial)
+        self._train(rows, epochs=epochs, partial=partial)
         self._after_fit(X)
         return self
 
@@ -466,26 +474,22 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
             tuple(self.image_shape_) if self.architecture == "conv" else (self.n_features_in_,)
         )
         self._fitted_learning_rate = self.learning_rate
-        # every random layer skae builds is seeded from this stream (Python's
-        # global random is never read): the seeds Keras would draw after
-        # random.seed(self._seed)
-        self._layer_seeds = random.Random(self._seed)
         # variables are created (and the optimizer's too) where they train
         with distributed(self):
-            try:
-                model = self._assemble(self._fitted_network_shape)
-            finally:
-                del self._layer_seeds
+            # every random layer skae builds is seeded from this stream (Python's
+            # global random is never read): the seeds Keras would draw after
+            # random.seed(self._seed)
+            model = self._assemble(self._fitted_network_shape, random.Random(self._seed))
             self._compile(model)
         self.model_ = model
         self._link_networks()
         self._inference_models = {}
         self.history_ = defaultdict(list)
 
-    def _train(self, X, target, sample_weight, *, epochs, partial):
-        """Train ``model_`` for ``epochs`` more epochs on standardised X."""
+    def _train(self, rows, *, epochs, partial):
+        """Train ``model_`` for ``epochs`` more epochs on the validated ``Rows``."""
         try:
-            history = train_epochs(self, X, target, sample_weight, epochs=epochs, partial=partial)
+            history = train_epochs(self, rows, epochs=epochs, partial=partial)
         finally:
             self._inference_models = {}
         for key, values in history.items():

@@ -8,6 +8,7 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
 
+from .._input.bundle import Rows
 from .._input.streaming import StreamedRows, streamed_target
 from .._validation import FLOAT_DTYPES
 from ..layers import NOISE_KINDS, Corruption
@@ -279,8 +280,8 @@ class DenoisingAutoencoder(
                     f"high) with low < high, such as (0, 1); got {self.clip_range!r}."
                 )
 
-    def _fit_target(self, X, y):
-        """Return the clean target, and note whether training must corrupt X.
+    def _fit_rows(self, X, y):
+        """X and its clean target (None: X itself); note whether training corrupts X.
 
         A ``y`` shaped like X is the clean counterpart of a noisy X: the pairs
         carry their own noise, so the corruption layer is switched off. A
@@ -294,9 +295,9 @@ class DenoisingAutoencoder(
         if hasattr(self, "model_"):
             self._update_corruption()
         if not paired:
-            return X
+            return Rows(X)
         if isinstance(X, StreamedRows):
-            return streamed_target(self, X, y)
+            return Rows(X, target=streamed_target(self, X, y))
         X_shape = self._rows_as_given(X, self._fit_ndim).shape
         target = check_array(y, dtype=FLOAT_DTYPES, allow_nd=True, input_name="y")
         if target.shape != X_shape:
@@ -305,13 +306,13 @@ class DenoisingAutoencoder(
                 "the clean counterpart of X, one clean sample per noisy sample of "
                 "X, of the same shape. Pass y=None to corrupt X while training."
             )
-        return target.reshape(X.shape)
+        return Rows(X, target=target.reshape(X.shape))
 
-    def _assemble(self, input_shape):
+    def _assemble(self, input_shape, seeds):
         # The base's input -> encoder -> decoder, with the corruption spliced
         # in before the encoder: the networks stay free of it, so encoder_
         # and decoder_ (and transform) never see noise.
-        plain = super()._assemble(input_shape)
+        plain = super()._assemble(input_shape, seeds)
         *_, encoder, decoder = plain.layers
         inputs = keras.Input(shape=plain.input_shape[1:], name="input")
         corrupted = self._make_corruption(plain.input_shape[1:])(inputs)

@@ -280,10 +280,10 @@ class VariationalAutoencoderTransformer(
     # ------------------------------------------------------------------
     # the networks
     # ------------------------------------------------------------------
-    def _assemble(self, input_shape):
-        encoder, decoder = self._build_networks(input_shape)
+    def _assemble(self, input_shape, seeds):
+        encoder, decoder = self._build_networks(input_shape, seeds)
         model = VariationalAutoencoderModel(
-            add_log_variance_head(encoder, seed=self._layer_seeds),
+            add_log_variance_head(encoder, seed=seeds),
             decoder,
             likelihood="bernoulli" if self.loss == "binary_crossentropy" else "gaussian",
             beta=float(self.beta),
