@@ -14,6 +14,7 @@ import pytest
 import skae._input.streaming as streaming
 from skae import AutoencoderTransformer
 from skae._engine import compiled_fit
+from skae._engine import inference as skae_inference
 from skae._input.bundle import Rows
 
 from .conftest import FAST
@@ -26,16 +27,33 @@ class _OracleConditioned(AutoencoderTransformer):
         return Rows(X, condition=y)
 
     def _assemble(self, input_shape, seeds):
+        n_features = input_shape[0]
         inputs = keras.Input(shape=input_shape, name="input")
-        condition = keras.Input(shape=(input_shape[0],), name="condition")
-        code = keras.layers.Dense(1, name="code")(inputs)
-        joined = keras.layers.Concatenate()([code, condition])
-        hidden = keras.layers.Dense(32, activation="relu")(joined)
-        outputs = keras.layers.Dense(input_shape[0])(hidden)
-        return keras.Model([inputs, condition], outputs, name="oracle")
+        encoder = keras.Sequential(
+            [keras.Input(shape=input_shape), keras.layers.Dense(1)], name="encoder"
+        )
+        codes = keras.Input(shape=(1,))
+        condition = keras.Input(shape=(n_features,))
+        hidden = keras.layers.Dense(32, activation="relu")(
+            keras.layers.Concatenate()([codes, condition])
+        )
+        decoder = keras.Model(
+            [codes, condition], keras.layers.Dense(n_features)(hidden), name="decoder"
+        )
+        given = keras.Input(shape=(n_features,), name="condition")
+        return keras.Model([inputs, given], decoder([encoder(inputs), given]), name="oracle")
 
     def _link_networks(self):
-        self.encoder_ = self.decoder_ = self.model_
+        self.encoder_ = self.model_.get_layer("encoder")
+        self.decoder_ = self.model_.get_layer("decoder")
+
+    # with a condition, each hook gets (its batch, the condition)
+    def _encode_batch(self, encoder, batch):
+        inputs, _ = batch
+        return encoder(inputs, training=False)
+
+    def _decode_batch(self, decoder, batch):
+        return decoder(list(batch), training=False)
 
 
 @pytest.fixture
@@ -81,3 +99,27 @@ def test_sample_weights_and_target_travel_with_the_condition():
     np.testing.assert_array_equal(taken.inputs[:, 0], [4.0, 0.0])
     assert taken.target is None and taken.sample_weight.shape == (2,)
     assert Rows.from_arrays(rows.arrays(), rows.present()) == rows
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_condition_reaches_the_network_at_inference(noise, dtype, monkeypatch):
+    X = noise.astype(dtype)
+    estimator = _OracleConditioned(1, **{**FAST, "epochs": 3}).fit(noise, noise)
+    standardized = ((X - estimator.mean_) / estimator.scale_).astype(np.float32)
+    expected = estimator.model_.predict_on_batch([standardized, X.astype(np.float32)])
+    expected = expected * estimator.scale_ + estimator.mean_
+    got = estimator._forward(Rows(X, condition=X))
+    assert got.dtype == dtype
+    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4)
+    # encoding alone, decoding alone: the condition goes with the codes
+    codes = estimator._forward(Rows(X, condition=X), decode=False)
+    np.testing.assert_allclose(
+        estimator._forward(Rows(codes, condition=X), encode=False), got, rtol=1e-6, atol=1e-6
+    )
+    # in chunks, each with its own rows of the condition
+    monkeypatch.setattr(skae_inference, "INFERENCE_BATCH_SIZE", 7)
+    chunked = estimator._forward(Rows(X, condition=X))
+    np.testing.assert_allclose(chunked, got, rtol=1e-5, atol=1e-6)
+    # each chunk read its own rows of the condition: the oracle copies them
+    shuffled = estimator._forward(Rows(X, condition=X[::-1]))
+    assert np.abs(shuffled - got).max() > 1e-2

@@ -134,7 +134,7 @@ def networks_in_precision(networks, dtype):
         return networks
 
 
-def run_in_chunks(X, step, dtype, chunks=None):
+def run_in_chunks(X, step, dtype, chunks=None, condition=None):
     """``step`` applied to bounded chunks of X's rows, assembled into one array.
 
     ``step(chunk)`` returns one output row per input row; on backends that
@@ -142,6 +142,8 @@ def run_in_chunks(X, step, dtype, chunks=None):
     padding's outputs dropped. The result has ``dtype``. ``chunks`` yields
     ``(start, rows)`` of X's consecutive chunks of at most
     ``INFERENCE_BATCH_SIZE`` rows; by default X's slices of that many rows.
+    With ``condition`` (a ``Rows`` condition, row for row with X),
+    ``step(chunk, condition_chunk)`` gets the same rows of it.
     """
     if chunks is None:
         chunks = (
@@ -152,7 +154,12 @@ def run_in_chunks(X, step, dtype, chunks=None):
     pad = compiles_per_batch_shape()
     for start, chunk in chunks:
         n_rows = len(chunk)
-        result = np.asarray(step(pad_rows(chunk) if pad else chunk))[:n_rows]
+        arguments = [chunk]
+        if condition is not None:
+            arguments.append(np.asarray(condition[start : start + n_rows]))
+        if pad:
+            arguments = [pad_rows(argument) for argument in arguments]
+        result = np.asarray(step(*arguments))[:n_rows]
         if out is None:
             out = np.empty((X.shape[0],) + result.shape[1:], dtype=dtype)
         out[start : start + n_rows] = result
@@ -186,7 +193,7 @@ def lent_to_backend(batch):
         return batch
 
 
-def compile_for_inference(function, variables, sample_shape, dtype):
+def compile_for_inference(function, variables, sample_shape, dtype, condition_shape=None):
     """``function`` of a batch, compiled once: numpy rows in, numpy out.
 
     Keras's ``predict_on_batch`` costs about 0.5 ms per call on TensorFlow
@@ -215,6 +222,10 @@ def compile_for_inference(function, variables, sample_shape, dtype):
         Shape of one input sample.
     dtype : numpy dtype
         dtype of the input batches.
+    condition_shape : tuple of int, default=None
+        Shape of one sample's condition: ``function`` then takes a batch
+        ``(inputs, condition)``, both of ``dtype`` (see ``Rows``), and so
+        does the call returned.
 
     Returns
     -------
@@ -229,6 +240,10 @@ def compile_for_inference(function, variables, sample_shape, dtype):
         from .._compat import concrete_function_call
 
         spec = tf.TensorSpec((None,) + tuple(sample_shape), dtype)
+        if condition_shape is not None:
+            specs = (spec, tf.TensorSpec((None,) + tuple(condition_shape), dtype))
+            concrete = tf.function(function).get_concrete_function(specs)
+            return lambda batch: concrete(tuple(map(tf.convert_to_tensor, batch))).numpy()
         call = concrete_function_call(tf.function(function).get_concrete_function(spec))
         return numpy_call(call, single_threaded_executor(call, sample_shape, dtype))
     if backend == "jax":
@@ -242,7 +257,8 @@ def compile_for_inference(function, variables, sample_shape, dtype):
         return lambda batch: np.asarray(jitted([v.value for v in variables], batch))
 
     def eager(batch):
-        return keras.ops.convert_to_numpy(function(keras.ops.convert_to_tensor(batch)))
+        batch = keras.tree.map_structure(keras.ops.convert_to_tensor, batch)
+        return keras.ops.convert_to_numpy(function(batch))
 
     if backend == "torch":
         import torch
@@ -340,10 +356,16 @@ def _hooks(estimator, encoder, decoder, encode, decode):
     """``estimator``'s ``_encode_batch`` and/or ``_decode_batch`` as one function of a batch."""
 
     def network(batch):
+        # with a condition, each hook gets (its batch, the condition)
+        batch, condition = batch if isinstance(batch, tuple) else (batch, None)
+
+        def given(batch):
+            return batch if condition is None else (batch, condition)
+
         if encode:
-            batch = estimator._encode_batch(encoder, batch)
+            batch = estimator._encode_batch(encoder, given(batch))
         if decode:
-            batch = estimator._decode_batch(decoder, batch)
+            batch = estimator._decode_batch(decoder, given(batch))
         return batch
 
     return network
@@ -451,7 +473,7 @@ def networks_for(estimator, dtype):
     return networks
 
 
-def inference_function(estimator, dtype, sample_shape, *, encode, decode):
+def inference_function(estimator, dtype, sample_shape, *, encode, decode, condition_shape=None):
     """The compiled ``_encode_batch`` and/or ``_decode_batch`` of ``estimator``.
 
     Looked up once per fit, dtype, sample shape and kind: the shared
@@ -461,24 +483,28 @@ def inference_function(estimator, dtype, sample_shape, *, encode, decode):
     two. Only the build traces, so only the build hides TensorFlow's
     retracing warning.
     """
-    key = (dtype, sample_shape, encode, decode)
+    key = (dtype, sample_shape, encode, decode, condition_shape)
     function = estimator._inference_models.get(key)
     if function is not None:
         return function
     with BUILD_LOCK:
         function = estimator._inference_models.get(key)
         if function is None:
-            function = shared_inference_function(
+            # a condition's network is its own (the shared calls take one input)
+            shared = condition_shape is None and shared_inference_function(
                 estimator, dtype, sample_shape, encode=encode, decode=decode
-            ) or _own_inference_function(estimator, dtype, sample_shape, encode, decode)
+            )
+            function = shared or _own_inference_function(
+                estimator, dtype, sample_shape, encode, decode, condition_shape
+            )
             estimator._inference_models[key] = function
     return function
 
 
-def _own_inference_function(estimator, dtype, sample_shape, encode, decode):
+def _own_inference_function(estimator, dtype, sample_shape, encode, decode, condition_shape=None):
     """``estimator``'s inference compiled for it alone (its networks, or their float64 copy)."""
     encoder, decoder = networks_for(estimator, dtype)
     network = _hooks(estimator, encoder, decoder, encode, decode)
     variables = _unique_variables([encoder] * encode + [decoder] * decode)
     with no_retracing_warning():
-        return compile_for_inference(network, variables, sample_shape, dtype)
+        return compile_for_inference(network, variables, sample_shape, dtype, condition_shape)

@@ -524,33 +524,44 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         """Encoder and decoder computing in ``dtype`` (built once per fit)."""
         return networks_for(self, dtype)
 
-    def _inference_function(self, dtype, sample_shape, *, encode, decode):
+    def _inference_function(self, dtype, sample_shape, *, encode, decode, condition_shape=None):
         """The compiled ``_encode_batch`` and/or ``_decode_batch`` (looked up once per fit)."""
-        return inference_function(self, dtype, sample_shape, encode=encode, decode=decode)
+        return inference_function(
+            self, dtype, sample_shape, encode=encode, decode=decode, condition_shape=condition_shape
+        )
 
     def _forward(self, X, *, encode=True, decode=True):
         """Run X through the encoder and/or decoder in bounded-size chunks.
 
+        X is validated rows (or codes, with ``encode=False``), or a ``Rows``
+        of them with a condition, which the hooks then get beside each batch.
         Computes in X's float precision (float64 input is run through a float64
         copy of the network) and returns X's dtype. Every public inference
         method goes through here.
         """
+        rows = X if isinstance(X, Rows) else Rows(X)
+        X = rows.inputs
         dtype = X.dtype
         sample_shape = self._network_shape() if encode else X.shape[1:]
-        network = self._inference_function(dtype, sample_shape, encode=encode, decode=decode)
+        condition_shape = None if rows.condition is None else tuple(rows.condition.shape[1:])
+        network = self._inference_function(
+            dtype, sample_shape, encode=encode, decode=decode, condition_shape=condition_shape
+        )
         # an out-of-core input's chunks are private copies: standardised in
         # place and lent to the backend, without chunk-sized temporaries
         streamed = isinstance(X, StreamedRows)
 
-        def step(batch):
+        def step(batch, condition=None):
             if encode:
                 batch = self._to_network(self._standardize(batch, in_place=streamed), dtype)
-            batch = network(lent_to_backend(batch) if streamed else batch)
+            batch = lent_to_backend(batch) if streamed else batch
+            batch = network(batch if condition is None else (batch, condition.astype(dtype)))
             if decode:
                 batch = self._unstandardize(batch.reshape(len(batch), -1))
             return batch
 
-        return run_in_chunks(X, step, dtype, X.private_chunks() if streamed else None)
+        chunks = X.private_chunks() if streamed else None
+        return run_in_chunks(X, step, dtype, chunks, condition=rows.condition)
 
     # ------------------------------------------------------------------
     # public inference
