@@ -12,7 +12,7 @@ import pytest
 from sklearn.base import clone
 
 import skae
-from skae._engine.inference import compiles_per_batch_shape
+from skae._engine.inference import InferenceCache, compiles_per_batch_shape
 from skae._engine.inference import pad_rows as _pad_rows
 from skae._validation import is_plain_float_rows
 
@@ -230,7 +230,7 @@ def test_one_architecture_shares_one_traced_inference_reading_each_ones_weights(
         "skae._engine.inference.shared_inference_function", lambda *args, **kwargs: None
     )
     for est in (first, second):
-        est._inference_models = {}
+        est._inference = InferenceCache()  # what a new fit starts with
         for dtype in (np.float32, np.float64):
             own = est._forward(X[:7].astype(dtype))
             np.testing.assert_array_equal(shared[id(est), dtype], own)

@@ -456,54 +456,70 @@ def shared_inference_function(estimator, dtype, sample_shape, *, encode, decode)
     return shared.bind(own)
 
 
-def networks_for(estimator, dtype):
+class InferenceCache:
+    """What one fitted estimator's inference builds once: precision copies, compiled calls.
+
+    The estimator holds one and hands it to ``networks_for`` and
+    ``inference_function``; a fit replaces it with an empty one. Threads
+    sharing an estimator build each entry once (``BUILD_LOCK``).
+    """
+
+    def __init__(self):
+        self._entries = {}
+
+    def get(self, key, build):
+        """The entry ``key``, built by ``build()`` the first time it is asked for."""
+        entry = self._entries.get(key)
+        if entry is None:
+            with BUILD_LOCK:
+                entry = self._entries.get(key)
+                if entry is None:
+                    entry = self._entries[key] = build()
+        return entry
+
+
+def networks_for(estimator, cache, dtype):
     """The fitted ``estimator``'s encoder and decoder computing in ``dtype``.
 
-    Built once per fit and dtype, kept in ``estimator._inference_models``
-    (which a fit empties).
+    Built once per fit and dtype, kept in ``cache`` (an ``InferenceCache``).
     """
     dtype = np.dtype(dtype).name
-    networks = estimator._inference_models.get(dtype)
-    if networks is None:
-        with BUILD_LOCK:
-            networks = estimator._inference_models.get(dtype)
-            if networks is None:
-                networks = networks_in_precision((estimator.encoder_, estimator.decoder_), dtype)
-                estimator._inference_models[dtype] = networks
-    return networks
+    return cache.get(
+        ("networks", dtype),
+        lambda: networks_in_precision((estimator.encoder_, estimator.decoder_), dtype),
+    )
 
 
-def inference_function(estimator, dtype, sample_shape, *, encode, decode, condition_shape=None):
+def inference_function(
+    estimator, cache, dtype, sample_shape, *, encode, decode, condition_shape=None
+):
     """The compiled ``_encode_batch`` and/or ``_decode_batch`` of ``estimator``.
 
-    Looked up once per fit, dtype, sample shape and kind: the shared
-    function of its architecture (``shared_inference_function``), or else
-    one compiled for it alone. Encoding and decoding together are one
+    Looked up once per fit, dtype, sample shape and kind, in ``cache``: the
+    shared function of its architecture (``shared_inference_function``), or
+    else one compiled for it alone. Encoding and decoding together are one
     compiled function: a reconstruction costs one call of the backend, not
     two. Only the build traces, so only the build hides TensorFlow's
     retracing warning.
     """
-    key = (dtype, sample_shape, encode, decode, condition_shape)
-    function = estimator._inference_models.get(key)
-    if function is not None:
-        return function
-    with BUILD_LOCK:
-        function = estimator._inference_models.get(key)
-        if function is None:
-            # a condition's network is its own (the shared calls take one input)
-            shared = condition_shape is None and shared_inference_function(
-                estimator, dtype, sample_shape, encode=encode, decode=decode
-            )
-            function = shared or _own_inference_function(
-                estimator, dtype, sample_shape, encode, decode, condition_shape
-            )
-            estimator._inference_models[key] = function
-    return function
+
+    def build():
+        # a condition's network is its own (the shared calls take one input)
+        shared = condition_shape is None and shared_inference_function(
+            estimator, dtype, sample_shape, encode=encode, decode=decode
+        )
+        return shared or _own_inference_function(
+            estimator, cache, dtype, sample_shape, encode, decode, condition_shape
+        )
+
+    return cache.get(("function", dtype, sample_shape, encode, decode, condition_shape), build)
 
 
-def _own_inference_function(estimator, dtype, sample_shape, encode, decode, condition_shape=None):
+def _own_inference_function(
+    estimator, cache, dtype, sample_shape, encode, decode, condition_shape=None
+):
     """``estimator``'s inference compiled for it alone (its networks, or their float64 copy)."""
-    encoder, decoder = networks_for(estimator, dtype)
+    encoder, decoder = networks_for(estimator, cache, dtype)
     network = _hooks(estimator, encoder, decoder, encode, decode)
     variables = _unique_variables([encoder] * encode + [decoder] * decode)
     with no_retracing_warning():

@@ -24,6 +24,7 @@ from .._docstrings import DocLinkMixin
 from .._engine.compiled_fit import train_epochs
 from .._engine.distribution import distributed, steps_per_execution
 from .._engine.inference import (
+    InferenceCache,
     inference_function,
     lent_to_backend,
     networks_for,
@@ -255,7 +256,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         # never unpickles a live Keras object. encoder_ and decoder_ are views
         # into model_, rebuilt on load so that they keep sharing its layers.
         state = dict(super().__getstate__())
-        for name in ("encoder_", "decoder_", "_inference_models"):
+        for name in ("encoder_", "decoder_", "_inference"):
             state.pop(name, None)
         if "model_" in state:
             state["model_"] = model_to_bytes(state["model_"])
@@ -277,7 +278,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         super().__setstate__(state)
         if hasattr(self, "model_"):
             self._link_networks()
-            self._inference_models = {}
+            self._inference = InferenceCache()
 
     # ------------------------------------------------------------------
     # input validation
@@ -483,7 +484,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
             self._compile(model)
         self.model_ = model
         self._link_networks()
-        self._inference_models = {}
+        self._inference = InferenceCache()
         self.history_ = defaultdict(list)
 
     def _train(self, rows, *, epochs, partial):
@@ -491,7 +492,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
         try:
             history = train_epochs(self, rows, epochs=epochs, partial=partial)
         finally:
-            self._inference_models = {}
+            self._inference = InferenceCache()
         for key, values in history.items():
             self.history_[key].extend(float(v) for v in values)
         self._check_training_finite()
@@ -522,12 +523,18 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, BaseEstimator):
 
     def _networks_for(self, dtype):
         """Encoder and decoder computing in ``dtype`` (built once per fit)."""
-        return networks_for(self, dtype)
+        return networks_for(self, self._inference, dtype)
 
     def _inference_function(self, dtype, sample_shape, *, encode, decode, condition_shape=None):
         """The compiled ``_encode_batch`` and/or ``_decode_batch`` (looked up once per fit)."""
         return inference_function(
-            self, dtype, sample_shape, encode=encode, decode=decode, condition_shape=condition_shape
+            self,
+            self._inference,
+            dtype,
+            sample_shape,
+            encode=encode,
+            decode=decode,
+            condition_shape=condition_shape,
         )
 
     def _forward(self, X, *, encode=True, decode=True):
