@@ -35,16 +35,27 @@ def no_retracing_warning():
         logger.removeFilter(_RETRACING_FILTER)
 
 
+# ----------------------------------------------------------------------
+# TensorFlow and Keras internals
+#
+# Each is kept because benchmarks/private_apis.py measures that it buys at
+# least 10% of a figure users see (docs/benchmarks/private_apis.md); each
+# falls back to public calls if the internal moves, and
+# tests/test_compat.py forces that fallback and compares its results.
+# ----------------------------------------------------------------------
+
+
 def concrete_function_call(concrete, variables=()):
     """``concrete``, a TensorFlow ``ConcreteFunction`` of one tensor, as a plain call.
 
     ``ConcreteFunction.__call__`` binds and canonicalises its arguments in
-    Python first: 0.1 to 0.15 ms per call, more than the network itself on
-    one row. The function returned here calls the traced graph (its
-    ``inference_fn``) with the tensor and the captured variables directly,
-    as ``__call__`` does in the end; it returns the one output tensor. Falls
-    back to ``concrete`` itself if TensorFlow's internals moved, or if the
-    function has other than one output.
+    Python first, about 0.06 ms a call: a third of a one-row ``transform``
+    (``benchmarks/private_apis.py``). The function returned here calls the
+    traced graph (its ``inference_fn``) with the tensor and the captured
+    variables directly, as ``__call__`` does in the end; it returns the one
+    output tensor. Falls back to ``concrete`` itself if TensorFlow's
+    internals moved, or if the function has other than one output: the
+    same graph, so the same results bit for bit.
 
     ``variables``: TensorFlow variables the function takes after the tensor
     (traced as ``function(tensor, variables)``); each call passes their
@@ -64,44 +75,40 @@ def concrete_function_call(concrete, variables=()):
     return call
 
 
-def variables_call(concrete):
-    """``concrete``, traced as ``function(variables)``, as a call on any variables like them.
-
-    TensorFlow passes variables given as arguments to a traced function by
-    handle: the traced graph reads and writes whichever variables (of the
-    traced shapes and dtypes) a call passes. The call returned passes the
-    handles straight to the graph, as ``concrete_function_call`` does.
-    """
-    inference = getattr(concrete, "inference_fn", None)
-    if not callable(getattr(inference, "call_flat", None)):
-        return lambda variables: concrete(list(variables))
-
-    def call(variables):
-        return inference.call_flat(*[v.handle for v in variables], *concrete.captured_inputs)
-
-    return call
+# What tf.data's shuffle takes for its first seed when no global TensorFlow
+# seed was set (``random_seed.DEFAULT_GRAPH_SEED``).
+_DEFAULT_GRAPH_SEED = 87654321
 
 
 def seeded_shuffle(dataset, buffer_size, seed):
-    """``dataset.shuffle(buffer_size, reshuffle_each_iteration=True)``, seeded by ``seed`` alone.
+    """``dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)``, global seed aside.
 
     ``tf.data.Dataset.shuffle(seed=...)`` mixes the process-global TensorFlow
     seed into its order (``tf.random.set_seed`` by anyone, anywhere, changes
     it), and skae must neither read nor set global state. This builds the
-    same shuffle op with both of its seeds given: those ``shuffle`` would use
-    after ``tf.random.set_seed(seed)``. Falls back to the public call if
-    TensorFlow's internals moved.
+    same shuffle op with both of its seeds given: those ``shuffle`` uses in
+    a process where no global seed was set, whatever the global seed is. No
+    public tf.data op shuffles from a seed alone: the public pipelines that
+    do (stateless index shuffles in a ``map``) take about twice the time
+    per epoch, a third of a ``Model.fit`` training
+    (``benchmarks/private_apis.py``).
+
+    Falls back to the public call if TensorFlow's internals moved: the same
+    order bit for bit, unless a global TensorFlow seed was set.
     """
     try:
-        from tensorflow.python.data.ops import dataset_ops
-        from tensorflow.python.framework import ops
-        from tensorflow.python.ops import gen_dataset_ops
-    except ImportError:  # pragma: no cover - layout of a future TensorFlow
+        return _shuffle_with_seeds(dataset, buffer_size, seed)
+    except Exception:  # noqa: BLE001 - TensorFlow moved its internals
         return dataset.shuffle(buffer_size, seed=seed, reshuffle_each_iteration=True)
-    maxint32 = 2**31 - 1
-    seeds = (seed % maxint32, seed % maxint32)
-    if seeds == (0, 0):
-        seeds = (0, maxint32)
+
+
+def _shuffle_with_seeds(dataset, buffer_size, seed):
+    """The dataset ``shuffle(seed=seed)`` builds without a global seed, built directly."""
+    from tensorflow.python.data.ops import dataset_ops
+    from tensorflow.python.framework import ops
+    from tensorflow.python.ops import gen_dataset_ops
+
+    seeds = (_DEFAULT_GRAPH_SEED, seed % (2**31 - 1))
 
     class _SeededShuffleDataset(dataset_ops.UnaryUnchangedStructureDataset):
         def __init__(self, input_dataset):
@@ -170,91 +177,3 @@ def scikeras_wrappers():
             return tags
 
     return TaggedKerasClassifier, TaggedKerasRegressor
-
-
-def save_keras_model(model, fileobj):
-    """Write ``model`` as a ``.keras`` archive into the binary file ``fileobj``.
-
-    Keras's ``saving_lib.save_model`` takes file objects (its public
-    ``keras.saving.save_model`` only paths); fall back to a temporary file.
-    """
-    try:
-        from keras.src.saving import saving_lib
-    except ImportError:  # pragma: no cover - Keras moved its internals
-        saving_lib = None
-    if saving_lib is not None:
-        saving_lib.save_model(model, fileobj)
-        return
-    import os
-    import tempfile
-
-    import keras
-
-    with tempfile.TemporaryDirectory() as folder:  # pragma: no cover
-        path = os.path.join(folder, "model.keras")
-        keras.saving.save_model(model, path)
-        with open(path, "rb") as file:
-            fileobj.write(file.read())
-
-
-def load_keras_model(fileobj, custom_objects=None):
-    """Load a ``.keras`` archive from ``fileobj`` with ``safe_mode=True``."""
-    try:
-        from keras.src.saving import saving_lib
-    except ImportError:  # pragma: no cover - Keras moved its internals
-        saving_lib = None
-    if saving_lib is not None:
-        return saving_lib.load_model(fileobj, custom_objects=custom_objects, safe_mode=True)
-    import os
-    import tempfile
-
-    import keras
-
-    with tempfile.TemporaryDirectory() as folder:  # pragma: no cover
-        path = os.path.join(folder, "model.keras")
-        with open(path, "wb") as file:
-            file.write(fileobj.read())
-        return keras.saving.load_model(path, custom_objects=custom_objects, safe_mode=True)
-
-
-def symbolic_build(model, data_batch):
-    """Create the variables ``fit`` would create on its first batch.
-
-    Keras's ``Trainer._symbolic_build`` builds the layers, the compiled loss
-    and metrics, and the optimizer from the shapes of ``data_batch`` (an
-    ``(x, y)`` or ``(x, y, sample_weight)`` tuple of arrays), without
-    running a step. Falls back to building the optimizer and computing the
-    loss of the batch once if that private method moved.
-    """
-    build = getattr(model, "_symbolic_build", None)
-    if build is not None:
-        build(data_batch=data_batch)
-        return
-    x, y, *weight = data_batch  # pragma: no cover - layout of a future Keras
-    model.compute_loss(x, y, model(x), *weight)
-    if model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-
-
-def flat_call(concrete):
-    """``concrete``, a TensorFlow ``ConcreteFunction``, called without its binding.
-
-    The twin of ``concrete_function_call`` for any nest of tensors in and
-    out: flattens the arguments, calls the traced graph with the captured
-    variables, and packs the outputs as the function returns them (saves
-    about 1 ms per call of a function of a dozen arguments). Falls back to
-    ``concrete`` itself if TensorFlow's internals moved.
-    """
-    import tensorflow as tf
-
-    inference = getattr(concrete, "inference_fn", None)
-    structure = getattr(concrete, "structured_outputs", None)
-    if not callable(getattr(inference, "call_flat", None)) or structure is None:
-        return concrete
-
-    def call(*args):
-        flat = [tf.convert_to_tensor(a) for a in tf.nest.flatten(args)]
-        outputs = inference.call_flat(*flat, *concrete.captured_inputs)
-        return tf.nest.pack_sequence_as(structure, outputs, expand_composites=True)
-
-    return call

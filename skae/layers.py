@@ -175,7 +175,6 @@ class Corruption(keras.layers.Layer):
             trainable=False,
             name="active",
         )
-        self._build_at_init()
 
     def _standardized(self, value, dtype):
         """``value`` in data units, in the units of the layer's inputs."""

@@ -298,11 +298,9 @@ def _lambda_model_bytes(marker):
     inputs = keras.Input((64,))
     hidden = keras.layers.Lambda(lambda x, path=str(marker): (open(path, "w"), x)[1])(inputs)
     model = keras.Model(inputs, hidden)
-    buffer = io.BytesIO()
-    from skae._compat import save_keras_model
+    from skae._io.keras_archive import model_to_bytes
 
-    save_keras_model(model, buffer)
-    return buffer.getvalue()
+    return model_to_bytes(model)
 
 
 def test_lambda_layer_is_refused_without_running_it(saved, tmp_path):

@@ -34,7 +34,7 @@ import weakref
 import keras
 import numpy as np
 
-from .._compat import flat_call, no_retracing_warning, symbolic_build
+from .._compat import no_retracing_warning
 from .._input.bundle import Rows, first_rows
 from .._input.streaming import StreamedRows
 from .distribution import distributed
@@ -206,7 +206,7 @@ class _EpochFunction:
         if compiled is None:
             with no_retracing_warning():
                 concrete = self._tf.function(function, input_signature=signature)
-                compiled = flat_call(concrete.get_concrete_function())
+                compiled = concrete.get_concrete_function()
             self._functions[key] = compiled
         return compiled
 
@@ -373,8 +373,6 @@ class _Trainer:
         """
         import tensorflow as tf
 
-        from .._compat import variables_call
-
         others = [v.value for v in _state(model)]
         call = self._copies.get(into_trainer)
         if call is None:
@@ -388,7 +386,7 @@ class _Trainer:
                         other.assign(own)
                 return tf.constant(0)
 
-            call = variables_call(tf.function(copy).get_concrete_function(others))
+            call = tf.function(copy).get_concrete_function(others)
             self._copies[into_trainer] = call
         call(others)
 
@@ -406,8 +404,6 @@ class _Trainer:
         if self._snapshots is None:
             import tensorflow as tf
 
-            from .._compat import flat_call
-
             weights = list(self.model.weights)
             read = tf.function(lambda: [tf.identity(v.value) for v in weights])
 
@@ -418,7 +414,7 @@ class _Trainer:
 
             specs = [tf.TensorSpec(v.shape, v.dtype) for v in weights]
             write = tf.function(write).get_concrete_function(specs)
-            self._snapshots = (flat_call(read.get_concrete_function()), flat_call(write))
+            self._snapshots = (read.get_concrete_function(), write)
         return self._snapshots
 
 
@@ -435,8 +431,21 @@ def _compatible(a, b):
 
 
 def _build(model, arrays):
-    """Create every variable training needs (compiled loss, optimizer)."""
-    symbolic_build(model, first_rows(arrays))
+    """Create every variable training needs (the network's, the compiled loss's, the optimizer's).
+
+    The model and its compiled loss build on one row, run eagerly; the
+    optimizer on the trainable variables. The run changes nothing the
+    model already held: a sampling layer's random state, say, is put back.
+    Keras's own ``Trainer._symbolic_build`` builds symbolically instead; it
+    is private and saves nothing (``benchmarks/private_apis.py``).
+    """
+    held = [(v, keras.ops.copy(v.value)) for v in model.variables]
+    x, y, *weight = first_rows(arrays)
+    model.compute_loss(x, y, model(x), *weight)
+    for variable, value in held:
+        variable.assign(value)
+    if model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
 
 
 def _checkout(model, key, arrays):

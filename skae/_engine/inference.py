@@ -200,12 +200,9 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
     whatever the batch (a function-cache lookup, argument binding, then the
     call), three quarters of a one-row ``transform``. On TensorFlow this
     builds one concrete function for batches of any size, called without
-    the binding (``_compat.concrete_function_call``): about 0.25 ms. It runs
-    on TensorFlow's single-threaded executor, which runs the ops on the
-    calling thread instead of handing them to a pool of threads: 0.26 against
-    0.28 ms on one row, the same time on 10,000 rows (each op still uses
-    every core); a graph with control flow, which that executor refuses,
-    keeps the default one. On JAX, ``jax.jit`` with the ``variables``'
+    the binding (``_compat.concrete_function_call``), on TensorFlow's
+    single-threaded executor where the graph allows
+    (``single_threaded_executor``). On JAX, ``jax.jit`` with the ``variables``'
     current values passed in as arguments (as Keras's own predict does), so
     that the compiled program reads the weights of the moment; it compiles
     once per batch shape, hence ``run_in_chunks``'s padding. Other backends
@@ -274,15 +271,22 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
 def single_threaded_executor(call, sample_shape, dtype):
     """Whether ``call`` (TensorFlow) runs on the single-threaded executor.
 
-    That executor runs the ops on the calling thread instead of handing them
-    to a pool of threads: 0.26 against 0.28 ms on one row, the same time on
-    10,000 rows (each op still uses every core). It refuses graphs with
-    control flow (a user's layer): those keep the default executor.
+    That executor (``tf.experimental.function_executor_type``, experimental)
+    runs the ops on the calling thread instead of handing them to a pool of
+    threads: a sixth of a one-row ``transform`` or ``score_samples``, the
+    same time on 10,000 rows (each op still uses every core;
+    ``benchmarks/private_apis.py``). It refuses graphs with control flow (a
+    user's layer): those keep the default executor, as every call does if
+    TensorFlow drops the setting. The executor changes where the ops run,
+    not what they compute: the results are the same bit for bit.
     """
     import tensorflow as tf
 
+    executor_type = getattr(tf.experimental, "function_executor_type", None)
+    if executor_type is None:
+        return False
     try:
-        with tf.experimental.function_executor_type("SINGLE_THREADED_EXECUTOR"):
+        with executor_type("SINGLE_THREADED_EXECUTOR"):
             call(tf.zeros((1,) + tuple(sample_shape), dtype))
     except tf.errors.OpError:
         return False
@@ -293,10 +297,11 @@ def numpy_call(call, single_threaded):
     """``call`` of a TensorFlow tensor as a function of numpy rows, on its executor."""
     import tensorflow as tf
 
-    if single_threaded:
+    executor_type = getattr(tf.experimental, "function_executor_type", None)
+    if single_threaded and executor_type is not None:
 
         def run(batch):
-            with tf.experimental.function_executor_type("SINGLE_THREADED_EXECUTOR"):
+            with executor_type("SINGLE_THREADED_EXECUTOR"):
                 return call(tf.convert_to_tensor(batch)).numpy()
 
         return run

@@ -179,26 +179,7 @@ class _StepCountProgbar(keras.callbacks.ProgbarLogger):
         super().on_train_batch_end(batch, logs)
 
 
-class _CompareInPython:
-    """Compare the monitored loss as Python floats, not as Keras ops.
-
-    Keras's monitor callbacks compare with ``keras.ops.less``: an eager
-    TensorFlow op, about 0.5 ms per epoch per callback, a tenth of a small
-    fit's epoch. Same decision, in float64 rather than float32.
-    """
-
-    def _is_improvement(self, monitor_value, reference_value):
-        if reference_value is None:
-            return True
-        value = float(monitor_value) - self.min_delta
-        if self.monitor_op is keras.ops.less:
-            return value < float(reference_value)
-        if self.monitor_op is keras.ops.greater:
-            return value > float(reference_value)
-        return super()._is_improvement(monitor_value, reference_value)
-
-
-class _EarlyStopping(_CompareInPython, keras.callbacks.EarlyStopping):
+class _EarlyStopping(keras.callbacks.EarlyStopping):
     """Keras's EarlyStopping; on a pooled trainer, a snapshot of the weights is one call.
 
     With ``restore_best_weights``, Keras reads every weight to NumPy at each
@@ -258,10 +239,6 @@ class _SnapshotWeights:
         setattr(self._model, name, value)
 
 
-class _ReduceLROnPlateau(_CompareInPython, keras.callbacks.ReduceLROnPlateau):
-    pass
-
-
 def training_callbacks(estimator, monitor, partial):
     """skae's callbacks for one fit (plus the user's), watching ``monitor``."""
     callbacks = [_StopOnNonFiniteLoss()]
@@ -278,7 +255,7 @@ def training_callbacks(estimator, monitor, partial):
     schedule_given = not isinstance(estimator.learning_rate, numbers.Real)
     if estimator.reduce_lr_on_plateau and not partial and not schedule_given:
         callbacks.append(
-            _ReduceLROnPlateau(
+            keras.callbacks.ReduceLROnPlateau(
                 monitor=monitor,
                 factor=0.5,
                 patience=max(1, estimator.n_iter_no_change // 2),
