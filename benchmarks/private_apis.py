@@ -1,7 +1,7 @@
 """Private APIs: what each TensorFlow or Keras internal skae uses buys, measured.
 
 Issue 22: skae keeps a TensorFlow or Keras internal only where it buys at
-least 10% of a figure users see. For each internal skae used at 0706cd9,
+least 10% of a figure users see. For each internal skae used at de15b11,
 this measures the figures it serves with it and without it, in one process,
 the two taking turns round after round (a burst of load on a shared machine
 then slows both alike):
@@ -42,7 +42,7 @@ seed was set, at the same speed; its row is shown for reference.
 Goal (issue 22): every internal skae keeps buys at least 10% of a figure,
 every one it dropped less.
 
-Run: ``python benchmarks/private_apis.py`` (about 5 minutes; ``--quick``
+Run: ``python benchmarks/private_apis.py`` (about 7 minutes; ``--quick``
 for a smoke run that writes nothing; ``--check`` exits 1 if the goal
 fails). Writes ``docs/benchmarks/private_apis.md`` unless ``--output`` says
 otherwise.
@@ -112,7 +112,7 @@ INTERNALS = (
 
 
 # ----------------------------------------------------------------------
-# The internals skae dropped, as it used them (0706cd9), put back for the
+# The internals skae dropped, as it used them (de15b11), put back for the
 # "with" runs. Each touches TensorFlow's or Keras's internals: a row whose
 # internal is gone from the installed version says so instead.
 # ----------------------------------------------------------------------
@@ -398,7 +398,7 @@ def fit_figures(quick):
         early_stopping=False, random_state=seed,
     )
     results["digits, 50 epochs (s)"] = fits(
-        [arms[0], arms[1], arms[3]], digits_fit, X_digits, 2 if quick else 7
+        [arms[0], arms[1], arms[3]], digits_fit, X_digits, 2 if quick else 11
     )
 
     callback_arms = [

@@ -89,8 +89,8 @@ def seeded_shuffle(dataset, buffer_size, seed):
     same shuffle op with both of its seeds given: those ``shuffle`` uses in
     a process where no global seed was set, whatever the global seed is. No
     public tf.data op shuffles from a seed alone: the public pipelines that
-    do (stateless index shuffles in a ``map``) take about twice the time
-    per epoch, a third of a ``Model.fit`` training
+    do (stateless index shuffles in a ``map``) cost about twice the time
+    per epoch; this saves a third of a ``Model.fit`` training
     (``benchmarks/private_apis.py``).
 
     Falls back to the public call if TensorFlow's internals moved: the same

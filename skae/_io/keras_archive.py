@@ -46,8 +46,8 @@ def model_from_bytes(data, *, what="model", custom_objects=None):
 
 # Keras's public saving reads and writes paths only: a .keras archive goes
 # through a temporary file. Keras's private saving_lib reads and writes file
-# objects, but saves only about 3 ms of a small estimator's save (8%) or
-# load (6%) (benchmarks/private_apis.py): less than its keep.
+# objects, but that saves only 1 to 4 ms of a small estimator's save or
+# load, under a tenth (benchmarks/private_apis.py): not worth an internal.
 
 
 def _save_archive(model):
