@@ -34,11 +34,12 @@ def _estimators():
 
 if not backend_computes_float64():
     # Documented limitation, not hidden by a tag: skae never switches on JAX's
-    # process-wide float64 flag, so its inference runs in float32 there.
+    # process-wide float64 flag, and Keras's PyTorch backend has none (its ops
+    # promote float64 to float32), so inference runs in float32 there.
     EXPECTED_FAILURES["*"].update(
         dict.fromkeys(
             ["check_methods_sample_order_invariance", "check_methods_subset_invariance"],
-            "JAX without JAX_ENABLE_X64=1 computes in float32: a row's output "
+            "JAX without JAX_ENABLE_X64=1, and PyTorch, compute in float32: a row's output "
             "changes by ~1e-7 with the size of the batch it is in",
         )
     )
