@@ -231,10 +231,13 @@ class _FineTuning:
         and TensorFlow's global generators, not PyTorch's, and Keras's
         PyTorch backend shuffles arrays with PyTorch's global generator
         (which skae never seeds): two fits with one ``random_state`` would
-        differ. The rows then come in batches of ``_training.in_memory_batches``,
-        reshuffled at each epoch from ``random_state`` and the first
-        epoch, with the held-out rows of ``validation_split`` taken from the
-        end before shuffling, as Keras does. Returns the arguments of
+        differ. The rows then come in batches of
+        ``_training.in_memory_batches``, reshuffled at each epoch from
+        ``random_state`` and the first epoch, with the held-out rows of
+        ``validation_split`` taken from the end before shuffling, as Keras
+        does. (Keras's data loaders on PyTorch still draw one number from
+        PyTorch's generator per pass over the data, in fit and predict
+        alike; the results do not depend on it.) Returns the arguments of
         scikeras's ``_fit_keras_model`` that replace the arrays, or None
         where Keras's own handling stays (another backend, no seed, no
         shuffle or ``shuffle="batch"``, validation data given).
@@ -314,7 +317,10 @@ _PARAMETERS_DOC = """
         generator and TensorFlow's global seed and enables TensorFlow's op
         determinism, restoring them afterwards. Those are process-wide, so
         other threads see the seeded state meanwhile. (scikeras turns any
-        RandomState instance into the seed 0.)
+        RandomState instance into the seed 0.) On PyTorch, which scikeras
+        does not seed, the shuffles are seeded from it too; Keras's PyTorch
+        data loaders still draw one number from PyTorch's global generator
+        per pass over the data, which the results do not depend on.
     verbose : int, default=0
         Keras's verbosity during fit and predict.
     **kwargs
