@@ -20,8 +20,8 @@ never turns on ``jax_enable_x64``). A backend that is not installed gets a
 row saying so (``pip install -e '.[jax]'`` adds JAX, ``pip install -e
 '.[torch]'`` PyTorch).
 
-Run: ``python benchmarks/backends.py`` (about 5 minutes; ``--quick`` for a
-smoke run). Writes ``docs/benchmarks/backends.md`` unless ``--output`` says
+Run: ``python benchmarks/backends.py`` (about 2 minutes on a quiet 2-core
+machine; ``--quick`` for a smoke run). Writes ``docs/benchmarks/backends.md`` unless ``--output`` says
 otherwise.
 """
 
