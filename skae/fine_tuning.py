@@ -24,6 +24,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import no_retracing_warning, scikeras_wrappers
+from ._engine.training import in_memory_batches
 from ._estimators.registry import estimator_classes
 
 __all__ = [
@@ -213,16 +214,67 @@ class _FineTuning:
                 # optimizer has no slots for the encoder's weights yet.
                 encoder.trainable = trainable
                 self.model_.compile(**self._get_compile_kwargs())
+            data = dict(X=X, y=y, sample_weight=sample_weight)
+            data.update(self._seeded_torch_batches(X, y, sample_weight, first, kwargs) or {})
             with no_retracing_warning():
                 super()._fit_keras_model(
-                    X,
-                    y,
-                    sample_weight=sample_weight,
                     warm_start=warm_start or i > 0,
                     epochs=stop - first,
                     initial_epoch=first,
-                    **kwargs,
+                    **{**kwargs, **data},
                 )
+
+    def _seeded_torch_batches(self, X, y, sample_weight, initial_epoch, fit_kwargs):
+        """On PyTorch, shuffled batches that ``random_state`` alone orders; else None.
+
+        scikeras makes a seeded fit repeatable by seeding Python's, NumPy's
+        and TensorFlow's global generators, not PyTorch's, and Keras's
+        PyTorch backend shuffles arrays with PyTorch's global generator
+        (which skae never seeds): two fits with one ``random_state`` would
+        differ. The rows then come in batches of
+        ``_training.in_memory_batches``, reshuffled at each epoch from
+        ``random_state`` and the first epoch, with the held-out rows of
+        ``validation_split`` taken from the end before shuffling, as Keras
+        does. (Keras's data loaders on PyTorch still draw one number from
+        PyTorch's generator per pass over the data, in fit and predict
+        alike; the results do not depend on it.) Returns the arguments of
+        scikeras's ``_fit_keras_model`` that replace the arrays, or None
+        where Keras's own handling stays (another backend, no seed, no
+        shuffle or ``shuffle="batch"``, validation data given).
+        """
+        # what scikeras routes to Model.fit: a parameter, overridden by its
+        # fit__ form, overridden by fit's own keyword arguments
+        params = self.get_params()
+        routed = {k[len("fit__") :]: v for k, v in params.items() if k.startswith("fit__")}
+        settings = {**params, **routed, **fit_kwargs}
+
+        def fit_param(name, default):
+            return settings.get(name, default)
+
+        seed = _seed_from(self.random_state)
+        if (
+            keras.backend.backend() != "torch"
+            or seed is None
+            or fit_param("shuffle", True) is not True
+            or fit_param("validation_data", None) is not None
+        ):
+            return None
+        arrays = (X, y, sample_weight)
+        fit = dict(X=None, y=None, sample_weight=None, shuffle=False, batch_size=None)
+        split = fit_param("validation_split", 0.0) or 0.0
+        if split:
+            split_at = int(np.floor(len(X) * (1.0 - split)))
+            if split_at in (0, len(X)):
+                return None  # Keras's own error says why
+            arrays = tuple(None if a is None else a[:split_at] for a in arrays)
+            held_out = tuple(a[split_at:] for a in (X, y, sample_weight) if a is not None)
+            fit.update(validation_split=0.0, validation_data=held_out)
+        batch_size = fit_param("batch_size", None) or 32
+        batches = in_memory_batches(arrays, batch_size, shuffle_seed=seed + initial_epoch)
+        fit["X"] = batches["x"]
+        if split and fit_param("validation_batch_size", None) is None:
+            fit["validation_batch_size"] = batch_size
+        return fit
 
     def _predict_raw(self, X, **kwargs):
         with no_retracing_warning():
@@ -265,7 +317,10 @@ _PARAMETERS_DOC = """
         generator and TensorFlow's global seed and enables TensorFlow's op
         determinism, restoring them afterwards. Those are process-wide, so
         other threads see the seeded state meanwhile. (scikeras turns any
-        RandomState instance into the seed 0.)
+        RandomState instance into the seed 0.) On PyTorch, which scikeras
+        does not seed, the shuffles are seeded from it too; Keras's PyTorch
+        data loaders still draw one number from PyTorch's global generator
+        per pass over the data, which the results do not depend on.
     verbose : int, default=0
         Keras's verbosity during fit and predict.
     **kwargs

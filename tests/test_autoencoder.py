@@ -512,7 +512,7 @@ def test_float64_outputs_do_not_depend_on_the_other_rows(fitted, digits):
     from skae._engine.inference import backend_computes_float64
 
     if not backend_computes_float64():
-        pytest.skip("this backend computes float64 input in float32 (JAX without x64)")
+        pytest.skip("this backend computes float64 input in float32 (JAX without x64, PyTorch)")
     X, _ = digits
     whole = fitted.reconstruct(X)
     one_by_one = np.vstack([fitted.reconstruct(X[i : i + 1]) for i in range(0, 40, 7)])

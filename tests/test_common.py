@@ -1,5 +1,6 @@
 """scikit-learn's estimator checks on every public skae estimator."""
 
+import keras
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -30,9 +31,11 @@ def _estimators():
     ]
 
 
-if not backend_computes_float64():
+if keras.backend.backend() == "jax" and not backend_computes_float64():
     # Documented limitation, not hidden by a tag: skae never switches on JAX's
     # process-wide float64 flag, so its inference runs in float32 there.
+    # (PyTorch computes float64 input in float32 too, but its CPU kernels
+    # give a row the same output in any batch: these checks pass there.)
     EXPECTED_FAILURES["*"].update(
         dict.fromkeys(
             ["check_methods_sample_order_invariance", "check_methods_subset_invariance"],

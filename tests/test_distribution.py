@@ -189,7 +189,27 @@ def _other_backends_distribution():
     return tf.distribute.OneDeviceStrategy("/cpu:0")
 
 
+_NO_TORCH_DISTRIBUTION = (
+    "PyTorch has no distribution for skae: any is refused "
+    "(test_any_distribution_is_refused_on_torch)"
+)
+
+
+def test_any_distribution_is_refused_on_torch(digits, fast_params):
+    if keras.backend.backend() != "torch":
+        pytest.skip("PyTorch's refusal")
+    tf = pytest.importorskip("tensorflow")
+    scoped = type("Scoped", (), {"scope": lambda self: None})()
+    for distribution in (tf.distribute.OneDeviceStrategy("/cpu:0"), scoped):
+        est = AutoencoderTransformer(**fast_params, distribution=distribution)
+        with pytest.raises(ValueError, match="TensorFlow and JAX backends only.*distribution=None"):
+            est.fit(digits[0])
+        assert not hasattr(est, "model_")
+
+
 def test_a_distribution_of_the_other_backend_is_refused(digits, fast_params):
+    if keras.backend.backend() == "torch":
+        pytest.skip(_NO_TORCH_DISTRIBUTION)
     est = AutoencoderTransformer(**fast_params, distribution=_other_backends_distribution())
     with pytest.raises(TypeError, match="runs on"):
         est.fit(digits[0])
@@ -204,6 +224,8 @@ def test_a_distribution_of_the_other_backend_is_refused(digits, fast_params):
     ],
 )
 def test_what_is_not_a_distribution_is_refused(digits, fast_params, distribution, error, match):
+    if keras.backend.backend() == "torch" and error is TypeError:
+        pytest.skip(_NO_TORCH_DISTRIBUTION)
     with pytest.raises(error, match=match):
         AutoencoderTransformer(**fast_params, distribution=distribution).fit(digits[0])
 
@@ -233,6 +255,8 @@ def test_batch_size_must_split_evenly_over_jax_devices(digits, fast_params):
 
 
 def test_fit_on_one_replica_then_pickle_and_save_leave_it_out(digits, fast_params, tmp_path):
+    if keras.backend.backend() == "torch":
+        pytest.skip(_NO_TORCH_DISTRIBUTION)
     X = digits[0]
     est = AutoencoderTransformer(**fast_params, distribution=_one_device_distribution()).fit(X)
     assert keras.distribution.distribution() is None

@@ -3,6 +3,8 @@
 Each case fits a tiny network once, exports a method as a TensorFlow
 SavedModel and as an ONNX file, runs the file outside skae (TensorFlow's
 loader, ONNX Runtime) on float32 samples and compares with the estimator.
+On PyTorch, where Keras cannot write a SavedModel, the export refuses it
+with the fix, and the other tests serve through ONNX.
 """
 
 import random
@@ -26,6 +28,11 @@ from .conftest import FAST
 tf = pytest.importorskip("tensorflow", reason="TensorFlow loads the SavedModels")
 
 FIT = {**FAST, "epochs": 2}
+
+TORCH = keras.backend.backend() == "torch"
+# the format the tests below serve through: a SavedModel, except on PyTorch
+SERVED = "onnx" if TORCH else "tf_saved_model"
+SAVED_MODEL_ON_TORCH = r"format='onnx' instead.*KERAS_BACKEND=tensorflow"
 
 ESTIMATORS = {
     "autoencoder": lambda: AutoencoderTransformer(3, **FIT),
@@ -89,12 +96,26 @@ def _run_onnx(path, X):
 def _needs_onnx_export():
     if keras.backend.backend() == "jax":
         pytest.importorskip("jax2onnx", reason="Keras exports JAX to ONNX with jax2onnx")
+    elif TORCH:
+        pytest.importorskip("onnx", reason="torch.onnx writes the file with onnx")
     else:
         pytest.importorskip("tf2onnx", reason="Keras exports to ONNX with tf2onnx")
     pytest.importorskip("onnxruntime")
 
 
 RUNNERS = {"tf_saved_model": _run_saved_model, "onnx": _run_onnx}
+
+
+def _served(tmp_path, name="model"):
+    """A path for the SERVED format (a file for ONNX), skipped without its tools."""
+    if SERVED == "onnx":
+        _needs_onnx_export()
+        return tmp_path / f"{name}.onnx"
+    return tmp_path / name
+
+
+def _run_served(path, X):
+    return RUNNERS[SERVED](str(path), X)
 
 
 @pytest.mark.parametrize("format", ["tf_saved_model", "onnx"])
@@ -105,6 +126,11 @@ def test_exported_function_computes_the_method(fitted, digits, tmp_path, name, m
     estimator = fitted(name)
     X = _samples(digits, name)[:50]
     path = tmp_path / ("model.onnx" if format == "onnx" else "model")
+    if TORCH and format == "tf_saved_model":
+        with pytest.raises(ValueError, match=SAVED_MODEL_ON_TORCH):
+            estimator.export(path, format, method=method)
+        assert not path.exists()
+        return
     estimator.export(path, format, method=method)
 
     got = RUNNERS[format](str(path), X)
@@ -127,14 +153,25 @@ def test_exported_function_computes_the_method(fitted, digits, tmp_path, name, m
 def test_exported_function_takes_the_samples_in_the_shape_fitted_on(fitted, digits, tmp_path):
     # images (n, 8, 8) in, reconstructions (n, 8, 8) out; any batch size
     estimator = fitted("conv_images")
-    estimator.export(tmp_path / "model", method="reconstruct")
-    loaded = tf.saved_model.load(str(tmp_path / "model"))
-    (spec,) = loaded.signatures["serve"].structured_input_signature[1].values()
-    assert tuple(spec.shape) == (None, 8, 8)
-    assert spec.dtype == tf.float32
+    path = _served(tmp_path)
+    estimator.export(path, SERVED, method="reconstruct")
+    if SERVED == "onnx":
+        import onnxruntime
+
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        (given,) = session.get_inputs()
+        assert given.shape[1:] == [8, 8] and isinstance(given.shape[0], str)  # any batch
+        assert given.type == "tensor(float)"
+        serve = lambda images: session.run(None, {"X": images})[0]  # noqa: E731
+    else:
+        loaded = tf.saved_model.load(str(path))
+        (spec,) = loaded.signatures["serve"].structured_input_signature[1].values()
+        assert tuple(spec.shape) == (None, 8, 8)
+        assert spec.dtype == tf.float32
+        serve = lambda images: loaded.serve(images).numpy()  # noqa: E731
     images = _samples(digits, "conv_images")
     for n_samples in (1, 7):
-        got = loaded.serve(images[:n_samples]).numpy()
+        got = serve(images[:n_samples])
         assert got.shape == (n_samples, 8, 8)
         np.testing.assert_allclose(
             got, estimator.reconstruct(images[:n_samples]), rtol=1e-5, atol=1e-6
@@ -144,8 +181,9 @@ def test_exported_function_takes_the_samples_in_the_shape_fitted_on(fitted, digi
 def test_exported_decision_function_flags_the_outliers_predict_flags(fitted, digits, tmp_path):
     detector = fitted("detector")
     X = _samples(digits, "detector")
-    detector.export(tmp_path / "model", method="decision_function")
-    decision = _run_saved_model(str(tmp_path / "model"), X)
+    path = _served(tmp_path)
+    detector.export(path, SERVED, method="decision_function")
+    decision = _run_served(path, X)
     expected = detector.predict(X)
     assert (expected == -1).any()
     np.testing.assert_array_equal(np.where(decision < 0, -1, 1), expected)
@@ -156,7 +194,7 @@ def test_export_leaves_the_estimator_and_global_random_state_alone(fitted, digit
     X = _samples(digits, "variational")[:20]
     codes, scores = estimator.transform(X), estimator.score_samples(X)
     numpy_state, python_state = np.random.get_state(), random.getstate()
-    estimator.export(tmp_path / "model", method="score_samples")
+    estimator.export(_served(tmp_path), SERVED, method="score_samples")
     assert random.getstate() == python_state
     after = np.random.get_state()
     assert after[0] == numpy_state[0] and np.array_equal(after[1], numpy_state[1])
@@ -197,14 +235,14 @@ def test_export_to_an_unknown_format_names_the_allowed_ones(fitted, tmp_path):
 def test_export_refuses_an_existing_path_unless_overwrite(fitted, digits, tmp_path):
     estimator = fitted("autoencoder")
     X = _samples(digits, "autoencoder")[:10]
-    path = tmp_path / "model"
-    estimator.export(path, method="transform")
+    path = _served(tmp_path)
+    estimator.export(path, SERVED, method="transform")
     with pytest.raises(FileExistsError, match="overwrite=True"):
-        estimator.export(path, method="reconstruct")
-    assert _run_saved_model(str(path), X).shape == (10, 3)  # left as it was
-    estimator.export(path, method="reconstruct", overwrite=True)
+        estimator.export(path, SERVED, method="reconstruct")
+    assert _run_served(path, X).shape == (10, 3)  # left as it was
+    estimator.export(path, SERVED, method="reconstruct", overwrite=True)
     np.testing.assert_allclose(
-        _run_saved_model(str(path), X), estimator.reconstruct(X), rtol=1e-5, atol=1e-6
+        _run_served(path, X), estimator.reconstruct(X), rtol=1e-5, atol=1e-6
     )
 
 
@@ -217,7 +255,9 @@ def test_onnx_export_without_the_converter_names_the_install(fitted, tmp_path, m
     monkeypatch.setattr(
         skae._io.export.importlib.util,
         "find_spec",
-        lambda name, *args: None if name in ("tf2onnx", "jax2onnx") else real_find_spec(name, *args),
+        lambda name, *args: None
+        if name in ("tf2onnx", "jax2onnx", "onnx")
+        else real_find_spec(name, *args),
     )
     fix = "jax2onnx" if keras.backend.backend() == "jax" else r'"skae\[serve\]"'
     with pytest.raises(ImportError, match=f"pip install {fix}"):

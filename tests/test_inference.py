@@ -12,11 +12,19 @@ import pytest
 from sklearn.base import clone
 
 import skae
-from skae._engine.inference import InferenceCache, compiles_per_batch_shape
+from skae._engine.inference import (
+    InferenceCache,
+    backend_computes_float64,
+    compiles_per_batch_shape,
+)
 from skae._engine.inference import pad_rows as _pad_rows
 from skae._validation import is_plain_float_rows
 
 from .conftest import FAST
+
+# PyTorch: compile_for_inference runs the hooks eagerly (under torch.no_grad),
+# so they run at every call instead of once per compiled function
+EAGER_INFERENCE = keras.backend.backend() == "torch"
 
 
 @pytest.mark.parametrize(
@@ -84,8 +92,10 @@ def test_one_row_equals_its_row_of_the_batch(fitted_pair, digits, dtype):
     est, detector = fitted_pair
     X = X.astype(dtype)
     # matrix products are blocked by batch size: a row alone and in a batch
-    # differ in the last bits (about 3e-8 in float32, 1 ulp in float64)
-    rtol, atol = (1e-12, 1e-14) if dtype == np.float64 else (1e-5, 1e-6)
+    # differ in the last bits (about 3e-8 in float32, 1 ulp in float64;
+    # float64 input is computed in float32 where the backend cannot do better)
+    in_float64 = dtype == np.float64 and backend_computes_float64()
+    rtol, atol = (1e-12, 1e-14) if in_float64 else (1e-5, 1e-6)
 
     def check(one, batch):
         np.testing.assert_allclose(one, batch, rtol=rtol, atol=atol)
@@ -173,6 +183,10 @@ def test_inference_compiles_once_per_fit_and_dtype_whatever_the_row_counts(digit
     for n_rows in sizes:
         est.transform(X[:n_rows])
     padded = {len(_pad_rows(X[:n])) for n in sizes}
+    if EAGER_INFERENCE:
+        # nothing to compile: one run of the hook per request, none in between
+        assert Counting.traces == len(sizes)
+        return
     assert 1 <= Counting.traces <= (len(padded) if compiles_per_batch_shape() else 1)
 
 
@@ -281,7 +295,7 @@ def test_first_requests_from_threads_build_one_compiled_call(digits):
         thread.join()
     for result in results:
         np.testing.assert_array_equal(result, expected)
-    assert Counting.traces == 1
+    assert Counting.traces == (len(results) if EAGER_INFERENCE else 1)
 
 
 def test_an_estimator_that_has_served_requests_pickles_and_clones(fitted_pair, digits):

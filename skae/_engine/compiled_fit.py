@@ -37,7 +37,9 @@ import numpy as np
 from .._compat import no_retracing_warning
 from .._input.bundle import Rows, first_rows
 from .._input.streaming import StreamedRows
+from . import eager_fit
 from .distribution import distributed
+from .epochs import Streamed, build, floats, run_epochs
 from .streamed_training import streamed_epochs, streamed_fit_data
 from .training import (
     in_memory_arrays,
@@ -65,14 +67,16 @@ def train_epochs(estimator, rows, *, epochs, partial):
     """Train ``estimator.model_`` ``epochs`` more epochs; return the epochs' logs.
 
     ``rows`` is the validated ``Rows`` (in memory, or ``StreamedRows``).
-    On TensorFlow the compiled loop of this module runs; with another
-    backend, a ``distribution`` or ``run_eagerly``, Keras's ``Model.fit``.
+    On TensorFlow the compiled loop of this module runs, on PyTorch the
+    eager loop of ``eager_fit``; on JAX, or with a ``distribution`` or
+    ``run_eagerly`` on TensorFlow, Keras's ``Model.fit``.
     """
     initial_epoch = len(estimator.history_.get("loss", ()))
     validation = estimator.early_stopping and not partial
     callbacks = training_callbacks(estimator, "val_loss" if validation else "loss", partial)
     streamed = isinstance(rows.inputs, StreamedRows)
-    if not usable(estimator):
+    compiled, eager = usable(estimator), eager_fit.usable(estimator)
+    if not (compiled or eager):
         if streamed:
             data = streamed_fit_data(estimator, rows, initial_epoch, validation=validation)
         else:
@@ -91,7 +95,17 @@ def train_epochs(estimator, rows, *, epochs, partial):
     else:
         train, val = in_memory_arrays(estimator, rows, validation=validation)
         batch_size = min(estimator.batch_size, train.n_samples)
-        data = InMemory(train, val, seed=estimator._seed, batch_size=batch_size)
+        in_memory = InMemory if compiled else eager_fit.InMemory
+        data = in_memory(train, val, seed=estimator._seed, batch_size=batch_size)
+    if eager:
+        return eager_fit.fit(
+            estimator.model_,
+            data,
+            epochs=initial_epoch + epochs,
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=estimator.verbose,
+        )
     return fit(
         estimator.model_,
         data,
@@ -248,7 +262,7 @@ class _EpochFunction:
             train_logs, val_logs = function(
                 train, validation, tf.constant(seed, tf.int64), batch_size
             )
-            return _floats(train_logs, val_logs)
+            return floats(train_logs, val_logs)
 
         return run
 
@@ -274,12 +288,6 @@ class _EpochFunction:
         specs = self._specs(arrays, leading=2)
         function = self._compiled(("steps", training, present, repr(specs)), run, (specs,))
         function(arrays)
-
-
-def _floats(train_logs, val_logs):
-    logs = {k: float(v) for k, v in train_logs.items()}
-    logs.update({f"val_{k}": float(v) for k, v in val_logs.items()})
-    return logs
 
 
 class InMemory:
@@ -316,36 +324,6 @@ class InMemory:
             run = function.bind(self.train, self.validation, self.batch_size)
             self._bound = function, run
         return run((self.seed, epoch))
-
-
-class Streamed:
-    """Rows streamed by ``streamed_training._EpochStream``: its groups of batches, compiled steps.
-
-    ``stream.training(epoch)`` yields groups of shuffled batches,
-    ``stream.validation()`` groups of held-out batches, each a ``Rows`` of
-    arrays ``(k, batch, ...)`` and one compiled call.
-    """
-
-    def __init__(self, stream, validation, sample):
-        self.stream, self.validation = stream, validation
-        self.sample = sample
-        self.n_batches = stream.n_batches(stream.n_train)
-
-    def epoch(self, function, epoch):
-        # each group is let go before the stream reads the next (a for
-        # loop would keep it while the next is made: twice the memory)
-        function.reset()
-        for group in self.stream.training(epoch):
-            function.steps(group, training=True)
-            del group
-        train_logs, val_logs = function.logs(), {}
-        if self.validation:
-            function.reset()
-            for group in self.stream.validation():
-                function.steps(group, training=False)
-                del group
-            val_logs = function.logs()
-        return _floats(train_logs, val_logs)
 
 
 class _Trainer:
@@ -430,24 +408,6 @@ def _compatible(a, b):
     )
 
 
-def _build(model, arrays):
-    """Create every variable training needs (the network's, the compiled loss's, the optimizer's).
-
-    The model and its compiled loss build on one row, run eagerly; the
-    optimizer on the trainable variables. The run changes nothing the
-    model already held: a sampling layer's random state, say, is put back.
-    Keras's own ``Trainer._symbolic_build`` builds symbolically instead; it
-    is private and saves nothing (``benchmarks/private_apis.py``).
-    """
-    held = [(v, keras.ops.copy(v.value)) for v in model.variables]
-    x, y, *weight = first_rows(arrays)
-    model.compute_loss(x, y, model(x), *weight)
-    for variable, value in held:
-        variable.assign(value)
-    if model.optimizer is not None and not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-
-
 def _checkout(model, key, arrays):
     """An idle trainer for ``key``, or a new one rebuilt from ``model``."""
     with _pool_lock:
@@ -457,7 +417,7 @@ def _checkout(model, key, arrays):
             return idle.pop()
     try:
         clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model))
-        _build(clone, arrays)
+        build(clone, arrays)
     except Exception:  # a network Keras cannot rebuild from its config
         return None
     if not _compatible(model, clone):
@@ -505,12 +465,14 @@ def fit(model, data, *, epochs, initial_epoch, callbacks, verbose, reuse=True):
         model.optimizer.build(model.trainable_variables)
     trainer = _checkout(model, key, data.sample) if key is not None else None
     if trainer is None:
-        _build(model, data.sample)
+        build(model, data.sample)
         trainer, key = _Trainer(model, pooled=False), None
     else:
         trainer.copy_state(model, into_trainer=True)
     try:
-        history = _run(trainer, data, epochs, initial_epoch, callbacks, verbose)
+        history = run_epochs(
+            trainer.model, trainer.epoch, data, epochs, initial_epoch, callbacks, verbose
+        )
     finally:
         if key is not None:
             trainer.copy_state(model, into_trainer=False)
@@ -529,26 +491,3 @@ def trained_architecture(model):
     """
     with _pool_lock:
         return _trained.get(model)
-
-
-def _run(trainer, data, epochs, initial_epoch, callbacks, verbose):
-    """Keras's callbacks around one compiled epoch after another, as ``fit`` calls them."""
-    model = trainer.model
-    history = keras.callbacks.History()  # last, as fit puts it: it logs what the others added
-    callback_list = keras.callbacks.CallbackList(
-        [*callbacks, history], model=model, verbose=verbose, epochs=epochs, steps=data.n_batches,
-    )
-    model.stop_training = False
-    callback_list.on_train_begin()
-    logs = {}
-    for epoch in range(initial_epoch, epochs):
-        callback_list.on_epoch_begin(epoch)
-        callback_list.on_train_batch_begin(0)
-        logs = data.epoch(trainer.epoch, epoch)
-        train_logs = {k: v for k, v in logs.items() if not k.startswith("val_")}
-        callback_list.on_train_batch_end(data.n_batches - 1, train_logs)
-        callback_list.on_epoch_end(epoch, logs)
-        if model.stop_training:
-            break
-    callback_list.on_train_end(logs)
-    return history.history

@@ -44,8 +44,12 @@ def steps_per_execution(distribution, default):
     multi-step loop on TensorFlow fails there ("You must feed a value for
     placeholder tensor" from its ``has_next`` condition in the replica
     context; measured with TensorFlow 2.21, cf. keras-team/keras#19246).
+    One step per call on PyTorch too: Keras's torch trainer runs eagerly,
+    step by step, and refuses any other value at ``fit``.
     """
-    return 1 if _is_tf_strategy(distribution) else default
+    if keras.backend.backend() == "torch" or _is_tf_strategy(distribution):
+        return 1
+    return default
 
 
 def shard_multiple(distribution):

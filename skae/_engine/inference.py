@@ -28,8 +28,15 @@ def backend_computes_float64():
 
     JAX truncates float64 to float32 unless the process-wide
     ``jax_enable_x64`` flag is on, which skae must not switch on for the user.
+    Keras's PyTorch backend follows JAX's default with no flag to change it:
+    its type promotion (``keras.backend.result_type``) turns float64 into
+    float32, so ``ops.matmul`` of two float64 tensors computes in float32
+    (a float64 copy of a network would still round its products to float32).
     """
-    if keras.backend.backend() != "jax":
+    backend = keras.backend.backend()
+    if backend == "torch":
+        return False
+    if backend != "jax":
         return True
     import jax
 

@@ -346,7 +346,8 @@ class VariationalAutoencoderTransformer(
         mean, log_var = encoded[:, :n_components], encoded[:, n_components:]
         std = ops.exp(0.5 * log_var)
         # row i's draws are rows i * n_draws ... (i + 1) * n_draws - 1, as np.repeat
-        z = ops.expand_dims(mean, 1) + ops.expand_dims(std, 1) * draws
+        # (ops.multiply with the draws array: PyTorch's operator refuses one)
+        z = ops.add(ops.expand_dims(mean, 1), ops.multiply(ops.expand_dims(std, 1), draws))
         z = ops.cast(ops.reshape(z, (-1, n_components)), "float32")
         decoded = ops.cast(network.decode(z), dtype)
         repeated = ops.repeat(ops.cast(rows, dtype), n_draws, axis=0)

@@ -10,13 +10,16 @@ called during fit or prediction.
 Every formula below is the estimator's, in the same precision: the network
 in float32 (as the estimator runs float32 input), the scores in float64 (as
 ``score_samples`` returns them; float32 on JAX without ``jax_enable_x64``,
-which skae must not switch on). What differs between estimators comes from
+which skae must not switch on, and on PyTorch, whose Keras ops compute
+float64 in float32). What differs between estimators comes from
 their hooks (``_encode_batch``, ``_decode_batch``, ``_codes``,
 ``_export_scores``), never from a test of their class here.
 """
 
+import contextlib
 import importlib.util
 import os
+import warnings
 
 import keras
 import numpy as np
@@ -88,6 +91,8 @@ def export_inference(
         )
     if format == "onnx":
         _check_onnx_installed()
+    else:
+        _check_saved_model_writable(name)
     owner = network_owner if network_owner is not None else estimator
     method = "score_samples" if method == "decision_function" else method
     check_exportable(owner, method)
@@ -97,14 +102,53 @@ def export_inference(
         offset=offset,
         prescale=prescale,
     )
-    model.export(path, format=format, verbose=False)
+    with _quiet_torch_tracing():
+        model.export(path, format=format, verbose=False)
+
+
+@contextlib.contextmanager
+def _quiet_torch_tracing():
+    """Hide PyTorch's TracerWarnings while Keras traces the model for ONNX.
+
+    Keras 3.15's ONNX export on PyTorch means to silence them (the
+    estimator's constants and the layers' static shapes are meant to be
+    constants in the file), but its filters are dropped before the export
+    call. What the file computes is checked on several batch sizes by
+    tests/test_export.py.
+    """
+    if keras.backend.backend() != "torch":
+        yield
+        return
+    import torch
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        yield
+
+
+def _check_saved_model_writable(name):
+    """Raise a ValueError naming the fix where Keras cannot write a SavedModel."""
+    if keras.backend.backend() != "torch":
+        return
+    raise ValueError(
+        f"{name}.export cannot write format='tf_saved_model' on Keras's PyTorch "
+        "backend: Keras converts PyTorch models to a SavedModel through "
+        "torch_xla, and with Keras 3.15 and torch 2.13 its torch.export step "
+        "fails before that. Export format='onnx' instead, or save the "
+        "estimator with .save(path), load it with skae.load(path) under "
+        "KERAS_BACKEND=tensorflow and export the SavedModel there."
+    )
 
 
 def _check_onnx_installed():
     """Raise an ImportError naming the fix if Keras's ONNX exporter cannot run."""
-    if keras.backend.backend() == "jax":
+    backend = keras.backend.backend()
+    if backend == "jax":
         # Keras converts JAX functions with jax2onnx, not part of skae[serve]
         missing, fix = ["jax2onnx"], "pip install jax2onnx"
+    elif backend == "torch":
+        # torch.onnx writes the file with the onnx package (in skae[serve])
+        missing, fix = ["onnx"], 'pip install "skae[serve]"'
     else:
         missing, fix = ["tf2onnx"], 'pip install "skae[serve]"'
     missing = [module for module in missing if importlib.util.find_spec(module) is None]
@@ -183,7 +227,7 @@ class _Inference(keras.layers.Layer):
         )
         # the scores' precision: float64 as score_samples, unless the backend
         # cannot compute in it (JAX without jax_enable_x64, which skae must
-        # not switch on): float32 there
+        # not switch on; PyTorch): float32 there
         self.score_dtype = np.dtype("float64" if backend_computes_float64() else "float32")
         self.offset = None if offset is None else self.score_dtype.type(offset)
         self.sample_shape = tuple(sample_shape)
@@ -208,23 +252,25 @@ class _Inference(keras.layers.Layer):
         rows = ops.reshape(inputs, (-1, self.n_features))
         if self.prescale is not None:
             center, scale = self.prescale
-            rows = ops.cast((ops.cast(rows, center.dtype) - center) / scale, "float32")
+            rows = ops.cast(ops.divide(ops.subtract(ops.cast(rows, center.dtype), center), scale), "float32")
         if self.method == "transform":
             return self._codes(self.encode(rows))
         if self.method == "reconstruct":
             return ops.reshape(self.decode(self.encode(rows)), (-1,) + self.sample_shape)
         scores = self._export_scores(rows, self)
-        return scores if self.offset is None else scores - self.offset
+        return scores if self.offset is None else ops.subtract(scores, self.offset)
 
     def encode(self, rows):
         """The encoder's output for float32 rows, as ``_encode_batch`` gives it."""
-        standardized = (rows - self.mean) / self.scale
+        # ops, not operators, with the NumPy constants: on PyTorch an operator
+        # would turn the traced tensor into an array (a constant in the file)
+        standardized = ops.divide(ops.subtract(rows, self.mean), self.scale)
         return self._encode_batch(self.encoder, ops.reshape(standardized, (-1,) + self.network_shape))
 
     def decode(self, encoded):
         """float32 rows decoded (``_decode_batch``) from what ``encode`` or codes give."""
         decoded = ops.reshape(self._decode_batch(self.decoder, encoded), (-1, self.n_features))
-        return decoded * self.scale + self.mean
+        return ops.add(ops.multiply(decoded, self.scale), self.mean)
 
 
 def check_exportable(estimator, method):
@@ -274,7 +320,8 @@ class ExportMixin:
             The method to export: the codes (float32; for a variational
             autoencoder the posterior mean), the reconstruction in the
             input's shape (float32), or the scores (float64 as
-            ``score_samples``, float32 on JAX without ``jax_enable_x64``;
+            ``score_samples``, float32 on JAX without ``jax_enable_x64``
+            and on PyTorch;
             for a variational autoencoder the ELBO with the same fixed
             draws).
         overwrite : bool, default=False
@@ -293,7 +340,9 @@ class ExportMixin:
         -----
         The file holds the weights as they are at export time. On the JAX
         backend the SavedModel is written through ``jax2tf`` and ONNX needs
-        ``jax2onnx``. See the user guide's "Saving and serving" page.
+        ``jax2onnx``. On the PyTorch backend only ONNX is written (a
+        SavedModel is refused with a ValueError saying how to get one). See
+        the user guide's "Saving and serving" page.
 
         Examples
         --------

@@ -194,6 +194,9 @@ class VariationalAutoencoderModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         decoded, z_mean, z_log_var = y_pred
+        # a caller's NumPy target, as Keras's own losses take it (on PyTorch,
+        # an ndarray minus a tensor raises)
+        y = ops.convert_to_tensor(y, dtype=decoded.dtype)
         log_noise_scale = (
             self.effective_log_noise_scale() if self.likelihood == "gaussian" else None
         )
