@@ -18,6 +18,7 @@ _DEPENDENCIES = (
     "keras",
     "tensorflow",
     "jax",
+    "torch",
     "scikit-learn",
     "scikeras",
     "numpy",
@@ -141,6 +142,7 @@ def show_versions():
      keras backend: tensorflow
         tensorflow: 2.21.0
                jax: not installed
+             torch: not installed
     ...
     """
     print("\nSystem:")

@@ -152,7 +152,7 @@ class _FineTuning:
     scikeras hooks overridden: ``_keras_build_fn`` (build the network),
     ``feature_encoder`` (raw X to rows), ``_get_compile_kwargs`` (a fresh
     optimizer per compile), ``_fit_keras_model`` (freeze, then unfreeze and
-    recompile) and ``_predict_raw`` (no retracing warnings).
+    recompile; on PyTorch, batches seeded by ``random_state``) and ``_predict_raw`` (no retracing warnings).
     """
 
     def _encoder_source(self):

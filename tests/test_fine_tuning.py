@@ -303,3 +303,19 @@ def test_random_state_leaves_global_random_state_as_it_was(data, dense_ae):
 def test_importing_the_bridge_imports_scikeras():
     code = "import sys, skae.fine_tuning; assert 'scikeras' in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=SKAE_ROOT)
+
+
+def test_a_seeded_fit_repeats_itself_with_a_validation_split_and_class_weight(data, dense_ae):
+    # on PyTorch the bridge shuffles, splits and weights the rows itself
+    # (scikeras does not seed PyTorch): as Keras would, from random_state alone
+    X, y = data
+    params = dict(epochs=3, freeze_epochs=1, random_state=0, validation_split=0.2)
+    fits = [
+        encoder_classifier(dense_ae, **params, class_weight={0: 2.0, 1: 0.5}).fit(X, y)
+        for _ in range(2)
+    ]
+    assert len(fits[0].history_["val_loss"]) == 3
+    assert fits[0].history_ == fits[1].history_
+    np.testing.assert_array_equal(fits[0].predict_proba(X), fits[1].predict_proba(X))
+    unweighted = encoder_classifier(dense_ae, **params).fit(X, y)
+    assert unweighted.history_["loss"] != fits[0].history_["loss"]

@@ -25,7 +25,7 @@ def test_show_versions_prints_system_dependencies_and_backend(capsys):
     assert f" keras backend: {keras.backend.backend()}\n" in out
     assert f"  scikit-learn: {sklearn.__version__}\n" in out
     assert f"         numpy: {np.__version__}\n" in out
-    for name in ("tensorflow", "jax", "scikeras", "scipy", "matplotlib", "pandas"):
+    for name in ("tensorflow", "jax", "torch", "scikeras", "scipy", "matplotlib", "pandas"):
         assert f"{name:>14}: " in out
     # the dependencies come after the system, one line each
     assert out.index("System:") < out.index("Python dependencies:") < out.index("skae:")
@@ -66,7 +66,7 @@ def test_report_versions_are_the_benchmark_footer():
 def test_importing_skae_and_show_versions_does_not_import_tensorflow():
     code = (
         "import sys, skae, skae.cli; skae.show_versions; "
-        "print(sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))"
+        "print(sorted(m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],

@@ -76,8 +76,8 @@ def in_memory_batches(arrays, batch_size, shuffle_seed=None, multiple_of=1):
     and with ``shuffle_seed`` reshuffles the rows at every epoch in an order
     that seed alone determines (``_compat.seeded_shuffle``). On other
     backends Keras reads arrays batch by batch already, but shuffles them
-    with NumPy's global generator: ``_SeededBatches`` does the same reading
-    from its own seeded generator. With ``multiple_of`` > 1 (a batch sharded
+    with NumPy's global generator (PyTorch's on PyTorch): ``_SeededBatches``
+    does the same reading from its own seeded generator. With ``multiple_of`` > 1 (a batch sharded
     over that many devices on JAX, see ``_distribution.shard_multiple``),
     batches are cut to a multiple of it there, validation batches included.
 
