@@ -41,16 +41,9 @@ class Rows(NamedTuple):
     def n_samples(self):
         return self.inputs.shape[0]
 
-    def map(self, function, *, weights=None):
-        """``function`` of every array given (the weights: ``weights`` of them)."""
-        return Rows(
-            function(self.inputs),
-            None if self.target is None else function(self.target),
-            None if self.condition is None else function(self.condition),
-            None
-            if self.sample_weight is None
-            else (weights or function)(self.sample_weight),
-        )
+    def map(self, function):
+        """``function`` of every array given; None stays None."""
+        return Rows(*(None if array is None else function(array) for array in self))
 
     def take(self, index):
         """The rows ``index`` of every array (in memory)."""
