@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+import keras
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
@@ -145,6 +146,10 @@ def _fail(*args, **kwargs):
     raise AttributeError("a TensorFlow without this internal")
 
 
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="the tf.data shuffle serves Model.fit on TensorFlow; other backends shuffle with NumPy",
+)
 def test_model_fit_shuffle_fallback_gives_the_same_order(monkeypatch, no_global_tensorflow_seed):
     # seeded_shuffle builds the op Dataset.shuffle(seed=seed) builds when no
     # global seed is set: its public fallback gives the same order
