@@ -103,7 +103,7 @@ def test_validation_rows_are_held_out_of_training_exactly(digits):
     estimator.fit(X[:10])  # fitted statistics and seed, for the stream
     rows = streaming.StreamedRows(X, X.dtype, 64, "AutoencoderTransformer")
     stream = streamed_training._EpochStream(
-        estimator, Rows(rows), estimator._seed, validation=True
+        estimator, Rows(rows), estimator._seed, 0, validation=True
     )
     # standardised rows are distinct rows of X: identify them by value
     train = np.concatenate([g[0].reshape(-1, 64) for g in stream.training(0)])
@@ -210,7 +210,7 @@ def test_clean_targets_stream_with_their_rows(digits):
     np.testing.assert_array_equal(y.reads[2:], X.reads[2:])
     rows = streaming.StreamedRows(noisy, noisy.dtype, 64, "DenoisingAutoencoder")
     target = streaming.streamed_target(estimator, rows, clean)
-    stream = streamed_training._EpochStream(estimator, Rows(rows, target), estimator._seed, True)
+    stream = streamed_training._EpochStream(estimator, Rows(rows, target), estimator._seed, 0, True)
     seen = []
     for groups in (stream.training(0), stream.validation()):
         for group in groups:
@@ -243,7 +243,7 @@ def test_sample_weights_follow_their_rows(digits):
     assert np.isfinite(estimator.history_["val_loss"]).all()
     rows = streaming.StreamedRows(X, X.dtype, 64, "AutoencoderTransformer")
     stream = streamed_training._EpochStream(
-        estimator, Rows(rows, sample_weight=weights), estimator._seed, validation=True
+        estimator, Rows(rows, sample_weight=weights), estimator._seed, 0, validation=True
     )
     seen = []
     for groups in (stream.training(0), stream.validation()):

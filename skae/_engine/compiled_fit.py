@@ -63,8 +63,11 @@ _pool_lock = threading.Lock()
 _trained = weakref.WeakKeyDictionary()
 
 
-def train_epochs(estimator, rows, *, epochs, partial):
+def train_epochs(estimator, rows, *, seed, epochs, partial):
     """Train ``estimator.model_`` ``epochs`` more epochs; return the epochs' logs.
+
+    ``seed`` (the estimator's, drawn from its ``random_state`` when it was
+    built) seeds the split and the shuffles: ``seed + epoch`` each epoch.
 
     ``rows`` is the validated ``Rows`` (in memory, or ``StreamedRows``).
     On TensorFlow the compiled loop of this module runs, on PyTorch the
@@ -78,9 +81,9 @@ def train_epochs(estimator, rows, *, epochs, partial):
     compiled, eager = usable(estimator), eager_fit.usable(estimator)
     if not (compiled or eager):
         if streamed:
-            data = streamed_fit_data(estimator, rows, initial_epoch, validation=validation)
+            data = streamed_fit_data(estimator, rows, seed, initial_epoch, validation=validation)
         else:
-            data = in_memory_fit_data(estimator, rows, validation=validation)
+            data = in_memory_fit_data(estimator, rows, seed + initial_epoch, validation=validation)
         with no_retracing_warning(), distributed(estimator):
             return estimator.model_.fit(
                 **data,
@@ -90,13 +93,13 @@ def train_epochs(estimator, rows, *, epochs, partial):
                 verbose=estimator.verbose,
             ).history
     if streamed:
-        stream, sample = streamed_epochs(estimator, rows, initial_epoch, validation=validation)
+        stream, sample = streamed_epochs(estimator, rows, seed, initial_epoch, validation=validation)
         data = Streamed(stream, validation, sample)
     else:
-        train, val = in_memory_arrays(estimator, rows, validation=validation)
+        train, val = in_memory_arrays(estimator, rows, seed + initial_epoch, validation=validation)
         batch_size = min(estimator.batch_size, train.n_samples)
         in_memory = InMemory if compiled else eager_fit.InMemory
-        data = in_memory(train, val, seed=estimator._seed, batch_size=batch_size)
+        data = in_memory(train, val, seed=seed, batch_size=batch_size)
     if eager:
         return eager_fit.fit(
             estimator.model_,

@@ -1,7 +1,7 @@
 """Training from out-of-core rows: shuffled blocks, held-out rows, batches.
 
 Each epoch reads every training block of ``StreamedRows`` exactly once, in
-an order seeded by ``_seed + epoch`` (the rule of the in-memory shuffle),
+an order seeded by the estimator's seed + epoch (the rule of the in-memory shuffle),
 and shuffles rows inside a buffer of ``BUFFER_BLOCKS`` consecutive blocks
 of that order. Each batch therefore mixes rows from at most
 ``BUFFER_BLOCKS`` blocks of ``_streaming.BLOCK_BYTES``: for data stored
@@ -72,8 +72,11 @@ def _in_batches(chunks, batch_size, multiple_of=1):
 class _EpochStream:
     """The training and validation ``Rows`` of each epoch, as network arrays."""
 
-    def __init__(self, estimator, rows, seed, validation):
-        self.estimator, self.rows, self.seed = estimator, rows, seed
+    def __init__(self, estimator, rows, seed, initial_epoch, validation):
+        # epoch k shuffles with seed + k; the split and the held-out inputs
+        # take the first epoch's seed
+        self.estimator, self.rows = estimator, rows
+        self.base_seed, self.seed = seed, seed + initial_epoch
         self.X = rows.inputs
         self.floatx = keras.backend.floatx()
         self.weights = (
@@ -122,7 +125,7 @@ class _EpochStream:
 
         Without a target the network learns to output its inputs (not copied).
         """
-        random = np.random.RandomState(self.estimator._seed + epoch)
+        random = np.random.RandomState(self.base_seed + epoch)
         starts = random.permutation(np.asarray(self.X.block_starts()))
 
         def buffers():
@@ -156,9 +159,6 @@ class _EpochStream:
         return _in_batches(chunks(), self.batch_size, self.multiple_of)
 
 
-def _stream(estimator, rows, initial_epoch, validation):
-    seed = estimator._seed + initial_epoch
-    return _EpochStream(estimator, rows, seed, validation)
 
 
 def _sample(estimator, stream):
@@ -173,19 +173,19 @@ def _sample(estimator, stream):
     ).network_data()
 
 
-def streamed_epochs(estimator, rows, initial_epoch, *, validation):
+def streamed_epochs(estimator, rows, seed, initial_epoch, *, validation):
     """The inputs' rows (and a target's, a condition's) streamed for ``compiled_fit.fit``.
 
     Returns ``(stream, sample)``: the epochs' stream and one row of each
     array, as ``Rows.network_data`` gives them.
     """
-    stream = _stream(estimator, rows, initial_epoch, validation)
+    stream = _EpochStream(estimator, rows, seed, initial_epoch, validation)
     return stream, _sample(estimator, stream)
 
 
-def streamed_fit_data(estimator, rows, initial_epoch, *, validation):
+def streamed_fit_data(estimator, rows, seed, initial_epoch, *, validation):
     """``Model.fit`` keyword arguments that stream the rows (see the module docstring)."""
-    stream = _stream(estimator, rows, initial_epoch, validation)
+    stream = _EpochStream(estimator, rows, seed, initial_epoch, validation)
     epochs = itertools.count(initial_epoch)
     batches = stream.n_batches(stream.n_train)
     if keras.backend.backend() != "tensorflow":

@@ -320,18 +320,17 @@ def check_training_rows(estimator, X, sample_weight):
     )
 
 
-def in_memory_arrays(estimator, rows, *, validation):
+def in_memory_arrays(estimator, rows, seed, *, validation):
     """Training and validation ``Rows`` of network arrays.
 
     ``rows`` (validated, in memory) standardised by the fitted ``estimator``
     in Keras's float type (the inputs and a separate target; a condition is
-    cast, the weights too), split with a seed from its ``_seed``; the
+    cast, the weights too), split with ``seed``; the
     validation ``Rows`` is None without ``validation``. An autoencoder's
     target is its input (``target`` None): one array serves as both, so
     large data is not copied twice. Held-out inputs are as the network meets
     them in training (``_validation_inputs``), their target the clean ones.
     """
-    seed = estimator._seed + len(estimator.history_.get("loss", ()))
     floatx = keras.backend.floatx()
 
     def network(array):
@@ -354,16 +353,15 @@ def in_memory_arrays(estimator, rows, *, validation):
     return network_rows.take(train), held_out
 
 
-def in_memory_fit_data(estimator, rows, *, validation):
+def in_memory_fit_data(estimator, rows, seed, *, validation):
     """``Model.fit`` keyword arguments for arrays: training and validation batches.
 
     The in-memory twin of ``streamed_training.streamed_fit_data``, for the fits
     ``Model.fit`` runs (other backends, a ``distribution``, ``run_eagerly``):
-    the ``Rows`` of ``in_memory_arrays``, shuffled with seeds from the
-    estimator's ``_seed``.
+    the ``Rows`` of ``in_memory_arrays``, split and shuffled with ``seed``
+    (the estimator's seed plus the first epoch's number).
     """
-    seed = estimator._seed + len(estimator.history_.get("loss", ()))
-    train, val = in_memory_arrays(estimator, rows, validation=validation)
+    train, val = in_memory_arrays(estimator, rows, seed, validation=validation)
     batch_size = min(estimator.batch_size, train.n_samples)
     multiple_of = shard_multiple(estimator.distribution)
     fit_kwargs = {}

@@ -483,7 +483,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
     def _train(self, rows, *, epochs, partial):
         """Train ``model_`` for ``epochs`` more epochs on the validated ``Rows``."""
         try:
-            history = train_epochs(self, rows, epochs=epochs, partial=partial)
+            history = train_epochs(self, rows, seed=self._seed, epochs=epochs, partial=partial)
         finally:
             self._inference = InferenceCache()
         for key, values in history.items():
