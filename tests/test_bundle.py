@@ -23,7 +23,7 @@ from .conftest import FAST
 class _OracleConditioned(AutoencoderTransformer):
     """The decoder reads a condition beside the codes; ``y`` is the condition."""
 
-    def _fit_rows(self, X, y):
+    def _fit_rows(self, X, y, *, reset):
         return Rows(X, condition=y)
 
     def _assemble(self, input_shape, seeds):

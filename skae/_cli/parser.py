@@ -20,7 +20,7 @@ from .csv_io import (
 )
 
 # the estimators ``skae fit --model`` trains, and those ``embed`` offers
-FIT_MODELS = {entry.command: entry.name for entry in ESTIMATORS}
+FIT_MODELS = {entry.command: entry.name for entry in ESTIMATORS if entry.command}
 MODELS = {entry.command: entry.name for entry in ESTIMATORS if entry.embeds}
 
 

@@ -96,9 +96,14 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
 
     - ``_check_hyperparameters()``: checks that ``_parameter_constraints``
       cannot express, run at the start of every fit.
-    - ``_fit_rows(X, y)``: the bundle the network trains on, a
+    - ``_fit_rows(X, y, *, reset)``: the bundle the network trains on, a
       ``Rows(inputs, target=None, condition=None)`` of validated X and what
-      ``fit`` was given (``Rows(X)`` by default: the target is X itself).
+      ``fit`` was given (``Rows(X)`` by default: the target is X itself);
+      ``reset`` says the fit starts afresh (learn what ``y`` holds then).
+    - ``_condition_shape()``: the shape of one sample's condition, for a
+      model that reads one beside X (None by default: no condition). Then
+      the network's input is ``(samples, condition)``, and ``export``
+      writes a second input named ``"condition"``.
     - ``_assemble(input_shape, seeds)``: the Keras model to train, from the
       encoder and decoder of ``_build_networks(input_shape, seeds)`` (input
       -> encoder -> decoder by default); every random layer takes its seed
@@ -111,8 +116,8 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
       ``model_`` (by default its last two layers); also run after loading.
     - ``_validation_inputs(inputs, seed)``: the held-out rows as the network
       meets them in training (themselves by default).
-    - ``_after_fit(X)``: fitted attributes computed from the trained network,
-      given the validated training rows (nothing by default).
+    - ``_after_fit(rows)``: fitted attributes computed from the trained
+      network, given the training ``Rows`` (validated; nothing by default).
     - ``_encode_batch(encoder, batch)`` / ``_decode_batch(decoder, batch)``:
       the codes of a batch of standardised samples / the standardised
       reconstructions of a batch of codes, as backend tensors computed with
@@ -313,8 +318,11 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
             )
         check_callbacks(self.callbacks)
 
-    def _fit_rows(self, X, y):
+    def _fit_rows(self, X, y, *, reset):
         return Rows(X)
+
+    def _condition_shape(self):
+        return None
 
     def _build_networks(self, input_shape, seeds):
         """``(encoder, decoder)`` for samples of ``input_shape``, checked to fit.
@@ -356,7 +364,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
     def _validation_inputs(self, inputs, seed):
         return inputs
 
-    def _after_fit(self, X):
+    def _after_fit(self, rows):
         pass
 
     def _encode_batch(self, encoder, batch):
@@ -439,7 +447,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         X = self._check_input(X, reset=reset)
         if isinstance(X, StreamedRows):
             check_streamed_fit(self, X, y)
-        rows = self._fit_rows(X, y)._replace(
+        rows = self._fit_rows(X, y, reset=reset)._replace(
             sample_weight=check_training_rows(self, X, sample_weight)
         )
         if reset:
@@ -449,7 +457,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
             apply_learning_rate(optimizer, new, self._fitted_learning_rate)
             self._fitted_learning_rate = new
         self._train(rows, epochs=epochs, partial=partial)
-        self._after_fit(X)
+        self._after_fit(rows)
         return self
 
     def _initialize(self, X):

@@ -280,7 +280,7 @@ class DenoisingAutoencoder(
                     f"high) with low < high, such as (0, 1); got {self.clip_range!r}."
                 )
 
-    def _fit_rows(self, X, y):
+    def _fit_rows(self, X, y, *, reset):
         """X and its clean target (None: X itself); note whether training corrupts X.
 
         A ``y`` shaped like X is the clean counterpart of a noisy X: the pairs

@@ -32,7 +32,17 @@ _SHRINK = {
 }
 
 
-def build_networks(params, input_shape, seed):
+def joined_shape(input_shape, n_conditions):
+    """Shape of a sample with ``n_conditions`` condition values joined to it.
+
+    Rows take them as more features, images as more channels (each value
+    repeated over every pixel).
+    """
+    input_shape = tuple(input_shape)
+    return input_shape[:-1] + (input_shape[-1] + n_conditions,)
+
+
+def build_networks(params, input_shape, seed, *, n_conditions=0):
     """``(encoder, decoder)`` Keras models for samples of ``input_shape``.
 
     ``params`` is the estimator: its ``architecture``, layer sizes,
@@ -40,10 +50,18 @@ def build_networks(params, input_shape, seed):
     networks. A user's network replaces only its own half. ``seed`` (a
     ``random.Random``) seeds every random layer skae builds, encoder first,
     so no seed is drawn from Python's global ``random``.
+
+    With ``n_conditions``, the networks of a conditional model: the encoder
+    reads samples with the condition joined (``joined_shape``), the decoder
+    codes with the condition appended (``n_components + n_conditions``
+    values); the conditional model joins them (``architectures.conditional``).
     """
     check_network_size(params, input_shape)
     sizes = _sizes(params)
     n_components = sizes["n_components"]
+    output_shape = tuple(input_shape)
+    input_shape = joined_shape(input_shape, n_conditions)
+    n_codes = n_components + n_conditions
     output_activation = "sigmoid" if params.loss == "binary_crossentropy" else "linear"
     common = dict(
         activation=params.activation,
@@ -70,24 +88,26 @@ def build_networks(params, input_shape, seed):
             latent_activation=params.latent_activation,
             **common,
         )
-    decoder = user_network(params.decoder, n_components, input_shape, seed, role="decoder")
+    decoder = user_network(params.decoder, n_codes, output_shape, seed, role="decoder")
     if decoder is None and params.architecture == "conv":
         decoder = build_conv_decoder(
-            n_components,
-            input_shape,
+            n_codes,
+            output_shape,
             filters=sizes["filters"][::-1],
             output_activation=output_activation,
             **common,
         )
     elif decoder is None:
         decoder = build_dense_decoder(
-            n_components,
-            input_shape[0],
+            n_codes,
+            output_shape[0],
             hidden_layer_sizes=sizes["hidden_layer_sizes"][::-1],
             output_activation=output_activation,
             **common,
         )
-    check_network_shapes(encoder, decoder, n_components, input_shape)
+    check_network_shapes(
+        encoder, decoder, n_components, input_shape, output_shape=output_shape, n_codes=n_codes
+    )
     return encoder, decoder
 
 
@@ -263,9 +283,16 @@ def _fits(shape, expected):
     )
 
 
-def check_network_shapes(encoder, decoder, n_components, input_shape):
-    """Raise a clear error when the encoder and decoder do not fit together."""
+def check_network_shapes(
+    encoder, decoder, n_components, input_shape, *, output_shape=None, n_codes=None
+):
+    """Raise a clear error when the encoder and decoder do not fit together.
+
+    A conditional model's decoder reads ``n_codes`` values (the codes and the
+    condition) and outputs ``output_shape`` (the samples without it).
+    """
     input_shape = tuple(input_shape)
+    output_shape = input_shape if output_shape is None else tuple(output_shape)
     reads = _single_shape(encoder, "encoder", "input")
     if not _fits(reads, input_shape):
         samples = (
@@ -286,16 +313,22 @@ def check_network_shapes(encoder, decoder, n_components, input_shape):
             f"output {n_components} units, or set n_components to match."
         )
     decoder_reads = _single_shape(decoder, "decoder", "input")
-    if not _fits(decoder_reads, code_shape):
-        raise ValueError(
-            f"The decoder reads codes of shape {decoder_reads}, but "
-            f"n_components={n_components}: the encoder outputs codes of shape "
-            f"{code_shape}. Build the decoder on keras.Input(shape={code_shape}) "
-            "(a builder decoder(n_components, output_shape) is given n_components)."
+    reads_codes = code_shape if n_codes is None else (n_codes,)
+    if not _fits(decoder_reads, reads_codes):
+        given = (
+            f"n_components={n_components}: the encoder outputs codes of shape {code_shape}"
+            if n_codes is None
+            else f"it is given the {n_components} codes and the "
+            f"{n_codes - n_components} condition values side by side"
         )
-    if tuple(_single_shape(decoder, "decoder", "output")) != input_shape:
+        raise ValueError(
+            f"The decoder reads codes of shape {decoder_reads}, but {given}. "
+            f"Build the decoder on keras.Input(shape={reads_codes}) (a builder "
+            f"decoder(n_codes, output_shape) is given {reads_codes[0]})."
+        )
+    if tuple(_single_shape(decoder, "decoder", "output")) != output_shape:
         raise ValueError(
             f"The decoder outputs samples of shape "
-            f"{tuple(decoder.output_shape[1:])}, but the encoder reads samples "
-            f"of shape {input_shape}: the decoder must output that shape."
+            f"{tuple(decoder.output_shape[1:])}, but X holds samples "
+            f"of shape {output_shape}: the decoder must output that shape."
         )

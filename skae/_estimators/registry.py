@@ -18,7 +18,7 @@ class Entry(NamedTuple):
 
     name: str  # the class name: ``skae.<name>`` and the name saved in files
     module: str  # its module, in ``skae._estimators``
-    command: str  # ``skae fit --model <command>``
+    command: str | None  # ``skae fit --model <command>`` (None: not offered there)
     embeds: bool  # whether ``skae embed --model`` offers it (a transformer)
     backbone: str | None = None  # ``AutoencoderOutlierDetector(backbone=...)``
 
@@ -28,6 +28,8 @@ ESTIMATORS = (
     Entry("VariationalAutoencoderTransformer", "variational", "vae", True, "variational"),
     Entry("DenoisingAutoencoder", "denoising", "denoising", True),
     Entry("AutoencoderOutlierDetector", "outlier", "detector", False),
+    # needs conditions y, which the command line does not read
+    Entry("ConditionalVariationalAutoencoder", "conditional", None, False),
 )
 BACKBONES = tuple(entry.backbone for entry in ESTIMATORS if entry.backbone)
 

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from .._input.bundle import Rows
 from .._input.chunks import INFERENCE_BATCH_SIZE
 from .._input.dask import lazy_on_dask
 from .._validation import check_finite_scores
@@ -302,9 +303,9 @@ class VariationalAutoencoderTransformer(
         # no compiled loss: the model's compute_loss is the negative ELBO
         model.compile(**self._compile_options())
 
-    def _after_fit(self, X):
+    def _after_fit(self, rows):
         """Set the attributes that show posterior collapse, and the noise scale."""
-        mean, log_var = self._posterior(X)
+        mean, log_var = self._posterior(rows)
         self.kl_per_dimension_ = np.mean(gaussian_kl(mean, log_var, xp=np), axis=0)
         self.n_active_components_ = int(
             np.sum(np.var(mean, axis=0) > ACTIVITY_THRESHOLD)
@@ -349,7 +350,11 @@ class VariationalAutoencoderTransformer(
         # (ops.multiply with the draws array: PyTorch's operator refuses one)
         z = ops.add(ops.expand_dims(mean, 1), ops.multiply(ops.expand_dims(std, 1), draws))
         z = ops.cast(ops.reshape(z, (-1, n_components)), "float32")
-        decoded = ops.cast(network.decode(z), dtype)
+        # a conditional model decodes each draw with its row's condition
+        condition = network.condition
+        if condition is not None:
+            condition = ops.repeat(condition, n_draws, axis=0)
+        decoded = ops.cast(network.decode(z, condition=condition), dtype)
         repeated = ops.repeat(ops.cast(rows, dtype), n_draws, axis=0)
         log_likelihood = -negative_log_likelihood(
             repeated, decoded, likelihood=likelihood, log_noise_scale=log_noise_scale, xp=ops
@@ -358,7 +363,10 @@ class VariationalAutoencoderTransformer(
         return expected - ops.sum(gaussian_kl(mean, log_var, xp=ops), axis=1)
 
     def _posterior(self, X):
-        """Posterior mean and log-variance of each row of X, as float64."""
+        """Posterior mean and log-variance of each row of X, as float64.
+
+        X is validated rows, or a ``Rows`` of them with their condition.
+        """
         stats = np.asarray(self._forward(X, decode=False), dtype=np.float64)
         return stats[:, : self.n_components_], stats[:, self.n_components_ :]
 
@@ -378,16 +386,23 @@ class VariationalAutoencoderTransformer(
         )
 
     def _log_likelihood_at(self, X, mean, std, draws):
-        """``log p(x_i | mean_i + std_i * draws_s)`` for every row i and draw s."""
+        """``log p(x_i | mean_i + std_i * draws_s)`` for every row i and draw s.
+
+        X is validated rows, or a ``Rows`` of them with their condition, with
+        which each row's draws are decoded.
+        """
+        given = X if isinstance(X, Rows) else Rows(X)
+        X, condition = given.inputs, given.condition
         n_draws = len(draws)
         rows_per_call = max(1, INFERENCE_BATCH_SIZE // n_draws)
         out = np.empty((len(X), n_draws))
         for start in range(0, len(X), rows_per_call):
             rows = slice(start, start + rows_per_call)
             z = mean[rows, None, :] + std[rows, None, :] * draws
-            decoded = self._forward(
-                z.reshape(-1, self.n_components_).astype(X.dtype), encode=False
-            )
+            codes = z.reshape(-1, self.n_components_).astype(X.dtype)
+            if condition is not None:
+                codes = Rows(codes, condition=np.repeat(condition[rows], n_draws, axis=0))
+            decoded = self._forward(codes, encode=False)
             repeated = np.repeat(X[rows], n_draws, axis=0)
             out[rows] = self._log_likelihood(repeated, decoded).reshape(-1, n_draws)
         return out
@@ -452,6 +467,7 @@ class VariationalAutoencoderTransformer(
         return check_finite_scores(scores, type(self).__name__)
 
     def _score_samples(self, X):
+        # X: validated rows, or a Rows of them with their condition
         mean, log_var = self._posterior(X)
         draws = elbo_draws(self.n_components_)
         expected = self._log_likelihood_at(X, mean, np.exp(0.5 * log_var), draws)
@@ -505,6 +521,10 @@ class VariationalAutoencoderTransformer(
         check_is_fitted(self)
         n_draws = _check_positive_int(n_importance_samples, "n_importance_samples")
         X = self._check_input(X, reset=False)
+        return self._importance_log_likelihood(X, n_draws, random_state)
+
+    def _importance_log_likelihood(self, X, n_draws, random_state):
+        """``log_likelihood`` of validated rows X (or a ``Rows`` with their condition)."""
         draws = check_random_state(random_state).standard_normal(
             (n_draws, self.n_components_)
         )

@@ -33,6 +33,7 @@ FORMATS = ("tf_saved_model", "onnx")
 TRANSFORMER_METHODS = ("transform", "reconstruct", "score_samples")
 DETECTOR_METHODS = ("score_samples", "decision_function")
 INPUT_NAME = "X"
+CONDITION_NAME = "condition"
 
 
 def export_inference(
@@ -185,17 +186,28 @@ def inference_model(estimator, method, *, offset=None, prescale=None):
     Returns
     -------
     model : keras.Model
-        Input ``X`` of shape ``(None,) + sample_shape(estimator)``, float32.
+        Input ``X`` of shape ``(None,) + sample_shape(estimator)``, float32,
+        and for an estimator with a condition (``_condition_shape``) a
+        second input ``condition``, float32, as the network reads it.
         Output: the codes ``(None, n_components)`` (float32), the
         reconstruction in the input's shape (float32), or the scores
         ``(None,)`` (float64 where the backend computes it, else float32).
     """
     shape = sample_shape(estimator)
     inputs = keras.Input(shape=shape, dtype="float32", name=INPUT_NAME)
-    outputs = _Inference(estimator, method, offset, shape, prescale)(inputs)
+    condition_shape = estimator._condition_shape()
+    layer = _Inference(estimator, method, offset, shape, prescale)
+    if condition_shape is None:
+        outputs = layer(inputs)
+        sample = np.zeros((1,) + shape, dtype="float32")
+    else:
+        condition = keras.Input(shape=condition_shape, dtype="float32", name=CONDITION_NAME)
+        inputs = [inputs, condition]
+        outputs = layer(inputs)
+        sample = [np.zeros((1,) + shape, "float32"), np.zeros((1,) + condition_shape, "float32")]
     model = keras.Model(inputs, outputs, name=model_name(type(estimator), method))
     # Keras exports only models that have been called once
-    model(np.zeros((1,) + shape, dtype="float32"))
+    model(sample)
     return model
 
 
@@ -249,28 +261,52 @@ class _Inference(keras.layers.Layer):
         return "float64" if backend_computes_float64() else "float32"
 
     def call(self, inputs):
-        rows = ops.reshape(inputs, (-1, self.n_features))
+        samples, condition = inputs if isinstance(inputs, (list, tuple)) else (inputs, None)
+        rows = ops.reshape(samples, (-1, self.n_features))
         if self.prescale is not None:
             center, scale = self.prescale
             rows = ops.cast(ops.divide(ops.subtract(ops.cast(rows, center.dtype), center), scale), "float32")
+        network = _Network(self, condition)
         if self.method == "transform":
-            return self._codes(self.encode(rows))
+            return self._codes(network.encode(rows))
         if self.method == "reconstruct":
-            return ops.reshape(self.decode(self.encode(rows)), (-1,) + self.sample_shape)
-        scores = self._export_scores(rows, self)
+            return ops.reshape(network.decode(network.encode(rows)), (-1,) + self.sample_shape)
+        scores = self._export_scores(rows, network)
         return scores if self.offset is None else ops.subtract(scores, self.offset)
+
+
+class _Network:
+    """What ``_export_scores(rows, network)`` is given: the network, for one call.
+
+    ``encode(rows)`` and ``decode(encoded)`` run the hooks as the estimator's
+    predictions do: with the call's ``condition`` beside the batch where the
+    model reads one (``decode`` takes the condition of other rows, repeated
+    ones say, as ``condition=``). ``score_dtype`` is the scores' dtype.
+    """
+
+    def __init__(self, layer, condition):
+        self.layer, self.condition = layer, condition
+        self.score_dtype = layer.score_dtype
+
+    def _with_condition(self, batch, condition):
+        return batch if condition is None else (batch, condition)
 
     def encode(self, rows):
         """The encoder's output for float32 rows, as ``_encode_batch`` gives it."""
+        layer = self.layer
         # ops, not operators, with the NumPy constants: on PyTorch an operator
         # would turn the traced tensor into an array (a constant in the file)
-        standardized = ops.divide(ops.subtract(rows, self.mean), self.scale)
-        return self._encode_batch(self.encoder, ops.reshape(standardized, (-1,) + self.network_shape))
+        standardized = ops.divide(ops.subtract(rows, layer.mean), layer.scale)
+        batch = ops.reshape(standardized, (-1,) + layer.network_shape)
+        return layer._encode_batch(layer.encoder, self._with_condition(batch, self.condition))
 
-    def decode(self, encoded):
+    def decode(self, encoded, condition=None):
         """float32 rows decoded (``_decode_batch``) from what ``encode`` or codes give."""
-        decoded = ops.reshape(self._decode_batch(self.decoder, encoded), (-1, self.n_features))
-        return ops.add(ops.multiply(decoded, self.scale), self.mean)
+        layer = self.layer
+        condition = self.condition if condition is None else condition
+        decoded = layer._decode_batch(layer.decoder, self._with_condition(encoded, condition))
+        decoded = ops.reshape(decoded, (-1, layer.n_features))
+        return ops.add(ops.multiply(decoded, layer.scale), layer.mean)
 
 
 def check_exportable(estimator, method):
