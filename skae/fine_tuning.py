@@ -77,7 +77,16 @@ def _check_transformer(transformer, caller):
         ),
     )
     # a detector's network is the autoencoder or VAE it owns
-    return getattr(estimator, "backbone_", estimator)
+    network = getattr(estimator, "backbone_", estimator)
+    if network._condition_shape() is not None:
+        raise TypeError(
+            f"{caller} fine-tunes an encoder that reads samples alone, but the "
+            f"encoder of {type(estimator).__name__} also reads each sample's "
+            "condition (its y), which a classifier or regressor of y would be "
+            "given as an answer. Fit a VariationalAutoencoderTransformer or "
+            "AutoencoderTransformer on X for fine-tuning."
+        )
+    return network
 
 
 def _as_rows(X, n_features, image_shape):

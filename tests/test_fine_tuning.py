@@ -284,6 +284,15 @@ def test_non_skae_objects_raise_type_error(data, dense_ae):
         encoder_classifier(pipe)
 
 
+def test_a_conditional_encoder_is_refused(data):
+    from skae import ConditionalVariationalAutoencoder
+
+    X, y = data
+    cvae = ConditionalVariationalAutoencoder(2, **FAST).fit(X, y)
+    with pytest.raises(TypeError, match="also reads each sample's condition"):
+        encoder_classifier(cvae)
+
+
 def test_wrong_number_of_features_is_named(data, dense_ae):
     X, y = data
     with pytest.raises(ValueError, match="X has 63 features, but the encoder was fitted with 64"):

@@ -13,6 +13,7 @@ ESTIMATORS = [getattr(skae, name) for name in skae.__all__ if isinstance(getattr
 # Entries an estimator states in its own words, because their meaning differs.
 OWN_ENTRIES = {
     "VariationalAutoencoderTransformer": {"loss"},
+    "ConditionalVariationalAutoencoder": {"loss"},
     # its own defaults for small tabular data (issue 16), explained in place
     "AutoencoderOutlierDetector": {"loss", "dropout", "batch_normalization"},
 }

@@ -55,7 +55,7 @@ class ConditionEncoding:
             if len(classes) < 2:
                 raise ValueError(
                     f"{owner} needs at least 2 classes in y to learn how they differ, "
-                    f"got only {classes[0]!r}. Give samples of several classes, or "
+                    f"got 1 class ({classes[0]!r}). Give samples of several classes, or "
                     "fit VariationalAutoencoderTransformer for one."
                 )
             return cls("categorical", classes, None, None, len(classes))
@@ -107,8 +107,9 @@ class ConditionEncoding:
 def _as_array(y, n_samples, owner, method):
     if y is None:
         raise ValueError(
-            f"{owner}.{method} needs the conditions y: one per sample (class labels, "
-            "or numeric rows), as given to fit."
+            f"{owner}.{method} requires y to be passed, but the target y is None: "
+            "it needs the conditions y, one per sample (class labels, or numeric "
+            "rows), as given to fit."
         )
     if hasattr(y, "to_numpy"):  # pandas and polars Series and frames
         y = y.to_numpy()
