@@ -12,7 +12,8 @@ TORCH_STAMP := $(VENV)/.torch-installed
 # streamed rows, failed fits that change nothing, export, the fine-tuning
 # bridge. Measured on a quiet 2-core machine: 58 s on PyTorch, 115 s on JAX.
 SMOKE_TESTS := tests/test_backends.py tests/test_streaming.py tests/test_fit_state.py \
-	tests/test_export.py tests/test_fine_tuning.py tests/test_bundle.py tests/test_variants.py
+	tests/test_export.py tests/test_fine_tuning.py tests/test_bundle.py tests/test_variants.py \
+	tests/test_conditional.py
 
 .PHONY: demo test test-scale test-jax test-torch test-smoke-jax test-smoke-torch install docs clean
 

@@ -8,6 +8,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._input.bundle import Rows
 from .._input.conditions import CONDITION_TYPES, ConditionEncoding
+from .._input.dask import lazy_on_dask
 from .._validation import FLOAT_DTYPES, check_finite_scores
 from ..architectures._blocks import model_name
 from ..architectures.conditional import (
@@ -393,6 +394,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
     # ------------------------------------------------------------------
     # public inference: every method reads the conditions
     # ------------------------------------------------------------------
+    @lazy_on_dask("rows", conditioned=True)
     def transform(self, X, y=None, return_std=False):
         """Encode X given y into the mean of its posterior ``q(z | x, c)``.
 
@@ -447,6 +449,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
         decoded = self._forward(Rows(Z, condition=condition), encode=False)
         return self._rows_as_given(decoded, self._fit_ndim)
 
+    @lazy_on_dask("like_input", conditioned=True)
     def reconstruct(self, X, y=None):
         """Encode then decode X, given y: its reconstruction.
 
@@ -465,6 +468,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
         ndim = np.ndim(X)
         return self._rows_as_given(self._forward(self._conditioned(X, y, "reconstruct")), ndim)
 
+    @lazy_on_dask("values", conditioned=True)
     def score_samples(self, X, y=None):
         """Evidence lower bound of ``log p(x | c)`` of each sample, in nats.
 

@@ -25,18 +25,28 @@ def is_dask_collection(X):
     )
 
 
-def lazy_on_dask(output):
+def lazy_on_dask(output, *, conditioned=False):
     """Decorate a public method ``method(self, X)`` to be lazy on Dask input.
 
     ``output`` is ``"rows"`` (one row of ``_n_features_out`` columns per
     sample, ``transform``), ``"values"`` (one value per sample: scores,
     labels), or ``"like_input"`` (X's shape and columns: ``reconstruct``, in
     X's float dtype; ``feature_errors``, in float64).
+
+    ``conditioned``: the method is ``method(self, X, y)``, ``y`` the
+    conditions of X's rows, which go with X block by block: a NumPy array or
+    a Dask array beside a Dask array X (rechunked as X's rows), a Dask
+    Series, DataFrame or array partitioned as a Dask DataFrame X.
     """
 
     def decorate(method):
         @functools.wraps(method)
         def wrapper(self, X, *args, **kwargs):
+            y = None
+            if conditioned and (args or "y" in kwargs):
+                y = args[0] if args else kwargs["y"]
+                if not (args[1:] or set(kwargs) - {"y"}) and is_dask_collection(X):
+                    return _lazy(self, method.__name__, X, output, y)
             if args or kwargs or not is_dask_collection(X):
                 return method(self, X, *args, **kwargs)
             return _lazy(self, method.__name__, X, output)
@@ -46,20 +56,20 @@ def lazy_on_dask(output):
     return decorate
 
 
-def _apply(block, estimator, name):
-    return getattr(estimator, name)(block)
+def _apply(block, estimator, name, *conditions):
+    return getattr(estimator, name)(block, *conditions)
 
 
-def _apply_to_frame(partition, estimator, name, columns):
+def _apply_to_frame(partition, estimator, name, columns, *conditions):
     import pandas as pd
 
-    values = np.asarray(getattr(estimator, name)(partition))
+    values = np.asarray(getattr(estimator, name)(partition, *conditions))
     if columns is None:
         return pd.Series(values, index=partition.index, name=name)
     return pd.DataFrame(values, index=partition.index, columns=columns)
 
 
-def _lazy(estimator, name, X, output):
+def _lazy(estimator, name, X, output, y=None):
     import dask
     from sklearn.utils.validation import check_is_fitted
 
@@ -68,7 +78,14 @@ def _lazy(estimator, name, X, output):
     # one graph key for the fitted estimator, whatever the number of blocks
     shipped = dask.delayed(estimator, pure=False)
     if hasattr(X, "map_partitions"):
-        return _lazy_frame(estimator, name, X, output, shipped, n_features)
+        if y is not None and not is_dask_collection(y):
+            raise ValueError(
+                f"X is a Dask DataFrame, so {type(estimator).__name__}.{name} needs "
+                "its conditions y as a Dask Series or DataFrame partitioned like X "
+                "(for example a column of the same Dask DataFrame)."
+            )
+        conditions = () if y is None else (y,)
+        return _lazy_frame(estimator, name, X, output, shipped, n_features, conditions)
     if X.ndim < 2 or int(np.prod(X.shape[1:])) != n_features:
         raise ValueError(
             f"X has shape {X.shape}, but {type(estimator).__name__} was fitted "
@@ -78,6 +95,8 @@ def _lazy(estimator, name, X, output):
     # whole samples in every block: split along the rows only
     X = X.rechunk({axis: -1 for axis in range(1, X.ndim)})
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+    if y is not None:
+        return _lazy_conditioned(estimator, name, X, y, output, shipped, dtype)
     trailing = list(range(1, X.ndim))
     if output == "like_input":
         if name == "feature_errors":
@@ -107,7 +126,43 @@ def _lazy(estimator, name, X, output):
     )
 
 
-def _lazy_frame(estimator, name, X, output, shipped, n_features):
+def _output_block(estimator, name, output, n_rows, sample_shape, dtype):
+    """Shape and dtype of what ``name`` returns for a block of ``n_rows`` rows."""
+    if output == "like_input":
+        dtype = np.dtype(np.float64) if name == "feature_errors" else dtype
+        return (n_rows,) + tuple(sample_shape), dtype
+    if output == "rows":
+        return (n_rows, int(estimator._n_features_out)), dtype
+    return (n_rows,), np.dtype(np.int64) if name == "predict" else np.dtype(np.float64)
+
+
+def _lazy_conditioned(estimator, name, X, y, output, shipped, dtype):
+    """``name(X_block, y_block)`` block by block, the conditions cut as X's rows."""
+    import dask
+    import dask.array as da
+
+    if is_dask_collection(y) and not hasattr(y, "rechunk"):
+        y = y.to_dask_array(lengths=True)
+    y = y if is_dask_collection(y) else da.from_array(np.asarray(y), chunks=-1)
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y has {y.shape[0] if y.ndim else 0} conditions, but X has {X.shape[0]} "
+            "samples: give one condition per sample."
+        )
+    y = y.rechunk({0: X.chunks[0], **{axis: -1 for axis in range(1, y.ndim)}})
+    apply = dask.delayed(_apply, pure=True)
+    blocks = []
+    for x_block, y_block, n_rows in zip(
+        X.to_delayed().ravel(), y.to_delayed().ravel(), X.chunks[0]
+    ):
+        shape, out_dtype = _output_block(estimator, name, output, n_rows, X.shape[1:], dtype)
+        blocks.append(
+            da.from_delayed(apply(x_block, shipped, name, y_block), shape=shape, dtype=out_dtype)
+        )
+    return da.concatenate(blocks)
+
+
+def _lazy_frame(estimator, name, X, output, shipped, n_features, conditions=()):
     import pandas as pd
 
     if len(X.columns) != n_features:
@@ -125,4 +180,4 @@ def _lazy_frame(estimator, name, X, output, shipped, n_features):
         columns = None
         dtype = np.int64 if name == "predict" else np.float64
         meta = pd.Series(np.empty(0, dtype=dtype), name=name)
-    return X.map_partitions(_apply_to_frame, shipped, name, columns, meta=meta)
+    return X.map_partitions(_apply_to_frame, shipped, name, columns, *conditions, meta=meta)

