@@ -106,7 +106,12 @@ def build_networks(params, input_shape, seed, *, n_conditions=0):
             **common,
         )
     check_network_shapes(
-        encoder, decoder, n_components, input_shape, output_shape=output_shape, n_codes=n_codes
+        encoder,
+        decoder,
+        n_components,
+        input_shape,
+        output_shape=output_shape,
+        n_codes=n_codes if n_conditions else None,
     )
     return encoder, decoder
 
