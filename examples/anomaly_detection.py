@@ -1,4 +1,6 @@
-"""Anomaly detection with an autoencoder, against IsolationForest.
+"""
+Anomaly detection with an autoencoder, against IsolationForest
+==============================================================
 
 An autoencoder trained on normal data only reconstructs normal samples well
 and unusual ones badly. ``AutoencoderOutlierDetector`` turns that into a
@@ -48,7 +50,9 @@ from skae.plotting import (  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Anomaly detection with an autoencoder, against IsolationForest"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     parser.add_argument(
         "--digit", type=int, choices=range(10), default=8, help="the normal digit (default: 8)"

@@ -1,4 +1,6 @@
-"""A dense autoencoder against PCA on handwritten digits.
+"""
+A dense autoencoder against PCA on handwritten digits
+=====================================================
 
 ``AutoencoderTransformer`` is used exactly like ``PCA``: ``fit``,
 ``transform``, ``inverse_transform``. This example fits both on scikit-learn's
@@ -37,7 +39,9 @@ from skae.plotting import (  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="A dense autoencoder against PCA on handwritten digits"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     args = parser.parse_args(argv)
 

@@ -1,4 +1,6 @@
-"""A convolutional autoencoder on digit images, and its latent space.
+"""
+A convolutional autoencoder on digit images, and its latent space
+=================================================================
 
 With ``architecture="conv"``, ``AutoencoderTransformer`` builds convolutional
 networks and takes images as they are: arrays ``(n_samples, height, width)``
@@ -74,7 +76,9 @@ def load_images(dataset="auto"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="A convolutional autoencoder on digit images, and its latent space"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     parser.add_argument(
         "--dataset",

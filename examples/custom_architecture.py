@@ -1,4 +1,6 @@
-"""Bring your own architecture: an encoder and a decoder you build in Keras.
+"""
+Bring your own architecture: an encoder and a decoder you build in Keras
+========================================================================
 
 ``AutoencoderTransformer`` builds a dense encoder and decoder from
 ``hidden_layer_sizes`` by default. To use another architecture, pass
@@ -62,7 +64,12 @@ def residual_decoder(n_components, output_shape):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(
+            "Bring your own architecture: an encoder and a decoder you build in"
+            " Keras"
+        )
+    )
     parser.add_argument("--quick", action="store_true", help="a few epochs only")
     args = parser.parse_args(argv)
     epochs = {"epochs": 3} if args.quick else {}

@@ -1,4 +1,6 @@
-"""Your own variants: a new autoencoder in one file, over skae's documented base.
+"""
+Your own variants: a new autoencoder in one file, over skae's documented base
+=============================================================================
 
 A variant subclasses ``skae.BaseAutoencoder`` (or one of skae's estimators)
 and overrides a few documented hooks; validation, training, ``transform``,
@@ -47,8 +49,10 @@ import skae  # noqa: E402
 from skae import AutoencoderTransformer  # noqa: E402
 
 # the variants are plain modules next to this script, importable by name
-# (as pickle needs): in your project, they are modules of your package
-sys.path.insert(0, str(Path(__file__).resolve().parent / "variants"))
+# (as pickle needs): in your project, they are modules of your package. The
+# docs' gallery runs this script in examples/ and without a __file__.
+HERE = Path(__file__).parent if "__file__" in globals() else Path.cwd()
+sys.path.insert(0, str(HERE.resolve() / "variants"))
 from absolute_error_autoencoder import AbsoluteErrorAutoencoder  # noqa: E402
 from sparse_autoencoder import SparseAutoencoder  # noqa: E402
 
@@ -73,7 +77,12 @@ def _round_trip(estimator, X):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(
+            "Your own variants: a new autoencoder in one file, over skae's "
+            "documented base"
+        )
+    )
     parser.add_argument("--quick", action="store_true", help="a few epochs only")
     args = parser.parse_args(argv)
     fit = {"n_components": 8, "random_state": 0, **({"epochs": 3} if args.quick else {})}

@@ -1,4 +1,6 @@
-"""Denoising digits: a denoising autoencoder against PCA.
+"""
+Denoising digits: a denoising autoencoder against PCA
+=====================================================
 
 The seed tutorial's exercise: digit images with Gaussian noise of standard
 deviation 0.5 added and clipped to [0, 1]. ``DenoisingAutoencoder`` learns to
@@ -76,7 +78,9 @@ def psnr(clean, restored):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Denoising digits: a denoising autoencoder against PCA"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     parser.add_argument(
         "--dataset",

@@ -1,4 +1,6 @@
-"""Data-parallel training over several hosts with JAX, two processes on localhost.
+"""
+Data-parallel training over several hosts with JAX, two processes on localhost
+==============================================================================
 
 Each process stands for one host: it calls ``keras.distribution.initialize``,
 then fits the same data with the same ``random_state`` under a
@@ -59,7 +61,12 @@ def _free_port():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(
+            "Data-parallel training over several hosts with JAX, two processes "
+            "on localhost"
+        )
+    )
     parser.add_argument("--process-id", type=int, help="this process (omit to start all)")
     parser.add_argument("--coordinator", help="host:port of process 0")
     parser.add_argument("--num-processes", type=int, default=2)

@@ -1,4 +1,6 @@
-"""An autoencoder as a step of a classification Pipeline, tuned by GridSearchCV.
+"""
+An autoencoder as a step of a classification Pipeline, tuned by GridSearchCV
+============================================================================
 
 ``AutoencoderTransformer`` is a scikit-learn transformer, so it can replace
 ``PCA`` as the dimensionality-reduction step of a ``Pipeline`` and have its
@@ -39,7 +41,12 @@ from skae import AutoencoderTransformer  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(
+            "An autoencoder as a step of a classification Pipeline, tuned by "
+            "GridSearchCV"
+        )
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     args = parser.parse_args(argv)
 

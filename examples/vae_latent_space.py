@@ -1,4 +1,6 @@
-"""A variational autoencoder: its latent space, and digits it generates.
+"""
+A variational autoencoder: its latent space, and digits it generates
+====================================================================
 
 ``VariationalAutoencoderTransformer`` learns a probabilistic code: each image
 is mapped to a Gaussian posterior over ``n_components`` latent variables, and
@@ -74,7 +76,12 @@ def load_images(dataset="auto"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(
+            "A variational autoencoder: its latent space, and digits it "
+            "generates"
+        )
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     parser.add_argument(
         "--dataset",
