@@ -42,6 +42,7 @@ extensions = [
     "myst_parser",  # the benchmark tables, written in Markdown by the benchmarks
     "sphinx_gallery.gen_gallery",
     "sphinxext.benchmarks",  # .. benchmark:: NAME (docs/benchmarks/)
+    "sphinxext.autolink",  # ``PCA`` links to scikit-learn's PCA
 ]
 
 # Markdown files are included into pages, not pages of their own.
