@@ -67,7 +67,9 @@ def main(argv=None):
     for k, pca_mse, ae_mse in zip(
         n_components, comparison.pca_errors, comparison.estimator_errors
     ):
-        print(f"n_components={k:>2}: PCA test MSE {pca_mse:.4f}, autoencoder {ae_mse:.4f}")
+        print(
+            f"n_components={k:>2}: PCA test MSE {pca_mse:.4f}, autoencoder {ae_mse:.4f}"
+        )
 
     # 2. What the two 8-number codes keep of the digits.
     ae = AutoencoderTransformer(n_components=8, random_state=0, **training).fit(X_train)
@@ -85,8 +87,8 @@ def main(argv=None):
     history = TrainingHistoryDisplay.from_estimator(ae, log_scale=True)
     history.figure_.savefig("autoencoder_vs_pca_history.png", dpi=120)
     print(
-        f"AutoencoderTransformer(8) trained {ae.n_iter_} epochs; learning rate "
-        f"halved before epochs {history.learning_rate_changes_ or 'none'}"
+        f"AutoencoderTransformer(8) trained {ae.n_iter_} epochs;\n"
+        f"learning rate halved before epochs {history.learning_rate_changes_ or 'none'}"
     )
     plt.close("all")
     return {

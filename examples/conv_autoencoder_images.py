@@ -84,7 +84,7 @@ def main(argv=None):
         "--dataset",
         choices=("auto", "mnist", "digits"),
         default="auto",
-        help="MNIST, scikit-learn's digits, or MNIST when it can be downloaded (default)",
+        help="MNIST, scikit-learn's digits, or MNIST if it downloads (default)",
     )
     args = parser.parse_args(argv)
 
@@ -107,9 +107,11 @@ def main(argv=None):
     ae_mse = np.mean((X_test - ae.reconstruct(X_test)) ** 2)
     pca = PCA(params["n_components"]).fit(X_train.reshape(len(X_train), -1))
     flat_test = X_test.reshape(len(X_test), -1)
-    pca_mse = np.mean((flat_test - pca.inverse_transform(pca.transform(flat_test))) ** 2)
+    pca_mse = np.mean(
+        (flat_test - pca.inverse_transform(pca.transform(flat_test))) ** 2
+    )
     print(
-        f"test reconstruction MSE with {params['n_components']} numbers per image: "
+        f"test reconstruction MSE with {params['n_components']} numbers per image:\n"
         f"conv autoencoder {ae_mse:.4f} ({ae.n_iter_} epochs), PCA {pca_mse:.4f}"
     )
 

@@ -57,7 +57,6 @@ from absolute_error_autoencoder import AbsoluteErrorAutoencoder  # noqa: E402
 from sparse_autoencoder import SparseAutoencoder  # noqa: E402
 
 
-
 def _round_trip(estimator, X):
     """Save and load ``estimator``; export its scores; the largest differences."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -65,7 +64,9 @@ def _round_trip(estimator, X):
         estimator.save(path)
         cls = type(estimator)
         loaded = skae.load(path, custom_objects={cls.__name__: cls})
-        loaded_gap = np.max(np.abs(loaded.score_samples(X) - estimator.score_samples(X)))
+        loaded_gap = np.max(
+            np.abs(loaded.score_samples(X) - estimator.score_samples(X))
+        )
         import tensorflow as tf
 
         estimator.export(os.path.join(tmp, "scores"), method="score_samples")
@@ -85,7 +86,11 @@ def main(argv=None):
     )
     parser.add_argument("--quick", action="store_true", help="a few epochs only")
     args = parser.parse_args(argv)
-    fit = {"n_components": 8, "random_state": 0, **({"epochs": 3} if args.quick else {})}
+    fit = {
+        "n_components": 8,
+        "random_state": 0,
+        **({"epochs": 3} if args.quick else {}),
+    }
 
     X, _ = load_digits(return_X_y=True)
     X_train, X_test = train_test_split(X / 16.0, test_size=0.25, random_state=0)
@@ -97,7 +102,10 @@ def main(argv=None):
 
     print(f"{'':>26}  test MSE  codes exactly 0")
     codes = {}
-    for name, estimator in [("AutoencoderTransformer", plain), ("SparseAutoencoder", sparse)]:
+    for name, estimator in [
+        ("AutoencoderTransformer", plain),
+        ("SparseAutoencoder", sparse),
+    ]:
         codes[name] = estimator.transform(X_test)
         mse = np.mean((X_test - estimator.reconstruct(X_test)) ** 2)
         print(f"{name:>26}  {mse:8.4f}  {np.mean(codes[name] == 0):14.0%}")
@@ -105,15 +113,16 @@ def main(argv=None):
     squared = plain.score_samples(X_test)
     absolute_scores = absolute.score_samples(X_test)
     print(
-        f"\nAbsoluteErrorAutoencoder.score(X_test) = {absolute.score(X_test):.4f} "
-        f"(minus the mean absolute error; the plain score is {plain.score(X_test):.4f})"
+        f"\nAbsoluteErrorAutoencoder.score(X_test) = {absolute.score(X_test):.4f}\n"
+        "(minus the mean absolute error; the plain score is "
+        f"{plain.score(X_test):.4f})"
     )
     for estimator in (sparse, absolute):
         loaded_gap, export_gap = _round_trip(estimator, X_test)
         print(
-            f"{type(estimator).__name__}: skae.load gives the same scores (largest "
-            f"difference {loaded_gap:.1e}); the exported SavedModel's scores differ by "
-            f"at most {export_gap:.1e}"
+            f"{type(estimator).__name__}: skae.load gives the same scores "
+            f"(largest difference {loaded_gap:.1e});\n"
+            f"  the exported SavedModel's scores differ by at most {export_gap:.1e}"
         )
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")

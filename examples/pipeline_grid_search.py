@@ -56,7 +56,12 @@ def main(argv=None):
     )
     grid, cv, training = [2, 4, 8, 16], 3, {"epochs": 100}
     if args.quick:
-        X_train, y_train, X_test, y_test = X_train[:240], y_train[:240], X_test[:100], y_test[:100]
+        X_train, y_train, X_test, y_test = (
+            X_train[:240],
+            y_train[:240],
+            X_test[:100],
+            y_test[:100],
+        )
         grid, cv, training = [2, 4], 2, {"epochs": 2, "hidden_layer_sizes": (16,)}
 
     reducers = {
@@ -74,8 +79,9 @@ def main(argv=None):
         )
         search = GridSearchCV(pipeline, {"reduce__n_components": grid}, cv=cv)
         searches[name] = search.fit(X_train, y_train)
+        best = search.best_params_["reduce__n_components"]
         print(
-            f"{name:>22}: best n_components={search.best_params_['reduce__n_components']}, "
+            f"{name:>22}: best n_components={best}, "
             f"CV accuracy {search.best_score_:.3f}, test accuracy "
             f"{search.score(X_test, y_test):.3f}"
         )
@@ -103,7 +109,9 @@ def main(argv=None):
     plt.close("all")
     return {
         "best_params": {name: s.best_params_ for name, s in searches.items()},
-        "test_accuracy": {name: s.score(X_test, y_test) for name, s in searches.items()},
+        "test_accuracy": {
+            name: s.score(X_test, y_test) for name, s in searches.items()
+        },
         "figures": ["pipeline_grid_search.png"],
     }
 

@@ -78,8 +78,7 @@ def load_images(dataset="auto"):
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=(
-            "A variational autoencoder: its latent space, and digits it "
-            "generates"
+            "A variational autoencoder: its latent space, and digits it generates"
         )
     )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
@@ -87,7 +86,7 @@ def main(argv=None):
         "--dataset",
         choices=("auto", "mnist", "digits"),
         default="auto",
-        help="MNIST, scikit-learn's digits, or MNIST when it can be downloaded (default)",
+        help="MNIST, scikit-learn's digits, or MNIST if it downloads (default)",
     )
     args = parser.parse_args(argv)
 
@@ -105,8 +104,8 @@ def main(argv=None):
     kl = ", ".join(f"{v:.2f}" for v in vae.kl_per_dimension_)
     elbo = float(vae.score(X_test))
     print(
-        f"{name}: trained {vae.n_iter_} epochs on {len(X_train)} images; "
-        f"active latent dimensions {vae.n_active_components_} of {vae.n_components} "
+        f"{name}: trained {vae.n_iter_} epochs on {len(X_train)} images;\n"
+        f"active latent dimensions {vae.n_active_components_} of {vae.n_components}\n"
         f"(KL per dimension, nats: {kl}); held-out ELBO {elbo:.1f} nats per image"
     )
 

@@ -9,6 +9,7 @@ recorded with the numbers.
 """
 
 import re
+import shlex
 from pathlib import Path
 
 from docutils.parsers.rst import Directive, directives
@@ -26,6 +27,21 @@ def commands(markdown):
     for match in _INLINE.finditer(markdown):
         found.append(match.group(1))
     return list(dict.fromkeys(found))
+
+
+def wrap(command, width=84):
+    """``command`` over several lines with shell continuations, none over ``width``.
+
+    Lines are cut between arguments only, after a ``$ `` prompt and indented.
+    """
+    words = [shlex.quote(word) for word in shlex.split(command)]
+    lines, line = [], "$"
+    for word in words:
+        if len(line) + 1 + len(word) > width - 2 and line.strip() not in ("$", ""):
+            lines.append(line + " \\")
+            line = "   "
+        line += " " + word
+    return lines + [line]
 
 
 class Benchmark(Directive):
@@ -50,12 +66,16 @@ class Benchmark(Directive):
         found = commands(text)
         if not found:
             raise self.error(f"{path.name} records no 'python benchmarks/...' command")
-        rst = [title, "=" * len(title), "", "Measured by:", "", ".. code-block:: console", ""]
-        rst += [f"   $ {command}" for command in found] + [""]
+        # in a "wrapped-code" box, whose code lines wrap (docs/_static/skae.css):
+        # a command can hold an argument too long for any line
+        body = ["Measured by:", "", ".. code-block:: console", ""]
+        body += [f"   {line}" for command in found for line in wrap(command)] + [""]
         if "image" in self.options:
-            rst += [f".. image:: {self.options['image']}", "   :width: 520px", ""]
-        rst += [f".. include:: {name}.md", "   :parser: myst_parser.sphinx_"]
-        rst += [f"   :start-line: {start}", ""]
+            body += [f".. image:: {self.options['image']}", "   :width: 520px", ""]
+        body += [f".. include:: {name}.md", "   :parser: myst_parser.sphinx_"]
+        body += [f"   :start-line: {start}", ""]
+        rst = [title, "=" * len(title), "", ".. container:: wrapped-code", ""]
+        rst += [f"   {line}" if line else "" for line in body]
         self.state_machine.insert_input(StringList(rst, source=str(path)), str(path))
         return []
 
