@@ -15,7 +15,7 @@ SMOKE_TESTS := tests/test_backends.py tests/test_streaming.py tests/test_fit_sta
 	tests/test_export.py tests/test_fine_tuning.py tests/test_bundle.py tests/test_variants.py \
 	tests/test_conditional.py
 
-.PHONY: demo test test-scale test-jax test-torch test-smoke-jax test-smoke-torch install docs clean
+.PHONY: demo test test-scale test-jax test-torch test-smoke-jax test-smoke-torch install docs docs-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,11 +69,21 @@ $(DOCS_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
 	touch $(DOCS_STAMP)
 
-# HTML into docs/_build/html. The build itself needs no network (no
-# intersphinx); the example figures are those in docs/examples/figures.
+# HTML into docs/_build/html, offline: sphinx-gallery runs every example in
+# examples/ (their output and figures go on the pages; it reruns only the
+# scripts changed since the last build) and the intersphinx inventories are
+# written by docs/sphinxext/inventories.py.
 docs: $(DOCS_STAMP)
 	$(BIN)/python -m sphinx -b html -q -W --keep-going docs docs/_build/html
 	@echo "docs: open docs/_build/html/index.html"
 
+# The docs as a reader sees them: build, test the HTML (no broken internal
+# link, no code line wider than the page: tests/test_docs_html.py), then
+# screenshot the key pages with headless Chromium into docs/_build/screenshots
+# (Debian's chromium package, or Playwright's own: docs/screenshots.py).
+docs-check: docs
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/test_docs_html.py
+	$(BIN)/python docs/screenshots.py docs/_build/html docs/_build/screenshots
+
 clean:
-	rm -rf $(VENV) demo_output docs/_build
+	rm -rf $(VENV) demo_output docs/_build docs/auto_examples docs/api/generated

@@ -1,4 +1,6 @@
-"""Anomaly detection with an autoencoder, against IsolationForest.
+"""
+Anomaly detection with an autoencoder, against IsolationForest
+==============================================================
 
 An autoencoder trained on normal data only reconstructs normal samples well
 and unusual ones badly. ``AutoencoderOutlierDetector`` turns that into a
@@ -48,10 +50,16 @@ from skae.plotting import (  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Anomaly detection with an autoencoder, against IsolationForest"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     parser.add_argument(
-        "--digit", type=int, choices=range(10), default=8, help="the normal digit (default: 8)"
+        "--digit",
+        type=int,
+        choices=range(10),
+        default=8,
+        help="the normal digit (default: 8)",
     )
     args = parser.parse_args(argv)
 
@@ -65,7 +73,9 @@ def main(argv=None):
         X_test, y_test = X_test[:200], y_test[:200]
         training = {"epochs": 3, "hidden_layer_sizes": (32,)}
     X_normal = X_train[y_train == args.digit]  # train on normal images only
-    is_inlier = np.where(y_test == args.digit, 1, -1)  # the outlier detectors' convention
+    is_inlier = np.where(
+        y_test == args.digit, 1, -1
+    )  # the outlier detectors' convention
 
     detectors = {
         "AutoencoderOutlierDetector": AutoencoderOutlierDetector(
@@ -82,8 +92,9 @@ def main(argv=None):
         aucs[name] = roc_auc_score(is_inlier, scores)
         predicted_outliers = np.mean(detector.predict(X_test) == -1)
         print(
-            f"{name:>26}: ROC AUC {aucs[name]:.3f}, flags {predicted_outliers:.0%} of the "
-            f"test images ({np.mean(is_inlier == -1):.0%} are not {args.digit}s)"
+            f"{name:>26}: ROC AUC {aucs[name]:.3f}, flags {predicted_outliers:.0%} "
+            f"of the test images ({np.mean(is_inlier == -1):.0%} are not "
+            f"{args.digit}s)"
         )
         AnomalyScoreDisplay.from_estimator(detector, X_test, is_inlier, ax=ax)
         RocCurveDisplay.from_predictions(is_inlier, scores, name=name, ax=ax_roc)
@@ -99,10 +110,16 @@ def main(argv=None):
         2, 1, figsize=(8, 3.3), layout="constrained", height_ratios=(2, 1)
     )
     ReconstructionDisplay.from_estimator(
-        detector, X_test[worst], image_shape=(8, 8), name=f"model of {args.digit}s", ax=ax_images
+        detector,
+        X_test[worst],
+        image_shape=(8, 8),
+        name=f"model of {args.digit}s",
+        ax=ax_images,
     )
     errors = detector.feature_errors(X_test[worst])
-    SampleGridDisplay(errors, image_shape=(8, 8)).plot(ax=ax_errors, n_cols=10, cmap="magma")
+    SampleGridDisplay(errors, image_shape=(8, 8)).plot(
+        ax=ax_errors, n_cols=10, cmap="magma"
+    )
     ax_errors.set_title("squared error of each pixel (feature_errors)")
     fig.savefig("anomaly_worst.png", dpi=120)
     plt.close("all")

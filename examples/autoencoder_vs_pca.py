@@ -1,4 +1,6 @@
-"""A dense autoencoder against PCA on handwritten digits.
+"""
+A dense autoencoder against PCA on handwritten digits
+=====================================================
 
 ``AutoencoderTransformer`` is used exactly like ``PCA``: ``fit``,
 ``transform``, ``inverse_transform``. This example fits both on scikit-learn's
@@ -37,7 +39,9 @@ from skae.plotting import (  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="A dense autoencoder against PCA on handwritten digits"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     args = parser.parse_args(argv)
 
@@ -63,7 +67,9 @@ def main(argv=None):
     for k, pca_mse, ae_mse in zip(
         n_components, comparison.pca_errors, comparison.estimator_errors
     ):
-        print(f"n_components={k:>2}: PCA test MSE {pca_mse:.4f}, autoencoder {ae_mse:.4f}")
+        print(
+            f"n_components={k:>2}: PCA test MSE {pca_mse:.4f}, autoencoder {ae_mse:.4f}"
+        )
 
     # 2. What the two 8-number codes keep of the digits.
     ae = AutoencoderTransformer(n_components=8, random_state=0, **training).fit(X_train)
@@ -81,8 +87,8 @@ def main(argv=None):
     history = TrainingHistoryDisplay.from_estimator(ae, log_scale=True)
     history.figure_.savefig("autoencoder_vs_pca_history.png", dpi=120)
     print(
-        f"AutoencoderTransformer(8) trained {ae.n_iter_} epochs; learning rate "
-        f"halved before epochs {history.learning_rate_changes_ or 'none'}"
+        f"AutoencoderTransformer(8) trained {ae.n_iter_} epochs;\n"
+        f"learning rate halved before epochs {history.learning_rate_changes_ or 'none'}"
     )
     plt.close("all")
     return {

@@ -1,4 +1,6 @@
-"""A convolutional autoencoder on digit images, and its latent space.
+"""
+A convolutional autoencoder on digit images, and its latent space
+=================================================================
 
 With ``architecture="conv"``, ``AutoencoderTransformer`` builds convolutional
 networks and takes images as they are: arrays ``(n_samples, height, width)``
@@ -74,13 +76,15 @@ def load_images(dataset="auto"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="A convolutional autoencoder on digit images, and its latent space"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     parser.add_argument(
         "--dataset",
         choices=("auto", "mnist", "digits"),
         default="auto",
-        help="MNIST, scikit-learn's digits, or MNIST when it can be downloaded (default)",
+        help="MNIST, scikit-learn's digits, or MNIST if it downloads (default)",
     )
     args = parser.parse_args(argv)
 
@@ -103,9 +107,11 @@ def main(argv=None):
     ae_mse = np.mean((X_test - ae.reconstruct(X_test)) ** 2)
     pca = PCA(params["n_components"]).fit(X_train.reshape(len(X_train), -1))
     flat_test = X_test.reshape(len(X_test), -1)
-    pca_mse = np.mean((flat_test - pca.inverse_transform(pca.transform(flat_test))) ** 2)
+    pca_mse = np.mean(
+        (flat_test - pca.inverse_transform(pca.transform(flat_test))) ** 2
+    )
     print(
-        f"test reconstruction MSE with {params['n_components']} numbers per image: "
+        f"test reconstruction MSE with {params['n_components']} numbers per image:\n"
         f"conv autoencoder {ae_mse:.4f} ({ae.n_iter_} epochs), PCA {pca_mse:.4f}"
     )
 

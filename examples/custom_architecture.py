@@ -1,4 +1,6 @@
-"""Bring your own architecture: an encoder and a decoder you build in Keras.
+"""
+Bring your own architecture: an encoder and a decoder you build in Keras
+========================================================================
 
 ``AutoencoderTransformer`` builds a dense encoder and decoder from
 ``hidden_layer_sizes`` by default. To use another architecture, pass
@@ -62,7 +64,11 @@ def residual_decoder(n_components, output_shape):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(
+            "Bring your own architecture: an encoder and a decoder you build in Keras"
+        )
+    )
     parser.add_argument("--quick", action="store_true", help="a few epochs only")
     args = parser.parse_args(argv)
     epochs = {"epochs": 3} if args.quick else {}
@@ -80,10 +86,14 @@ def main(argv=None):
     )
     results = {}
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True, layout="constrained")
-    for (name, estimator), ax in zip([("default dense", default), ("residual", custom)], axes):
+    for (name, estimator), ax in zip(
+        [("default dense", default), ("residual", custom)], axes
+    ):
         estimator.fit(X_train)
         results[name] = -estimator.score(X_test)
-        print(f"{name:>14}: test MSE {results[name]:.4f} after {estimator.n_iter_} epochs")
+        print(
+            f"{name:>14}: test MSE {results[name]:.4f} after {estimator.n_iter_} epochs"
+        )
         TrainingHistoryDisplay.from_estimator(estimator, name=name, ax=ax)
     fig.savefig("custom_architecture_history.png", dpi=120)
     plt.close(fig)

@@ -1,4 +1,6 @@
-"""Your own variants: a new autoencoder in one file, over skae's documented base.
+"""
+Your own variants: a new autoencoder in one file, over skae's documented base
+=============================================================================
 
 A variant subclasses ``skae.BaseAutoencoder`` (or one of skae's estimators)
 and overrides a few documented hooks; validation, training, ``transform``,
@@ -47,11 +49,12 @@ import skae  # noqa: E402
 from skae import AutoencoderTransformer  # noqa: E402
 
 # the variants are plain modules next to this script, importable by name
-# (as pickle needs): in your project, they are modules of your package
-sys.path.insert(0, str(Path(__file__).resolve().parent / "variants"))
+# (as pickle needs): in your project, they are modules of your package. The
+# docs' gallery runs this script in examples/ and without a __file__.
+HERE = Path(__file__).parent if "__file__" in globals() else Path.cwd()
+sys.path.insert(0, str(HERE.resolve() / "variants"))
 from absolute_error_autoencoder import AbsoluteErrorAutoencoder  # noqa: E402
 from sparse_autoencoder import SparseAutoencoder  # noqa: E402
-
 
 
 def _round_trip(estimator, X):
@@ -61,7 +64,9 @@ def _round_trip(estimator, X):
         estimator.save(path)
         cls = type(estimator)
         loaded = skae.load(path, custom_objects={cls.__name__: cls})
-        loaded_gap = np.max(np.abs(loaded.score_samples(X) - estimator.score_samples(X)))
+        loaded_gap = np.max(
+            np.abs(loaded.score_samples(X) - estimator.score_samples(X))
+        )
         import tensorflow as tf
 
         estimator.export(os.path.join(tmp, "scores"), method="score_samples")
@@ -73,10 +78,19 @@ def _round_trip(estimator, X):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(
+            "Your own variants: a new autoencoder in one file, over skae's "
+            "documented base"
+        )
+    )
     parser.add_argument("--quick", action="store_true", help="a few epochs only")
     args = parser.parse_args(argv)
-    fit = {"n_components": 8, "random_state": 0, **({"epochs": 3} if args.quick else {})}
+    fit = {
+        "n_components": 8,
+        "random_state": 0,
+        **({"epochs": 3} if args.quick else {}),
+    }
 
     X, _ = load_digits(return_X_y=True)
     X_train, X_test = train_test_split(X / 16.0, test_size=0.25, random_state=0)
@@ -88,7 +102,10 @@ def main(argv=None):
 
     print(f"{'':>26}  test MSE  codes exactly 0")
     codes = {}
-    for name, estimator in [("AutoencoderTransformer", plain), ("SparseAutoencoder", sparse)]:
+    for name, estimator in [
+        ("AutoencoderTransformer", plain),
+        ("SparseAutoencoder", sparse),
+    ]:
         codes[name] = estimator.transform(X_test)
         mse = np.mean((X_test - estimator.reconstruct(X_test)) ** 2)
         print(f"{name:>26}  {mse:8.4f}  {np.mean(codes[name] == 0):14.0%}")
@@ -96,15 +113,16 @@ def main(argv=None):
     squared = plain.score_samples(X_test)
     absolute_scores = absolute.score_samples(X_test)
     print(
-        f"\nAbsoluteErrorAutoencoder.score(X_test) = {absolute.score(X_test):.4f} "
-        f"(minus the mean absolute error; the plain score is {plain.score(X_test):.4f})"
+        f"\nAbsoluteErrorAutoencoder.score(X_test) = {absolute.score(X_test):.4f}\n"
+        "(minus the mean absolute error; the plain score is "
+        f"{plain.score(X_test):.4f})"
     )
     for estimator in (sparse, absolute):
         loaded_gap, export_gap = _round_trip(estimator, X_test)
         print(
-            f"{type(estimator).__name__}: skae.load gives the same scores (largest "
-            f"difference {loaded_gap:.1e}); the exported SavedModel's scores differ by "
-            f"at most {export_gap:.1e}"
+            f"{type(estimator).__name__}: skae.load gives the same scores "
+            f"(largest difference {loaded_gap:.1e});\n"
+            f"  the exported SavedModel's scores differ by at most {export_gap:.1e}"
         )
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")

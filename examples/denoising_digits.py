@@ -1,4 +1,6 @@
-"""Denoising digits: a denoising autoencoder against PCA.
+"""
+Denoising digits: a denoising autoencoder against PCA
+=====================================================
 
 The seed tutorial's exercise: digit images with Gaussian noise of standard
 deviation 0.5 added and clipped to [0, 1]. ``DenoisingAutoencoder`` learns to
@@ -76,19 +78,23 @@ def psnr(clean, restored):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description="Denoising digits: a denoising autoencoder against PCA"
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     parser.add_argument(
         "--dataset",
         choices=("auto", "mnist", "digits"),
         default="auto",
-        help="MNIST, scikit-learn's digits, or MNIST when it can be downloaded (default)",
+        help="MNIST, scikit-learn's digits, or MNIST if it downloads (default)",
     )
     args = parser.parse_args(argv)
 
     images, labels, name = load_images("digits" if args.quick else args.dataset)
     X = images.reshape(len(images), -1)  # rows of pixels, as PCA wants them
-    X_train, X_test = train_test_split(X, test_size=0.3, stratify=labels, random_state=0)
+    X_train, X_test = train_test_split(
+        X, test_size=0.3, stratify=labels, random_state=0
+    )
     n_components, training = 32, {}
     if args.quick:
         X_train, X_test = X_train[:300], X_test[:100]
@@ -108,16 +114,24 @@ def main(argv=None):
     # PCA's best chance: the number of components that denoises best
     pcas = {k: PCA(k).fit(X_train) for k in (8, 16, 32)}
     for k, pca in pcas.items():
-        scores[f"PCA({k})"] = psnr(X_test, pca.inverse_transform(pca.transform(X_noisy)))
+        scores[f"PCA({k})"] = psnr(
+            X_test, pca.inverse_transform(pca.transform(X_noisy))
+        )
     best_k = max(pcas, key=lambda k: scores[f"PCA({k})"])
-    scores[f"DenoisingAutoencoder({n_components})"] = psnr(X_test, dae.reconstruct(X_noisy))
-    print(f"{name}, Gaussian noise {NOISE_LEVEL} clipped to [0, 1]; PSNR on the test images:")
+    scores[f"DenoisingAutoencoder({n_components})"] = psnr(
+        X_test, dae.reconstruct(X_noisy)
+    )
+    print(f"{name}, Gaussian noise {NOISE_LEVEL} clipped to [0, 1]")
+    print("PSNR on the test images:")
     for method, value in scores.items():
         print(f"  {method:>26}: {value:5.2f} dB")
 
     side = int(np.sqrt(X.shape[1]))
     fig, axes = plt.subplots(2, 1, figsize=(8, 5.5), layout="constrained")
-    models = [(pcas[best_k], f"PCA({best_k})", axes[0]), (dae, "DenoisingAutoencoder", axes[1])]
+    models = [
+        (pcas[best_k], f"PCA({best_k})", axes[0]),
+        (dae, "DenoisingAutoencoder", axes[1]),
+    ]
     for model, label, ax in models:
         ReconstructionDisplay.from_estimator(
             model,

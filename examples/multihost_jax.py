@@ -1,4 +1,6 @@
-"""Data-parallel training over several hosts with JAX, two processes on localhost.
+"""
+Data-parallel training over several hosts with JAX, two processes on localhost
+==============================================================================
 
 Each process stands for one host: it calls ``keras.distribution.initialize``,
 then fits the same data with the same ``random_state`` under a
@@ -10,8 +12,10 @@ same model; process 0 saves it.
 Run ``KERAS_BACKEND=jax python examples/multihost_jax.py`` to start both
 processes here, or start one per host by hand::
 
-    KERAS_BACKEND=jax python examples/multihost_jax.py --process-id 0 --coordinator HOST0:12355
-    KERAS_BACKEND=jax python examples/multihost_jax.py --process-id 1 --coordinator HOST0:12355
+    KERAS_BACKEND=jax python examples/multihost_jax.py \\
+        --process-id 0 --coordinator HOST0:12355
+    KERAS_BACKEND=jax python examples/multihost_jax.py \\
+        --process-id 1 --coordinator HOST0:12355
 """
 
 import argparse
@@ -39,7 +43,11 @@ def train(process_id, coordinator, num_processes, output):
         devices=keras.distribution.list_devices(), auto_shard_dataset=False
     )
     ae = AutoencoderTransformer(
-        4, hidden_layer_sizes=(32,), epochs=10, batch_size=128, random_state=0,
+        4,
+        hidden_layer_sizes=(32,),
+        epochs=10,
+        batch_size=128,
+        random_state=0,
         distribution=data_parallel,
     ).fit(X[:1400])
     error = -ae.score(X[1400:])
@@ -59,8 +67,15 @@ def _free_port():
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--process-id", type=int, help="this process (omit to start all)")
+    parser = argparse.ArgumentParser(
+        description=(
+            "Data-parallel training over several hosts with JAX, two processes "
+            "on localhost"
+        )
+    )
+    parser.add_argument(
+        "--process-id", type=int, help="this process (omit to start all)"
+    )
     parser.add_argument("--coordinator", help="host:port of process 0")
     parser.add_argument("--num-processes", type=int, default=2)
     parser.add_argument("--output", default="", help="where process 0 saves the model")
@@ -72,8 +87,18 @@ def main():
     env = {**os.environ, "KERAS_BACKEND": "jax"}
     processes = [
         subprocess.Popen(
-            [sys.executable, __file__, "--process-id", str(i), "--coordinator", coordinator,
-             "--num-processes", str(args.num_processes), "--output", args.output],
+            [
+                sys.executable,
+                __file__,
+                "--process-id",
+                str(i),
+                "--coordinator",
+                coordinator,
+                "--num-processes",
+                str(args.num_processes),
+                "--output",
+                args.output,
+            ],
             env=env,
         )
         for i in range(args.num_processes)

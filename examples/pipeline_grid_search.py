@@ -1,4 +1,6 @@
-"""An autoencoder as a step of a classification Pipeline, tuned by GridSearchCV.
+"""
+An autoencoder as a step of a classification Pipeline, tuned by GridSearchCV
+============================================================================
 
 ``AutoencoderTransformer`` is a scikit-learn transformer, so it can replace
 ``PCA`` as the dimensionality-reduction step of a ``Pipeline`` and have its
@@ -39,7 +41,12 @@ from skae import AutoencoderTransformer  # noqa: E402
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(
+            "An autoencoder as a step of a classification Pipeline, tuned by "
+            "GridSearchCV"
+        )
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     args = parser.parse_args(argv)
 
@@ -49,7 +56,12 @@ def main(argv=None):
     )
     grid, cv, training = [2, 4, 8, 16], 3, {"epochs": 100}
     if args.quick:
-        X_train, y_train, X_test, y_test = X_train[:240], y_train[:240], X_test[:100], y_test[:100]
+        X_train, y_train, X_test, y_test = (
+            X_train[:240],
+            y_train[:240],
+            X_test[:100],
+            y_test[:100],
+        )
         grid, cv, training = [2, 4], 2, {"epochs": 2, "hidden_layer_sizes": (16,)}
 
     reducers = {
@@ -67,8 +79,9 @@ def main(argv=None):
         )
         search = GridSearchCV(pipeline, {"reduce__n_components": grid}, cv=cv)
         searches[name] = search.fit(X_train, y_train)
+        best = search.best_params_["reduce__n_components"]
         print(
-            f"{name:>22}: best n_components={search.best_params_['reduce__n_components']}, "
+            f"{name:>22}: best n_components={best}, "
             f"CV accuracy {search.best_score_:.3f}, test accuracy "
             f"{search.score(X_test, y_test):.3f}"
         )
@@ -96,7 +109,9 @@ def main(argv=None):
     plt.close("all")
     return {
         "best_params": {name: s.best_params_ for name, s in searches.items()},
-        "test_accuracy": {name: s.score(X_test, y_test) for name, s in searches.items()},
+        "test_accuracy": {
+            name: s.score(X_test, y_test) for name, s in searches.items()
+        },
         "figures": ["pipeline_grid_search.png"],
     }
 

@@ -1,4 +1,6 @@
-"""A variational autoencoder: its latent space, and digits it generates.
+"""
+A variational autoencoder: its latent space, and digits it generates
+====================================================================
 
 ``VariationalAutoencoderTransformer`` learns a probabilistic code: each image
 is mapped to a Gaussian posterior over ``n_components`` latent variables, and
@@ -74,13 +76,17 @@ def load_images(dataset="auto"):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=(
+            "A variational autoencoder: its latent space, and digits it generates"
+        )
+    )
     parser.add_argument("--quick", action="store_true", help="tiny smoke run (seconds)")
     parser.add_argument(
         "--dataset",
         choices=("auto", "mnist", "digits"),
         default="auto",
-        help="MNIST, scikit-learn's digits, or MNIST when it can be downloaded (default)",
+        help="MNIST, scikit-learn's digits, or MNIST if it downloads (default)",
     )
     args = parser.parse_args(argv)
 
@@ -98,8 +104,8 @@ def main(argv=None):
     kl = ", ".join(f"{v:.2f}" for v in vae.kl_per_dimension_)
     elbo = float(vae.score(X_test))
     print(
-        f"{name}: trained {vae.n_iter_} epochs on {len(X_train)} images; "
-        f"active latent dimensions {vae.n_active_components_} of {vae.n_components} "
+        f"{name}: trained {vae.n_iter_} epochs on {len(X_train)} images;\n"
+        f"active latent dimensions {vae.n_active_components_} of {vae.n_components}\n"
         f"(KL per dimension, nats: {kl}); held-out ELBO {elbo:.1f} nats per image"
     )
 

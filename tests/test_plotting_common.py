@@ -220,3 +220,56 @@ def test_from_estimator_accepts_a_pipeline(case, estimators, X):
         assert display.offset == final.offset_
     if case.display is TrainingHistoryDisplay:
         np.testing.assert_allclose(display.loss, final.history_["loss"])
+
+
+# The longest public class name; the issue's clipped titles were
+# "ted samples: VariationalAutoencoderTrans" and the tabular reconstruction.
+LONG_NAME = "VariationalAutoencoderTransformer"
+
+
+def _title_inside_figure(display):
+    figure = display.figure_
+    figure.canvas.draw()
+    title = display.ax_.title.get_window_extent()
+    edges = figure.bbox
+    return (
+        edges.x0 <= title.x0 and title.x1 <= edges.x1 and edges.y0 <= title.y0
+        and title.y1 <= edges.y1
+    )
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_the_title_fits_in_the_figure(case, estimators, X):
+    display = case.from_estimator(estimators(case.estimator), X, name=LONG_NAME)
+    assert _title_inside_figure(display), display.ax_.get_title()
+    assert display.ax_.get_title() == f"{case.what}: {LONG_NAME}"  # one line still
+
+
+@pytest.mark.parametrize(
+    "display",
+    [
+        # the two the issue saw clipped: a small grid of samples, tabular errors
+        lambda: SampleGridDisplay(np.random.default_rng(0).random((4, 64)), image_shape=(8, 8)),
+        lambda: SampleGridDisplay(np.random.default_rng(0).random((4, 5))),
+        lambda: ReconstructionDisplay(np.zeros((3, 5)), np.ones((3, 5))),
+    ],
+    ids=["sample grid", "tabular sample grid", "tabular reconstructions"],
+)
+def test_long_titles_shrink_to_fit(display):
+    shown = display().plot(name=LONG_NAME)
+    assert _title_inside_figure(shown)
+    assert shown.ax_.title.get_fontsize() >= skae.plotting._shared.MIN_TITLE_POINTS
+    # a name too long for any font size is broken after the colon
+    shown = display().plot(name=LONG_NAME * 3)
+    what = shown.ax_.get_title().split(":")[0]
+    assert shown.ax_.get_title() == f"{what}:\n{LONG_NAME * 3}"
+    plt.close("all")
+
+
+def test_titles_did_not_fit_before_the_fix():
+    # the check above can fail: an unfitted title of that length is clipped
+    display = SampleGridDisplay(np.random.default_rng(0).random((4, 64)), image_shape=(8, 8))
+    display.plot(name=LONG_NAME)
+    display.ax_.title.set_fontsize(12)
+    assert not _title_inside_figure(display)
+    plt.close("all")

@@ -95,7 +95,48 @@ def set_title(ax, what, name):
     The one title convention of every Display: what is drawn, then the
     estimator's name after a colon, on one line.
     """
-    ax.set_title(f"{what}: {name}" if name else what)
+    title = ax.set_title(f"{what}: {name}" if name else what)
+    _fit_title(title, ax)
+
+
+# the smallest font a title is shrunk to before it is broken after its colon
+MIN_TITLE_POINTS = 7.0
+
+
+def _fit_title(title, ax):
+    """Shrink a title wider than the room it has, so that none is clipped.
+
+    The room: the title is centred over its axes, so it has twice the
+    distance from the axes' centre to the nearer edge of the figure, and no
+    more than the width of the grid column(s) the axes sit in (it may reach
+    into the margins, not over its neighbours), less 2 % each side. The axes
+    are placed first by the figure's layout engine (Matplotlib places them
+    again when it draws). A title still too wide at ``MIN_TITLE_POINTS`` is
+    broken into two lines after its first colon. Without a renderer to
+    measure with (a non-Agg canvas), the title is left alone.
+    """
+    figure = ax.figure
+    get_renderer = getattr(figure.canvas, "get_renderer", None)
+    if get_renderer is None:
+        return
+    engine = figure.get_layout_engine()
+    if engine is not None:
+        engine.execute(figure)
+    share = 1.0
+    spec = ax.get_subplotspec() if hasattr(ax, "get_subplotspec") else None
+    if spec is not None:
+        share = (spec.colspan.stop - spec.colspan.start) / spec.get_gridspec().ncols
+    box = title.get_window_extent(get_renderer())
+    centre = (box.x0 + box.x1) / 2
+    edge = min(centre - figure.bbox.x0, figure.bbox.x1 - centre)
+    room = 0.96 * min(2 * edge, share * figure.bbox.width)
+    if box.width <= room:
+        return
+    points = title.get_fontsize()
+    fitted = max(MIN_TITLE_POINTS, points * room / box.width)
+    title.set_fontsize(fitted)
+    if fitted == MIN_TITLE_POINTS and box.width * fitted / points > room:
+        title.set_text(title.get_text().replace(": ", ":\n", 1))
 
 
 def final_estimator(estimator):

@@ -1,0 +1,1 @@
+"""Sphinx helpers for skae's docs, imported by ``docs/conf.py``."""
