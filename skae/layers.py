@@ -225,3 +225,64 @@ class Corruption(keras.layers.Layer):
             "scale": self.scale,
             "seed": self.seed,
         }
+
+
+@keras.saving.register_keras_serializable(package="skae")
+class Standardization(keras.layers.Layer):
+    """``(x - mean) / sqrt(variance)`` per feature, with fixed statistics.
+
+    Keras's ``Normalization`` with given ``mean`` and ``variance`` holds them
+    as constant tensors, which an exported graph (ONNX through tf2onnx)
+    turns into extra inputs; here they are non-trainable weights, saved,
+    loaded and exported as the other weights are. A conditional model
+    standardises its numeric conditions with it.
+
+    Parameters
+    ----------
+    mean : array-like of shape (n_features,)
+        The per-feature mean.
+    variance : array-like of shape (n_features,)
+        The per-feature variance (a zero variance is read as 1).
+    **kwargs
+        Passed on to ``keras.layers.Layer`` (``name``, ``dtype``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.layers import Standardization
+    >>> layer = Standardization(mean=[1.0, 0.0], variance=[4.0, 1.0])
+    >>> np.asarray(layer(np.array([[3.0, 2.0]])))
+    array([[1., 2.]], dtype=float32)
+    """
+
+    def __init__(self, mean, variance, **kwargs):
+        super().__init__(**kwargs)
+        self.mean = [float(m) for m in np.ravel(mean)]
+        self.variance = [float(v) if v > 0 else 1.0 for v in np.ravel(variance)]
+        if len(self.mean) != len(self.variance):
+            raise ValueError(
+                f"mean and variance must have one value per feature, got "
+                f"{len(self.mean)} and {len(self.variance)}."
+            )
+
+    def build(self, input_shape):
+        n = len(self.mean)
+        self.center = self.add_weight(
+            shape=(n,), initializer=keras.initializers.Constant(self.mean),
+            trainable=False, name="mean",
+        )
+        self.inverse_scale = self.add_weight(
+            shape=(n,),
+            initializer=keras.initializers.Constant(1.0 / np.sqrt(self.variance)),
+            trainable=False, name="inverse_scale",
+        )
+
+    def call(self, inputs):
+        inputs = ops.cast(inputs, self.compute_dtype)
+        return ops.multiply(ops.subtract(inputs, self.center), self.inverse_scale)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "mean": self.mean, "variance": self.variance}

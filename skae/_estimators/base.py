@@ -100,6 +100,8 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
       ``Rows(inputs, target=None, condition=None)`` of validated X and what
       ``fit`` was given (``Rows(X)`` by default: the target is X itself);
       ``reset`` says the fit starts afresh (learn what ``y`` holds then).
+      X is what ``_check_input`` returned: validated rows, or a ``Rows`` of
+      them with the condition it read from X's own columns.
     - ``_condition_shape()``: the shape of one sample's condition, for a
       model that reads one beside X (None by default: no condition). Then
       the network's input is ``(samples, condition)``, and ``export``
@@ -444,10 +446,12 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         # a loaded estimator lacks the parameters its file could not hold
         check_saved_parameters(self)
         self._check_hyperparameters()
-        X = self._check_input(X, reset=reset)
+        checked = self._check_input(X, reset=reset)
+        # a Rows where the condition comes from X's own columns
+        X = checked.inputs if isinstance(checked, Rows) else checked
         if isinstance(X, StreamedRows):
             check_streamed_fit(self, X, y)
-        rows = self._fit_rows(X, y, reset=reset)._replace(
+        rows = self._fit_rows(checked, y, reset=reset)._replace(
             sample_weight=check_training_rows(self, X, sample_weight)
         )
         if reset:
@@ -473,7 +477,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         # the fitted state that inference reads, whatever set_params says later
         self.n_components_ = int(self.n_components)
         self._fitted_network_shape = (
-            tuple(self.image_shape_) if self.architecture == "conv" else (self.n_features_in_,)
+            tuple(self.image_shape_) if self.architecture == "conv" else (X.shape[1],)
         )
         self._fitted_learning_rate = self.learning_rate
         # variables are created (and the optimizer's too) where they train

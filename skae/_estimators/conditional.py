@@ -1,15 +1,24 @@
 """ConditionalVariationalAutoencoder: a VAE told what each sample is."""
 
+from numbers import Integral
+
 import keras
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from .._input.bundle import Rows
+from .._input.condition_columns import (
+    HANDLE_UNKNOWN,
+    ColumnConditions,
+    condition_positions,
+    split_columns,
+)
 from .._input.conditions import CONDITION_TYPES, ConditionEncoding
-from .._input.dask import lazy_on_dask
-from .._validation import FLOAT_DTYPES, check_finite_scores
+from .._input.dask import is_dask_collection, lazy_on_dask
+from .._input.streaming import is_out_of_core
+from .._validation import FLOAT_DTYPES, check_finite_scores, reject_non_numeric
 from ..architectures._blocks import model_name
 from ..architectures.conditional import (
     ConditionalVariationalAutoencoderModel,
@@ -76,6 +85,19 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
     {n_components}
     condition_type : {"auto", "categorical", "numeric"}, default="auto"
         How ``y`` is read: class labels, numbers, or by its form (see above).
+    condition_columns : list of str or int, default=None
+        Columns of X (names in a pandas or polars frame, or positions) that
+        are the condition instead of ``y``: they are fed to the encoder and
+        decoder and not reconstructed or scored, so every method reads X
+        alone (a ``Pipeline`` or ``GridSearchCV`` needs no ``y``; a ``y``
+        given to ``fit`` is not read). Columns of strings, categories or
+        objects are one-hot encoded inside; numeric and boolean columns are
+        standardised inside. ``reconstruct`` returns the other columns.
+        Rows only (``architecture="dense"``).
+    handle_unknown : {"error", "ignore"}, default="error"
+        With ``condition_columns``, a category not seen in ``fit``: a
+        ValueError naming it, or read as none of the known categories (a
+        row of zeros in its one-hot columns).
     beta : float, default=1.0
         Weight of the KL term in the training loss (beta-VAE). Scores are
         always the ELBO, whatever ``beta``.
@@ -101,8 +123,14 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
     n_conditions_ : int
         Number of values the networks read for a condition: the number of
         classes, or of numeric columns.
-    condition_type_ : {"categorical", "numeric"}
-        How ``y`` was read.
+    condition_type_ : {"categorical", "numeric", "columns"}
+        How the conditions were read: ``y`` as labels or numbers, or X's
+        ``condition_columns``.
+    condition_columns_ : list of int
+        Positions in X of the condition columns (``condition_columns`` only).
+    condition_categories_ : list of (ndarray or None)
+        The categories of each condition column seen in ``fit`` (None for a
+        numeric column; ``condition_columns`` only).
     history_ : dict of list
         Per-epoch ``loss`` (and ``val_loss`` with early stopping): minus the
         beta-weighted ELBO per sample, on standardised data.
@@ -148,6 +176,8 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
     _parameter_constraints = {
         **VariationalAutoencoderTransformer._parameter_constraints,
         "condition_type": [StrOptions(set(CONDITION_TYPES))],
+        "condition_columns": [None, str, "array-like", Integral],
+        "handle_unknown": [StrOptions(set(HANDLE_UNKNOWN))],
     }
 
     def __init__(
@@ -155,6 +185,8 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
         n_components=2,
         *,
         condition_type="auto",
+        condition_columns=None,
+        handle_unknown="error",
         beta=1.0,
         architecture="dense",
         input_shape=None,
@@ -218,10 +250,14 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
             distribution=distribution,
         )
         self.condition_type = condition_type
+        self.condition_columns = condition_columns
+        self.handle_unknown = handle_unknown
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
+        tags.target_tags.required = self.condition_columns is None
+        if self.condition_columns is not None:
+            tags.input_tags.string = True  # categorical condition columns
         return tags
 
     # ------------------------------------------------------------------
@@ -229,6 +265,13 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
     # ------------------------------------------------------------------
     def _encoding(self):
         """The fitted form of the conditions, from the fitted attributes."""
+        if self.condition_type_ == "columns":
+            return ColumnConditions(
+                self.condition_categories_,
+                self.condition_mean_,
+                self.condition_var_,
+                self._fitted_handle_unknown,
+            )
         categorical = self.condition_type_ == "categorical"
         return ConditionEncoding(
             self.condition_type_,
@@ -256,19 +299,89 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
             As float64.
         """
         check_is_fitted(self)
-        return self._encoding().encode(y, len(y), type(self).__name__, "encode_conditions")
+        return self._encode(y, None, "encode_conditions")
+
+    def _encode(self, y, n_samples, method):
+        """``y`` (labels, numbers, or the values of the condition columns) encoded."""
+        encoding, name = self._encoding(), type(self).__name__
+        if not isinstance(encoding, ColumnConditions):
+            n_samples = len(y) if n_samples is None and y is not None else n_samples
+            return encoding.encode(y, n_samples, name, method)
+        if y is None:
+            raise ValueError(
+                f"{name}.{method} needs the values of the condition columns "
+                f"{self.condition_columns!r} as y: a DataFrame of those columns, or "
+                "an array (n_samples, n_condition_columns) in their order."
+            )
+        context = encoding.context_of(y, name)
+        if n_samples is not None and len(context[0]) != n_samples:
+            raise ValueError(
+                f"y has {len(context[0])} conditions, but X has {n_samples} samples: "
+                "give one condition per sample."
+            )
+        return encoding.encode(context, name)
 
     def _conditioned(self, X, y, method):
-        """Validated X with its encoded conditions, as one ``Rows``."""
+        """Validated X with its encoded conditions, as one ``Rows``.
+
+        With ``condition_columns`` the conditions are X's own columns (``y``
+        is not read); otherwise ``y``.
+        """
         check_is_fitted(self)
-        X = self._check_input(X, reset=False)
-        condition = self._encoding().encode(y, X.shape[0], type(self).__name__, method)
-        return Rows(X, condition=condition)
+        checked = self._check_input(X, reset=False)
+        if isinstance(checked, Rows):
+            return checked
+        return Rows(checked, condition=self._encode(y, checked.shape[0], method))
+
+    def _check_input(self, X, *, reset):
+        """X's rows; with ``condition_columns``, a ``Rows`` of the measured
+        columns and the condition read from the others."""
+        if self.condition_columns is None and not (
+            not reset and getattr(self, "condition_type_", None) == "columns"
+        ):
+            return super()._check_input(X, reset=reset)
+        name = type(self).__name__
+        if is_out_of_core(X) or is_dask_collection(X):
+            raise ValueError(
+                f"{name} with condition_columns reads X in memory (a DataFrame or "
+                "an array); a Dask DataFrame's partitions are read one by one by "
+                "transform, score_samples and reconstruct."
+            )
+        if reset and (self.architecture != "dense" or self.input_shape is not None):
+            raise ValueError(
+                "condition_columns reads X as a table: it needs architecture='dense' "
+                "and input_shape=None; for images give the conditions as y."
+            )
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=object)
+        # the names and the number of all of X's columns, as fitted
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        if reset:
+            positions = condition_positions(X, self.condition_columns, name)
+        else:
+            positions = self.condition_columns_
+        measured, context = split_columns(X, positions)
+        reject_non_numeric(measured, name)
+        rows = check_array(measured, dtype=FLOAT_DTYPES, input_name="X")
+        if reset:
+            encoding = ColumnConditions.fit(X, positions, context, self.handle_unknown, name)
+            for attribute in ("classes_",):
+                self.__dict__.pop(attribute, None)
+            self._fit_ndim, self.image_shape_ = 2, None
+            self.condition_type_ = "columns"
+            self.condition_columns_ = positions
+            self.condition_categories_ = encoding.categories
+            self.condition_mean_, self.condition_var_ = encoding.mean, encoding.variance
+            self.n_conditions_ = encoding.n_conditions
+            self._fitted_handle_unknown = self.handle_unknown
+        return Rows(rows, condition=self._encoding().encode(context, name))
 
     # ------------------------------------------------------------------
     # hooks
     # ------------------------------------------------------------------
     def _fit_rows(self, X, y, *, reset):
+        if isinstance(X, Rows):  # the condition came from X's columns; y is not read
+            return X
         name = type(self).__name__
         if reset:
             encoding = ConditionEncoding.fit(y, self.condition_type, X.shape[0], name)
@@ -444,8 +557,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
                 f"inverse_transform expects codes with n_components="
                 f"{self.n_components_} features."
             )
-        name = type(self).__name__
-        condition = self._encoding().encode(y, len(Z), name, "inverse_transform")
+        condition = self._encode(y, len(Z), "inverse_transform")
         decoded = self._forward(Rows(Z, condition=condition), encode=False)
         return self._rows_as_given(decoded, self._fit_ndim)
 
@@ -566,13 +678,15 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
             )
         if encoding.one_label(y, name):
             n_samples = 1 if n_samples is None else _check_positive_int(n_samples, "n_samples")
-            y = np.repeat(np.asarray(y)[None], n_samples, axis=0)
+            # the values of several condition columns keep their own types
+            kept = object if isinstance(encoding, ColumnConditions) else None
+            y = np.repeat(np.asarray(y, dtype=kept)[None], n_samples, axis=0)
         elif n_samples is not None and _check_positive_int(n_samples, "n_samples") != len(y):
             raise ValueError(
                 f"y holds {len(y)} conditions, one per sample, but n_samples={n_samples}. "
                 "Give one condition for all samples, or leave n_samples=None."
             )
-        condition = encoding.encode(y, len(y), name, "sample")
+        condition = self._encode(y, len(y), "sample")
         z = check_random_state(random_state).standard_normal((len(condition), self.n_components_))
         decoded = self._forward(Rows(z, condition=condition), encode=False)
         return self._rows_as_given(decoded, self._fit_ndim)

@@ -165,7 +165,9 @@ def sample_shape(estimator):
     """Shape of one sample as the user fitted on it: a row, or an image."""
     ndim = estimator._fit_ndim
     if ndim == 2 or estimator.image_shape_ is None:
-        return (estimator.n_features_in_,)
+        # the rows the network reads (X's measured columns, where some are
+        # the condition)
+        return (int(np.prod(estimator._network_shape())),)
     return tuple(estimator.image_shape_) if ndim == 4 else tuple(estimator.image_shape_[:2])
 
 
@@ -243,7 +245,7 @@ class _Inference(keras.layers.Layer):
         self.score_dtype = np.dtype("float64" if backend_computes_float64() else "float32")
         self.offset = None if offset is None else self.score_dtype.type(offset)
         self.sample_shape = tuple(sample_shape)
-        self.n_features = estimator.n_features_in_
+        self.n_features = int(np.prod(estimator._network_shape()))
         self.network_shape = tuple(estimator._network_shape())
         # BaseAutoencoder._standardize and _unstandardize on float32 rows
         self.mean = np.asarray(estimator.mean_, dtype="float32")

@@ -508,7 +508,8 @@ def _check_consistent(estimator, source):
     for est in (estimator, getattr(estimator, "backbone_", None)):
         if est is None or not hasattr(est, "model_"):
             continue
-        n_features = est.n_features_in_
+        # columns of X read as the condition (condition_columns_) are not the network's
+        n_features = est.n_features_in_ - len(getattr(est, "condition_columns_", None) or ())
         problems = []
         if np.shape(est.mean_) != (n_features,):
             problems.append(f"mean_ has shape {np.shape(est.mean_)}, expected ({n_features},)")

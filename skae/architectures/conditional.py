@@ -6,12 +6,13 @@ the negative ELBO of ``VariationalAutoencoderModel``, written once there:
 only ``call`` differs. The condition enters both networks joined to what
 they read (``condition_encoder``, ``condition_decoder``): rows take it as
 more features, images as more channels, each value repeated over every
-pixel. A numeric condition is standardised inside (a ``Normalization``
+pixel. A numeric condition is standardised inside (a ``Standardization``
 layer with fixed statistics), so an exported model reads it as it is.
 """
 
 import keras
 
+from ..layers import Standardization
 from .variational import VariationalAutoencoderModel
 
 
@@ -19,9 +20,7 @@ def _normalized(condition, statistics, name):
     if statistics is None:
         return condition
     mean, variance = statistics
-    return keras.layers.Normalization(
-        mean=[float(m) for m in mean], variance=[float(v) for v in variance], name=name
-    )(condition)
+    return Standardization(mean, variance, name=name)(condition)
 
 
 def _joined(samples, condition, name):
