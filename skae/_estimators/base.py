@@ -96,6 +96,11 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
 
     - ``_check_hyperparameters()``: checks that ``_parameter_constraints``
       cannot express, run at the start of every fit.
+    - ``_check_input(X, *, reset)``: X validated as rows ``(n, n_features)``
+      (images flattened, out-of-core input as ``StreamedRows``), the fitted
+      feature names and counts recorded when ``reset``. A model that reads
+      its condition from X's own columns returns a ``Rows`` of the other
+      columns with that condition.
     - ``_fit_rows(X, y, *, reset)``: the bundle the network trains on, a
       ``Rows(inputs, target=None, condition=None)`` of validated X and what
       ``fit`` was given (``Rows(X)`` by default: the target is X itself);
