@@ -209,6 +209,13 @@ def scikeras_wrappers():
     ``ClassifierMixin`` and ``RegressorMixin`` do; scikeras's own classes are
     left as they are. Cached: every call returns the same two classes.
 
+    scikit-learn 1.6 reads the tags of a class whose bases define
+    ``_more_tags`` (scikeras's) by calling every ``__sklearn_tags__`` of the
+    method resolution order on its own, ``RegressorMixin``'s and
+    ``ClassifierMixin``'s included, whose ``super()`` (``object``, scikeras
+    putting ``BaseEstimator`` first) has none: ``_DefaultTags``, last in the
+    order, gives them the defaults. scikit-learn >= 1.7 never gets there.
+
     Returns
     -------
     classifier, regressor : type
@@ -216,9 +223,13 @@ def scikeras_wrappers():
         ``scikeras.wrappers.KerasRegressor``.
     """
     from scikeras.wrappers import KerasClassifier, KerasRegressor
-    from sklearn.utils import ClassifierTags, RegressorTags
+    from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
 
-    class TaggedKerasClassifier(KerasClassifier):
+    class _DefaultTags:
+        def __sklearn_tags__(self):
+            return Tags(estimator_type=None, target_tags=TargetTags(required=False))
+
+    class TaggedKerasClassifier(KerasClassifier, _DefaultTags):
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
             tags.estimator_type = "classifier"
@@ -226,7 +237,7 @@ def scikeras_wrappers():
             tags.target_tags.required = True
             return tags
 
-    class TaggedKerasRegressor(KerasRegressor):
+    class TaggedKerasRegressor(KerasRegressor, _DefaultTags):
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
             tags.estimator_type = "regressor"

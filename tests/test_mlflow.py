@@ -101,7 +101,13 @@ def test_log_model_default_skops_format_needs_the_trusted_types(fitted, digits, 
     np.testing.assert_array_equal(loaded.transform(X), estimators["autoencoder"].transform(X))
 
 
-def test_autolog_logs_a_grid_search_over_a_skae_pipeline(digits, tracking):
+def test_autolog_logs_a_grid_search_over_a_skae_pipeline(digits, tracking, monkeypatch):
+    # autolog infers each logged model's requirements in a subprocess that
+    # loads the model (a minute here); its fallback, the default list, is
+    # what it returns when that fails
+    monkeypatch.setattr(
+        mlflow.models, "infer_pip_requirements", lambda path, flavor, fallback=None: fallback
+    )
     X, y = digits[0][:200], digits[1][:200]
     pipe = make_pipeline(
         StandardScaler(), AutoencoderTransformer(**TINY), LogisticRegression(max_iter=200)
