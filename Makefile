@@ -1,8 +1,11 @@
 # Quick start: `make demo` and `make test` each set everything up first.
+# Any Python >= 3.10 will do: `make PYTHON=python3.12 demo`.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# skae and its dependencies only, without the dev tools: what `make demo` needs.
+CORE_STAMP := $(VENV)/.core-installed
 DOCS_STAMP := $(VENV)/.docs-installed
 JAX_STAMP := $(VENV)/.jax-installed
 TORCH_STAMP := $(VENV)/.torch-installed
@@ -15,23 +18,56 @@ SMOKE_TESTS := tests/test_backends.py tests/test_streaming.py tests/test_fit_sta
 	tests/test_export.py tests/test_fine_tuning.py tests/test_bundle.py tests/test_variants.py \
 	tests/test_conditional.py
 
-.PHONY: demo test test-scale test-jax test-torch test-smoke-jax test-smoke-torch install docs docs-check clean
+# The oldest releases skae supports (pyproject.toml's lower bounds, pinned
+# exactly in requirements/oldest.txt), in a virtual environment of their own.
+OLDEST_VENV := .venv-oldest
+OLDEST_BIN := $(OLDEST_VENV)/bin
+OLDEST_STAMP := $(OLDEST_VENV)/.installed
+
+.PHONY: demo test test-oldest test-scale test-jax test-torch test-smoke-jax test-smoke-torch install docs docs-check clean
+
+# A clear message, rather than make's "No such file or directory", when the
+# default python3.11 is not on this machine.
+define check_python
+	@command -v $(PYTHON) >/dev/null 2>&1 || { \
+		echo "make: $(PYTHON) not found; name another Python >= 3.10, e.g. make PYTHON=python3.12 $(MAKECMDGOALS)" >&2; \
+		exit 1; }
+endef
 
 $(BIN)/python:
+	$(check_python)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	touch $(STAMP)
+	touch $(STAMP) $(CORE_STAMP)
+
+$(CORE_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(CORE_STAMP)
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(CORE_STAMP)
 	$(BIN)/python benchmarks/pca_vs_autoencoder.py --output-dir demo_output
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "not scale"
+
+$(OLDEST_BIN)/python:
+	$(check_python)
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_BIN)/python -m pip install --quiet --upgrade pip
+
+$(OLDEST_STAMP): $(OLDEST_BIN)/python pyproject.toml requirements/oldest.txt
+	$(OLDEST_BIN)/python -m pip install --quiet -e ".[dev]" -c requirements/oldest.txt
+	touch $(OLDEST_STAMP)
+
+# The whole suite on the oldest supported releases (tensorflow 2.18.1,
+# keras 3.11.3, scikit-learn 1.6.1, numpy 1.26.4, matplotlib 3.9.4).
+test-oldest: $(OLDEST_STAMP)
+	$(OLDEST_BIN)/python -m pytest -n 2 -q -m "not scale"
 
 # Training on 2 logical CPU devices, TensorFlow and JAX, one subprocess each
 # (a few minutes; tests/test_distribution.py).
@@ -86,4 +122,4 @@ docs-check: docs
 	$(BIN)/python docs/screenshots.py docs/_build/html docs/_build/screenshots
 
 clean:
-	rm -rf $(VENV) demo_output docs/_build docs/auto_examples docs/api/generated
+	rm -rf $(VENV) $(OLDEST_VENV) demo_output docs/_build docs/auto_examples docs/api/generated

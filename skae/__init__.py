@@ -10,6 +10,7 @@ _PUBLIC = {
     "BaseAutoencoder": "._estimators.base",
     "load": "._estimators.loading",
     "show_versions": "._show_versions",
+    "trusted_types": "._estimators.registry",
 }
 
 __all__ = sorted(_PUBLIC)

@@ -6,6 +6,7 @@ upstream behaviour changes. Nothing here is imported for its side effects:
 """
 
 import contextlib
+import copy
 import functools
 import logging
 
@@ -73,6 +74,63 @@ def concrete_function_call(concrete, variables=()):
         return inference.call_flat(tensor, *handles, *concrete.captured_inputs)[0]
 
     return call
+
+
+def without_remapper():
+    """A context manager: TensorFlow functions called meanwhile skip Grappler's remapper.
+
+    On oneDNN builds of TensorFlow (the default on x86), Grappler's remapper
+    asks of every ``MatMul`` whether oneDNN can fuse it, and for float64
+    (which oneDNN does not handle) logs "Not handling type DT_DOUBLE" to
+    stderr through TensorFlow's C++ logging, once per matrix product of
+    every float64 inference function it optimises: forty lines for the
+    README's five lines of code. No fusion is made for float64 either way,
+    so the graph that runs computes the same results bit for bit
+    (``tests/test_compat.py``); and no public option turns one Grappler
+    pass off for one function rather than for the whole process.
+
+    This sets the options of TensorFlow's function calls for the calling
+    thread only (``context.function_call_options``, which
+    ``tf.experimental.function_executor_type`` sets too), with the
+    remapper off and the rest of the process's configuration as it is, and
+    restores them on exit. A function is optimised on its first call, with
+    the options of that call: skae makes every call of a float64 inference
+    function, the first included, in this context. Falls back to a context
+    that changes nothing (the lines come back, the results do not change)
+    if TensorFlow's internals moved.
+    """
+    try:
+        from tensorflow.python.eager import context
+
+        ctx = context.context()
+        saved = ctx.function_call_options
+        # a copy: tf.experimental.function_executor_type, nested inside,
+        # changes the thread's current options in place
+        options = copy.copy(_remapper_off(saved.config_proto_serialized, saved.executor_type))
+    except Exception:  # noqa: BLE001 - TensorFlow moved its internals
+        return contextlib.nullcontext()
+    return _function_call_options(ctx, options, saved)
+
+
+@contextlib.contextmanager
+def _function_call_options(ctx, options, saved):
+    ctx.function_call_options = options
+    try:
+        yield
+    finally:
+        ctx.function_call_options = saved
+
+
+@functools.lru_cache(maxsize=8)
+def _remapper_off(config_proto_serialized, executor_type):
+    """Function call options of this config and executor, the remapper switched off."""
+    from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
+    from tensorflow.python.eager import context
+
+    config = config_pb2.ConfigProto()
+    config.ParseFromString(config_proto_serialized or b"")
+    config.graph_options.rewrite_options.remapping = rewriter_config_pb2.RewriterConfig.OFF
+    return context.FunctionCallOptions(executor_type=executor_type, config_proto=config)
 
 
 # What tf.data's shuffle takes for its first seed when no global TensorFlow
@@ -151,6 +209,13 @@ def scikeras_wrappers():
     ``ClassifierMixin`` and ``RegressorMixin`` do; scikeras's own classes are
     left as they are. Cached: every call returns the same two classes.
 
+    scikit-learn 1.6 reads the tags of a class whose bases define
+    ``_more_tags`` (scikeras's) by calling every ``__sklearn_tags__`` of the
+    method resolution order on its own, ``RegressorMixin``'s and
+    ``ClassifierMixin``'s included, whose ``super()`` (``object``, scikeras
+    putting ``BaseEstimator`` first) has none: ``_DefaultTags``, last in the
+    order, gives them the defaults. scikit-learn >= 1.7 never gets there.
+
     Returns
     -------
     classifier, regressor : type
@@ -158,9 +223,13 @@ def scikeras_wrappers():
         ``scikeras.wrappers.KerasRegressor``.
     """
     from scikeras.wrappers import KerasClassifier, KerasRegressor
-    from sklearn.utils import ClassifierTags, RegressorTags
+    from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
 
-    class TaggedKerasClassifier(KerasClassifier):
+    class _DefaultTags:
+        def __sklearn_tags__(self):
+            return Tags(estimator_type=None, target_tags=TargetTags(required=False))
+
+    class TaggedKerasClassifier(KerasClassifier, _DefaultTags):
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
             tags.estimator_type = "classifier"
@@ -168,7 +237,7 @@ def scikeras_wrappers():
             tags.target_tags.required = True
             return tags
 
-    class TaggedKerasRegressor(KerasRegressor):
+    class TaggedKerasRegressor(KerasRegressor, _DefaultTags):
         def __sklearn_tags__(self):
             tags = super().__sklearn_tags__()
             tags.estimator_type = "regressor"

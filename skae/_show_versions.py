@@ -10,7 +10,7 @@ import platform
 import sys
 from importlib import metadata
 
-from ._startup import quiet_tensorflow_startup
+from ._startup import quiet_keras_import
 
 # The packages whose versions matter to a bug report, in the order printed.
 _DEPENDENCIES = (
@@ -76,7 +76,7 @@ def _get_deps_info(packages=_DEPENDENCIES):
 
 def _get_keras_backend():
     """The name of Keras's backend (this imports Keras); None without Keras."""
-    quiet_tensorflow_startup()
+    quiet_keras_import()
     try:
         import keras
     except ImportError:

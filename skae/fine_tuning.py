@@ -16,6 +16,10 @@ then pickle and deep-copy through scikeras's in-memory ``.keras`` archive.
 
 import numbers
 
+from ._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 import numpy as np
 from sklearn.frozen import FrozenEstimator

@@ -4,6 +4,10 @@ Pure Keras (``keras.ops`` and ``keras.random`` only): they know nothing of
 scikit-learn, run on any Keras 3 backend and load again from saved models.
 """
 
+from ._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 import numpy as np
 from keras import ops

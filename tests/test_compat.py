@@ -1,9 +1,11 @@
 """skae changes nothing in the libraries it builds on; its fallbacks give the same results."""
 
+import contextlib
 import pickle
 import subprocess
 import sys
 import textwrap
+import threading
 
 import keras
 import numpy as np
@@ -182,3 +184,47 @@ def test_model_fit_training_with_the_shuffle_fallback_is_the_same(
     fallback = AutoencoderTransformer(3, **FAST).fit(X)
     assert fallback.history_["loss"] == fast.history_["loss"]
     _assert_bitwise_equal(_inference_outputs(fallback, X), _inference_outputs(fast, X))
+
+
+def test_float64_inference_with_the_remapper_gives_the_same_outputs(monkeypatch, digits):
+    # Grappler's remapper fuses no float64 matrix product (oneDNN handles no
+    # float64), it only logs that it does not: with it off (skae's default,
+    # to keep stderr quiet) or on (the fallback), the same bits
+    from skae._engine import inference
+
+    X, _ = digits
+    fast = AutoencoderTransformer(3, **FAST).fit(X)
+    expected = _inference_outputs(fast, X)
+    monkeypatch.setattr(_compat, "_remapper_off", _fail)
+    scope = _compat.without_remapper()
+    assert isinstance(scope, contextlib.nullcontext)  # the fallback: changes nothing
+    assert inference.call_options("float64") is _compat.without_remapper
+    refitted = AutoencoderTransformer(3, **FAST).fit(X)
+    unpickled = pickle.loads(pickle.dumps(fast))
+    for estimator in (refitted, unpickled):
+        _assert_bitwise_equal(_inference_outputs(estimator, X), expected)
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="the remapper is TensorFlow's; other backends call no TensorFlow function",
+)
+def test_without_remapper_changes_the_calling_threads_options_only_meanwhile():
+    from tensorflow.core.protobuf import config_pb2, rewriter_config_pb2
+    from tensorflow.python.eager import context
+
+    def remapping():
+        config = config_pb2.ConfigProto()
+        config.ParseFromString(context.context().function_call_options.config_proto_serialized)
+        return config.graph_options.rewrite_options.remapping
+
+    before = context.context().function_call_options
+    with _compat.without_remapper():
+        assert remapping() == rewriter_config_pb2.RewriterConfig.OFF
+        seen_elsewhere = []
+        thread = threading.Thread(target=lambda: seen_elsewhere.append(remapping()))
+        thread.start()
+        thread.join()
+        assert seen_elsewhere != [rewriter_config_pb2.RewriterConfig.OFF]
+    assert context.context().function_call_options is before
+    assert remapping() != rewriter_config_pb2.RewriterConfig.OFF

@@ -58,6 +58,10 @@ import sys
 import time
 from pathlib import Path
 
+from .._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 from sklearn.decomposition import PCA
 

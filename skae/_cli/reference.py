@@ -6,6 +6,10 @@ the same data and the same hand-written baseline. They live in the package
 because the installed ``skae demo`` needs them; nothing else in skae does.
 """
 
+from .._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split

@@ -7,12 +7,13 @@ goes through one function of ``compile_for_inference``.
 """
 
 import collections
+import contextlib
 import threading
 
 import keras
 import numpy as np
 
-from .._compat import no_retracing_warning
+from .._compat import no_retracing_warning, without_remapper
 from .._input.chunks import ALIGNMENT, INFERENCE_BATCH_SIZE
 from .compiled_fit import trained_architecture
 
@@ -247,9 +248,15 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
         if condition_shape is not None:
             specs = (spec, tf.TensorSpec((None,) + tuple(condition_shape), dtype))
             concrete = tf.function(function).get_concrete_function(specs)
-            return lambda batch: concrete(tuple(map(tf.convert_to_tensor, batch))).numpy()
+            options = call_options(dtype)
+
+            def run_with_condition(batch):
+                with options():
+                    return concrete(tuple(map(tf.convert_to_tensor, batch))).numpy()
+
+            return run_with_condition
         call = concrete_function_call(tf.function(function).get_concrete_function(spec))
-        return numpy_call(call, single_threaded_executor(call, sample_shape, dtype))
+        return numpy_call(call, single_threaded_executor(call, sample_shape, dtype), dtype)
     if backend == "jax":
         import jax
 
@@ -293,26 +300,43 @@ def single_threaded_executor(call, sample_shape, dtype):
     if executor_type is None:
         return False
     try:
-        with executor_type("SINGLE_THREADED_EXECUTOR"):
+        with call_options(dtype)(), executor_type("SINGLE_THREADED_EXECUTOR"):
             call(tf.zeros((1,) + tuple(sample_shape), dtype))
     except tf.errors.OpError:
         return False
     return True
 
 
-def numpy_call(call, single_threaded):
-    """``call`` of a TensorFlow tensor as a function of numpy rows, on its executor."""
+def call_options(dtype):
+    """The context every call of a compiled TensorFlow function of ``dtype`` runs in.
+
+    float64 functions run without Grappler's remapper
+    (``_compat.without_remapper``): it would log a line to stderr for each
+    of their matrix products, and fuses none of them. Every call, the first
+    (which optimises the graph) included, must run in this context.
+    """
+    return without_remapper if np.dtype(dtype) == np.float64 else contextlib.nullcontext
+
+
+def numpy_call(call, single_threaded, dtype):
+    """``call`` of a TensorFlow tensor as a function of numpy rows of ``dtype``, on its executor."""
     import tensorflow as tf
 
+    options = call_options(dtype)
     executor_type = getattr(tf.experimental, "function_executor_type", None)
     if single_threaded and executor_type is not None:
 
         def run(batch):
-            with executor_type("SINGLE_THREADED_EXECUTOR"):
+            with options(), executor_type("SINGLE_THREADED_EXECUTOR"):
                 return call(tf.convert_to_tensor(batch)).numpy()
 
         return run
-    return lambda batch: call(tf.convert_to_tensor(batch)).numpy()
+
+    def run_default(batch):
+        with options():
+            return call(tf.convert_to_tensor(batch)).numpy()
+
+    return run_default
 
 
 # Compiled inference functions shared by every fitted estimator of one
@@ -351,6 +375,7 @@ class _SharedFunction:
         spec = tf.TensorSpec((None,) + tuple(sample_shape), dtype)
         arguments = [v.value for v in own]
         self.signature = _signature(own)
+        self.dtype = dtype
         self.concrete = tf.function(function).get_concrete_function(spec, arguments)
         self.single_threaded = single_threaded_executor(
             concrete_function_call(self.concrete, arguments), sample_shape, dtype
@@ -361,7 +386,7 @@ class _SharedFunction:
         from .._compat import concrete_function_call
 
         call = concrete_function_call(self.concrete, [v.value for v in variables])
-        return numpy_call(call, self.single_threaded)
+        return numpy_call(call, self.single_threaded, self.dtype)
 
 
 def _hooks(estimator, encoder, decoder, encode, decode):

@@ -13,6 +13,10 @@ import functools
 import random
 from collections import defaultdict
 
+from .._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 import numpy as np
 from keras import ops

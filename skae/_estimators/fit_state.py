@@ -3,6 +3,10 @@
 import contextlib
 from collections import defaultdict
 
+from .._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 
 

@@ -60,8 +60,8 @@ def load(path, custom_objects=None):
     >>> path = os.path.join(tempfile.mkdtemp(), "ae.skae")
     >>> _ = ae.save(path)
     >>> loaded = load(path)
-    >>> (loaded.transform(X) == ae.transform(X)).all()
-    np.True_
+    >>> bool((loaded.transform(X) == ae.transform(X)).all())
+    True
     """
     classes = estimator_classes()
     for name, obj in (custom_objects or {}).items():

@@ -5,6 +5,10 @@ estimator's parameters, calls them (or the user's own networks), and checks
 that the pieces fit together before training starts.
 """
 
+from .._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 
 from .._engine.inference import fill_unset_seeds

@@ -44,6 +44,37 @@ def estimator_classes():
     return {entry.name: estimator_class(entry) for entry in ESTIMATORS}
 
 
+def trusted_types():
+    """The names of skae's estimator classes, for skops to trust when loading.
+
+    skops (and so MLflow's default ``skops`` format for scikit-learn models)
+    loads only the types it trusts: scikit-learn's, NumPy's and SciPy's by
+    default. The state of a skae estimator is plain data (arrays, numbers,
+    strings, its networks as bytes of ``.keras`` files, read in Keras's safe
+    mode), so its class is the one type to add. Pass the list as
+    ``skops.io.load(path, trusted=skae.trusted_types())`` or
+    ``mlflow.sklearn.log_model(est, name=..., skops_trusted_types=skae.trusted_types())``.
+    It names skae's own classes only: list your own subclasses yourself.
+
+    Returns
+    -------
+    list of str
+        The full names (module and class) of every skae estimator class,
+        computed without importing Keras.
+
+    See Also
+    --------
+    skae.load : Load an estimator saved with ``save``, trusting nothing from the file.
+
+    Examples
+    --------
+    >>> import skae
+    >>> skae.trusted_types()[0]
+    'skae._estimators.autoencoder.AutoencoderTransformer'
+    """
+    return [f"{__package__}.{entry.module}.{entry.name}" for entry in ESTIMATORS]
+
+
 def backbone_class(backbone):
     """The estimator class of ``AutoencoderOutlierDetector(backbone=backbone)``."""
     (entry,) = (entry for entry in ESTIMATORS if entry.backbone == backbone)

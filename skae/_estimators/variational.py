@@ -3,6 +3,10 @@
 import math
 import numbers
 
+from .._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 import numpy as np
 from keras import ops

@@ -11,6 +11,10 @@ validation split take every array of the bundle, row for row.
 
 from typing import Any, NamedTuple
 
+from .._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 
 

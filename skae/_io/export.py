@@ -21,6 +21,10 @@ import importlib.util
 import os
 import warnings
 
+from .._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 import numpy as np
 from keras import ops

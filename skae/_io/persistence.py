@@ -22,7 +22,6 @@ import warnings
 import zipfile
 
 import numpy as np
-from sklearn.base import BaseEstimator
 
 from .._version import __version__
 from ..exceptions import InconsistentVersionWarning
@@ -199,6 +198,10 @@ class _Encoder:
             return {"__model__": name}
         if isinstance(value, np.random.RandomState):
             return {"__random_state__": self.encode(value.get_state(), path)}
+        # scikit-learn imported here: reading a file's metadata (skae info)
+        # imports neither it nor Keras
+        from sklearn.base import BaseEstimator
+
         if isinstance(value, BaseEstimator):  # a detector's backbone_; its class checked at load
             return self.estimator(value, f"{path}.")
         return self._keras(value, path)

@@ -5,6 +5,11 @@ arguments and knows nothing of scikit-learn, so it can be used, tested and
 extended on its own.
 """
 
+from .._startup import quiet_keras_import
+
+# every builder module imports Keras
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 from .conv import build_conv_decoder, build_conv_encoder
 from .dense import build_dense_decoder, build_dense_encoder
 
