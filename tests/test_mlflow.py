@@ -32,6 +32,10 @@ ESTIMATORS = {
     "denoising": lambda: DenoisingAutoencoder(2, **TINY),
     "detector": lambda: AutoencoderOutlierDetector(2, **TINY),
     "detector-vae": lambda: AutoencoderOutlierDetector(2, backbone="variational", **TINY),
+    # its condition in X's first column: every method reads X alone
+    "conditional": lambda: skae.ConditionalVariationalAutoencoder(
+        2, condition_columns=[0], **TINY
+    ),
 }
 
 
@@ -62,7 +66,9 @@ def _log(est, name, **kwargs):
 
 def _outputs(est, X):
     methods = ("score_samples", "decision_function", "predict")
-    if not isinstance(est, AutoencoderOutlierDetector):
+    if isinstance(est, skae.ConditionalVariationalAutoencoder):
+        methods = ("transform", "score_samples")  # inverse_transform needs the conditions
+    elif not isinstance(est, AutoencoderOutlierDetector):
         methods = ("transform", "score_samples", "inverse_transform")
     return {m: getattr(est, m)(X if m != "inverse_transform" else est.transform(X)) for m in methods}
 
@@ -72,7 +78,8 @@ def test_trusted_types_name_every_estimator_class_without_importing_them():
     assert names == [f"{cls.__module__}.{cls.__qualname__}" for cls in map(
         lambda n: getattr(skae, n),
         ("AutoencoderTransformer", "VariationalAutoencoderTransformer",
-         "DenoisingAutoencoder", "AutoencoderOutlierDetector"),
+         "DenoisingAutoencoder", "AutoencoderOutlierDetector",
+         "ConditionalVariationalAutoencoder"),
     )]
 
 

@@ -2,6 +2,10 @@
 
 from numbers import Integral
 
+from .._startup import quiet_keras_import
+
+quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
+
 import keras
 import numpy as np
 from sklearn.utils import check_random_state
