@@ -241,3 +241,47 @@ def test_dask_inference_is_lazy_and_takes_the_conditions_block_by_block(fitted):
     np.testing.assert_allclose(scores.compute().to_numpy(), cvae.score_samples(X[:50], labels[:50]))
     with pytest.raises(ValueError, match="Dask Series"):
         cvae.score_samples(ddf.drop(columns="label"), labels[:50])
+
+
+def test_pictures_of_conditions(fitted):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skae.plotting import LatentSpaceDisplay, SampleGridDisplay
+
+    cvae, X, labels, _ = fitted
+    grid = SampleGridDisplay.from_estimator(
+        cvae, n_samples=4, y=["dog", "cat"], image_shape=(3, 4)
+    )
+    # one row per condition asked for, in the order asked
+    expected = cvae.sample(4, y="dog", random_state=0)
+    np.testing.assert_allclose(grid.samples[:4], expected, rtol=1e-6)
+    assert grid.samples.shape == (8, 12)
+    latent = LatentSpaceDisplay.from_estimator(cvae, X[:60], labels[:60])
+    np.testing.assert_allclose(latent.embedding[:, 0], cvae.transform(X[:60], labels[:60])[:, 0])
+    with pytest.raises(TypeError, match="drop y"):
+        SampleGridDisplay.from_estimator(skae.VariationalAutoencoderTransformer(1, **FAST).fit(X), y=[1])
+    plt.close("all")
+
+
+def test_out_of_core_X_streams_with_its_conditions(fitted, tmp_path, monkeypatch):
+    import skae._input.streaming as streaming
+
+    _, X, labels, patterns = fitted
+    monkeypatch.setattr(streaming, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 12 * 8 * 32)  # blocks of 32 rows
+    stored = np.memmap(tmp_path / "X.dat", dtype=np.float64, mode="w+", shape=X.shape)
+    stored[:] = X
+    stored.flush()
+    cvae = ConditionalVariationalAutoencoder(
+        1, **{**FAST, "hidden_layer_sizes": (16,), "epochs": 60, "early_stopping": True}
+    ).fit(stored, labels)
+    assert np.isfinite(cvae.history_["val_loss"]).all()
+    np.testing.assert_allclose(
+        cvae.score_samples(stored, labels), cvae.score_samples(X, labels), rtol=1e-6
+    )
+    samples = cvae.sample(20, y="dog", random_state=0)
+    nearest = np.linalg.norm(samples[:, None] - patterns[None], axis=2).argmin(axis=1)
+    assert np.mean(nearest == 1) >= 0.9

@@ -299,7 +299,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
 
         Returns
         -------
-        conditions : ndarray of shape (n_samples, n_conditions_)
+        conditions : ndarray of shape (n_samples, n_conditions)
             As float64.
         """
         check_is_fitted(self)

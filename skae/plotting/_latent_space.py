@@ -95,7 +95,9 @@ class LatentSpaceDisplay:
         X : array-like of shape (n_samples, n_features) or image array
             Data to encode.
         y : array-like of shape (n_samples,), default=None
-            Labels or values that colour the points.
+            Labels or values that colour the points; for
+            ``ConditionalVariationalAutoencoder``, its conditions, which X is
+            encoded with (the latent space coloured by condition).
         method : {"auto", "codes", "tsne", "pca"}, default="auto"
             "codes" plots codes of at most two components as they are;
             "tsne" projects them with ``sklearn.manifold.TSNE``; "pca" with
@@ -113,7 +115,12 @@ class LatentSpaceDisplay:
         -------
         {display}
         """
-        codes = np.asarray(estimator.transform(X), dtype=np.float64)
+        # a conditional model encodes X given y: y is then also the colour
+        reads_y = hasattr(estimator, "encode_conditions") and (
+            getattr(estimator, "condition_type_", None) != "columns"
+        )
+        codes = estimator.transform(X, y) if reads_y else estimator.transform(X)
+        codes = np.asarray(codes, dtype=np.float64)
         if codes.ndim != 2:
             raise ValueError(f"Expected codes of shape (n_samples, k), got {codes.shape}.")
         check_one_label_per_sample(y, len(codes))

@@ -68,6 +68,7 @@ class SampleGridDisplay:
         estimator,
         *,
         n_samples=16,
+        y=None,
         image_shape=None,
         random_state=0,
         name=None,
@@ -75,6 +76,9 @@ class SampleGridDisplay:
         **kwargs,
     ):
         """Draw samples with the estimator's ``sample`` method and plot them.
+
+        With ``y``, the conditions of a conditional model: ``n_samples``
+        samples of each, one row of the grid per condition.
 
         Parameters
         ----------
@@ -84,7 +88,11 @@ class SampleGridDisplay:
             with one: its samples are mapped back to the input space through
             the earlier steps' ``inverse_transform``.
         n_samples : int, default=16
-            Number of samples.
+            Number of samples (of each condition, with ``y``).
+        y : sequence, default=None
+            Conditions to draw samples of, for
+            ``ConditionalVariationalAutoencoder``: class labels, or values of
+            the condition columns, one per row of the grid.
         image_shape : tuple of int, default=None
             Shape of one image; read from the samples or the estimator's
             ``image_shape_`` (a Pipeline's last step's) when None.
@@ -102,7 +110,18 @@ class SampleGridDisplay:
                 f"{type(final).__name__} has no sample method; use a "
                 "generative model such as VariationalAutoencoderTransformer."
             )
-        samples = final.sample(n_samples, random_state=random_state)
+        if y is None:
+            samples = final.sample(n_samples, random_state=random_state)
+        elif not hasattr(final, "encode_conditions"):
+            raise TypeError(
+                f"y gives the conditions of a conditional model's samples, but "
+                f"{type(final).__name__} samples without conditions: drop y."
+            )
+        else:
+            samples = np.concatenate(
+                [final.sample(n_samples, y=c, random_state=random_state) for c in y]
+            )
+            kwargs.setdefault("n_cols", n_samples)
         if final is not estimator:
             samples = invertible_head(estimator, "samples").inverse_transform(samples)
         rows, shape = rows_and_image_shape(samples, image_shape, estimator)
