@@ -6,7 +6,7 @@ from ._estimators.registry import ESTIMATORS
 from ._version import __version__ as __version__
 
 _PUBLIC = {
-    **{entry.name: f"._estimators.{entry.module}" for entry in ESTIMATORS},
+    **{entry.name: f"._estimators.{entry.module}" for entry in ESTIMATORS if entry.public},
     "BaseAutoencoder": "._estimators.base",
     "load": "._estimators.loading",
     "show_versions": "._show_versions",

@@ -135,3 +135,70 @@ def test_onnx_export_reads_the_measured_columns_and_the_condition(fitted, tmp_pa
     }
     (got,) = session.run(None, inputs)
     np.testing.assert_allclose(got, cvae.score_samples(head), rtol=1e-5, atol=1e-5)
+
+
+# ----------------------------------------------------------------------
+# the outlier detector: anomalies in their context
+# ----------------------------------------------------------------------
+@pytest.mark.parametrize("backbone", ["autoencoder", "variational"])
+def test_detector_finds_readings_wrong_for_their_context(backbone):
+    from sklearn.metrics import roc_auc_score
+
+    from skae import AutoencoderOutlierDetector
+
+    train, test = _readings(600), _readings(200, seed=1)
+    swapped = test.head(50).assign(
+        product=np.where(test["product"].head(50) == "kettle", "toaster", "kettle")
+    )
+    test = pd.concat([swapped, test.iloc[50:]], ignore_index=True)
+    detector = AutoencoderOutlierDetector(
+        2, condition_columns=["product", "hour"], backbone=backbone, **PARAMS
+    ).fit(train)
+    expected = {"autoencoder": "ConditionalAutoencoder", "variational": "ConditionalVariationalAutoencoder"}
+    assert type(detector.backbone_).__name__ == expected[backbone]
+    assert detector.n_features_in_ == 4 and detector.center_.shape == (2,)
+    labels = np.r_[np.ones(50), np.zeros(150)]
+    assert roc_auc_score(labels, -detector.score_samples(test)) > 0.95
+    assert detector.predict(test).shape == (200,)
+    errors = detector.feature_errors(test.head(3))
+    assert list(errors.columns) == ["power", "load"]
+    assert detector.reconstruct(test.head(3)).shape == (3, 2)
+    restored = pickle.loads(pickle.dumps(detector))
+    np.testing.assert_array_equal(restored.score_samples(test), detector.score_samples(test))
+
+
+def test_detector_with_condition_columns_saves_and_refuses_images(tmp_path):
+    from skae import AutoencoderOutlierDetector
+
+    frame = _readings(200)
+    detector = AutoencoderOutlierDetector(2, condition_columns=["product"], **FAST).fit(frame)
+    detector.save(tmp_path / "d.skae")
+    np.testing.assert_array_equal(
+        skae.load(tmp_path / "d.skae").score_samples(frame), detector.score_samples(frame)
+    )
+    with pytest.raises(ValueError, match="'blender'"):
+        detector.predict(frame.head(2).assign(product=["blender", "kettle"]))
+    with pytest.raises(ValueError, match="architecture='dense'"):
+        AutoencoderOutlierDetector(
+            condition_columns=[0], architecture="conv", **FAST
+        ).fit(np.zeros((10, 4)))
+
+
+def test_detector_exports_the_measured_columns_and_the_condition(tmp_path):
+    _needs_onnx_export()
+    import onnxruntime
+
+    from skae import AutoencoderOutlierDetector
+
+    frame = _readings(200)
+    detector = AutoencoderOutlierDetector(2, condition_columns=["product", "hour"], **FAST)
+    detector.fit(frame)
+    detector.export(tmp_path / "d.onnx", format="onnx", method="decision_function")
+    session = onnxruntime.InferenceSession(str(tmp_path / "d.onnx"))
+    head = frame.head(7)
+    inputs = {
+        "X": head[["power", "load"]].to_numpy(np.float32),
+        "condition": detector.encode_conditions(head[["product", "hour"]]).astype(np.float32),
+    }
+    (got,) = session.run(None, inputs)
+    np.testing.assert_allclose(got, detector.decision_function(head), rtol=1e-5, atol=1e-5)

@@ -17,7 +17,7 @@ from skae._estimators.registry import estimator_classes
 
 from .conftest import FAST
 
-ESTIMATORS = list(estimator_classes().values())
+ESTIMATORS = list(estimator_classes(public=True).values())
 CUSTOM_NETWORK_ESTIMATORS = [AutoencoderTransformer, VariationalAutoencoderTransformer]
 
 

@@ -13,8 +13,8 @@ from .._docstrings import DocLinkMixin
 from .._input.dask import lazy_on_dask
 from .._io.export import DetectorExportMixin
 from .._io.persistence import SaveMixin
-from .._validation import rows_as_given
 from .fit_state import restored_on_error
+from .outlier_explain import ExplanationMixin
 from .outlier_input import ScaledInputMixin
 from .outlier_scores import (
     exceed_confidence,
@@ -53,7 +53,13 @@ def _from_backbone(name, doc):
     random_state="The same int also gives the same scores.",
 )
 class AutoencoderOutlierDetector(
-    DocLinkMixin, SaveMixin, ScaledInputMixin, DetectorExportMixin, OutlierMixin, BaseEstimator
+    DocLinkMixin,
+    SaveMixin,
+    ScaledInputMixin,
+    ExplanationMixin,
+    DetectorExportMixin,
+    OutlierMixin,
+    BaseEstimator,
 ):
     """Outlier detection by the reconstruction error of an autoencoder.
 
@@ -98,14 +104,20 @@ class AutoencoderOutlierDetector(
         backbone): a sample is an outlier when its error exceeds the third
         quartile of the training errors by more than 1.5 times their
         interquartile range (the end of a box plot's whisker).
-    backbone : {"autoencoder", "variational"}, default="autoencoder"
+    backbone : {"auto", "autoencoder", "variational"}, default="auto"
         The network behind the scores. "autoencoder" scores minus the mean
         squared reconstruction error; "variational" trains a
         ``VariationalAutoencoderTransformer`` (with ``beta=1``) with the
         parameters below and scores the ELBO of each sample, in nats. With
         "variational", ``loss`` chooses the likelihood (Gaussian or
         Bernoulli), and ``warm_start`` and ``partial_fit`` continue training
-        the same VAE.
+        the same VAE. "auto": "autoencoder", or "variational" with
+        ``condition_columns``. There a deterministic code is free to carry
+        what the context already says (an hour read off the measurements),
+        and the decoder then need not use the context at all; the VAE's KL
+        term makes each bit of the code cost, so the context is read from
+        the condition columns instead (Sohn et al., 2015).
+        ``backbone_name_`` says which was used.
     scaling : {"auto", "standard", "robust", "global"}, default="auto"
         How X is scaled before the backbone sees it, and so how much each
         feature weighs in the scores. "standard": each feature minus its
@@ -124,6 +136,20 @@ class AutoencoderOutlierDetector(
         ``warm_start``) into ``center_`` and ``scale_``; with
         ``loss="binary_crossentropy"``, data must stay in [0, 1] and the
         scaling is "global".
+    condition_columns : list of str or int, default=None
+        Columns of X (names in a pandas or polars frame, or positions) that
+        are each row's context (a product, an hour) rather than measurements:
+        the backbone reads them beside the other columns, in its encoder and
+        decoder, and reconstructs and scores only the others, so a reading
+        normal in general but unusual in its context scores low. Columns of
+        strings, categories or objects are one-hot encoded; numeric ones
+        standardised. The backbone is then a conditional one (a
+        ``ConditionalVariationalAutoencoder`` with "variational"). Rows only
+        (``architecture="dense"``); ``reconstruct`` and ``feature_errors``
+        return the other columns.
+    handle_unknown : {"error", "ignore"}, default="error"
+        With ``condition_columns``, a category not seen in ``fit``: a
+        ValueError naming it, or read as none of the known ones.
     {network_parameters}
     loss : {"mse", "binary_crossentropy"}, default="mse"
         Training loss: "mse" with a linear output; "binary_crossentropy" with
@@ -147,11 +173,20 @@ class AutoencoderOutlierDetector(
     ----------
     backbone_ : AutoencoderTransformer or VariationalAutoencoderTransformer
         The fitted network behind the scores (``backbone="autoencoder"`` or
-        ``"variational"``): its ``encoder_``, ``decoder_``, ``model_``,
+        ``"variational"``; with ``condition_columns`` their conditional
+        twins, the second a ``ConditionalVariationalAutoencoder``): its ``encoder_``, ``decoder_``, ``model_``,
         ``mean_``, ``scale_`` and, for the VAE, ``kl_per_dimension_`` and
         ``noise_scale_`` describe it further.
+    backbone_name_ : {"autoencoder", "variational"}
+        The backbone used: ``backbone``, with "auto" resolved.
     scaling_ : {"standard", "robust", "global"}
         The scaling used: ``scaling``, with "auto" resolved.
+    condition_columns_ : list of int
+        Positions in X of the condition columns (``condition_columns`` only;
+        ``center_`` and ``scale_`` are then those of the other columns).
+    condition_categories_ : list of (ndarray or None)
+        The categories of each condition column seen in ``fit`` (None for a
+        numeric one; ``condition_columns`` only).
     center_ : ndarray of shape (n_features,)
         What ``scaling`` subtracts from each feature (zeros with "global").
     scale_ : ndarray of shape (n_features,)
@@ -214,8 +249,10 @@ class AutoencoderOutlierDetector(
             StrOptions({"auto"}),
             Interval(numbers.Real, 0, 0.5, closed="right"),
         ],
-        "backbone": [StrOptions(set(BACKBONES))],
+        "backbone": [StrOptions({"auto", *BACKBONES})],
         "scaling": [StrOptions({"auto", "standard", "robust", "global"})],
+        "condition_columns": [None, str, "array-like", numbers.Integral],
+        "handle_unknown": [StrOptions({"error", "ignore"})],
     }
 
     def __init__(
@@ -223,8 +260,10 @@ class AutoencoderOutlierDetector(
         n_components=2,
         *,
         contamination=0.1,
-        backbone="autoencoder",
+        backbone="auto",
         scaling="auto",
+        condition_columns=None,
+        handle_unknown="error",
         architecture="dense",
         input_shape=None,
         hidden_layer_sizes=(128, 64),
@@ -286,6 +325,8 @@ class AutoencoderOutlierDetector(
         self.contamination = contamination
         self.backbone = backbone
         self.scaling = scaling
+        self.condition_columns = condition_columns
+        self.handle_unknown = handle_unknown
 
     history_ = _from_backbone("history_", "Training history of ``backbone_``.")
     n_iter_ = _from_backbone("n_iter_", "Epochs ``backbone_`` was trained.")
@@ -336,9 +377,21 @@ class AutoencoderOutlierDetector(
             self._validate_params()
         return self._fit_backbone(X, sample_weight, continue_training=True, partial=True)
 
+    def _backbone_name(self):
+        if self.backbone != "auto":
+            return self.backbone
+        return "autoencoder" if self.condition_columns is None else "variational"
+
     def _fit_backbone(self, X, sample_weight, *, continue_training, partial=False):
-        kind = backbone_class(self.backbone)
+        kind = backbone_class(self._backbone_name(), conditional=self.condition_columns is not None)
         params = {name: getattr(self, name) for name in _shared_parameters(kind, type(self))}
+        # the backbone reads the detector's encoded condition columns as numbers
+        params.update(
+            {"condition_columns": None, "condition_type": "numeric"}
+            if "condition_type" in kind._get_param_names()
+            else {}
+        )
+        params.pop("handle_unknown", None)
         backbone = getattr(self, "backbone_", None)
         continuing = continue_training and type(backbone) is kind
         if not continuing:
@@ -357,19 +410,23 @@ class AutoencoderOutlierDetector(
             # the detector's current parameters, as a refit would use them
             backbone.set_params(**params)
         # continued training keeps the scaling the network has learned in
-        X = self._scaled(X, reset=not continuing, stream=True)
+        if not continuing:
+            for attribute in ("condition_columns_", "condition_categories_"):
+                self.__dict__.pop(attribute, None)
+        inputs = self._backbone_input(X, reset=not continuing, stream=True)
         self._forget_fit()
         if partial:
-            backbone.partial_fit(X, sample_weight=sample_weight)
+            backbone.partial_fit(*inputs, sample_weight=sample_weight)
         else:
-            backbone.fit(X, sample_weight=sample_weight)
+            backbone.fit(*inputs, sample_weight=sample_weight)
         self.backbone_ = backbone
-        self.training_scores_ = backbone.score_samples(X)
+        self.backbone_name_ = self._backbone_name()
+        self.training_scores_ = backbone.score_samples(*inputs)
         self.offset_ = offset_for_contamination(self.contamination, self.training_scores_)
         return self
 
     def _forget_fit(self):
-        for attribute in ("backbone_", "offset_", "training_scores_"):
+        for attribute in ("backbone_", "backbone_name_", "offset_", "training_scores_"):
             self.__dict__.pop(attribute, None)
 
     @lazy_on_dask("values")
@@ -391,7 +448,7 @@ class AutoencoderOutlierDetector(
             The scores, as float64.
         """
         check_is_fitted(self)
-        return self.backbone_.score_samples(self._scaled(X, reset=False, stream=True))
+        return self.backbone_.score_samples(*self._backbone_input(X, reset=False, stream=True))
 
     @lazy_on_dask("values")
     def decision_function(self, X):
@@ -491,59 +548,6 @@ class AutoencoderOutlierDetector(
         2020.
         """
         return exceed_confidence(self.decision_function(X), self.training_scores_, self.offset_)
-
-    @lazy_on_dask("like_input")
-    def reconstruct(self, X):
-        """The backbone's reconstruction of X (the decoder's mean for a VAE).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            Data to reconstruct.
-
-        Returns
-        -------
-        X_reconstructed : ndarray of the shape of X
-            ``backbone_.reconstruct(X)``, in X's float dtype and shape.
-        """
-        check_is_fitted(self)
-        rows, shape, ndim = self._rows(X, reset=False)
-        scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
-        restored = self.backbone_.reconstruct(rows_as_given(scaled, shape, ndim))
-        restored = restored.reshape(len(rows), -1) * self.scale_ + self.center_
-        return rows_as_given(restored.astype(rows.dtype, copy=False), shape, ndim)
-
-    @lazy_on_dask("like_input")
-    def feature_errors(self, X):
-        """Squared reconstruction error of each feature of each sample.
-
-        Shows which features make a sample anomalous. Errors are measured in
-        the units the backbone sees, each feature divided by ``scale_``, so
-        that their row mean is minus ``score_samples`` (with the variational
-        backbone, the errors are those of the decoder's mean and the scores
-        are ELBOs instead).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features) or image array
-            Data to explain.
-
-        Returns
-        -------
-        errors : ndarray or pandas.DataFrame of the shape of X
-            ``((X - reconstruct(X)) / scale_) ** 2`` as float64: a DataFrame
-            with X's columns and index when X is one, images when X holds
-            images.
-        """
-        check_is_fitted(self)
-        scaled = self._scaled(X, reset=False)
-        restored = self.backbone_.reconstruct(scaled)
-        errors = (np.asarray(scaled, dtype=np.float64) - restored) ** 2
-        if hasattr(X, "columns") and hasattr(X, "index"):
-            import pandas as pd
-
-            return pd.DataFrame(errors, columns=X.columns, index=X.index)
-        return errors
 
     def set_threshold(self, X, *, false_positive_rate=0.01):
         """Move ``offset_`` to flag a given fraction of held-out normal data.

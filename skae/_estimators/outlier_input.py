@@ -7,7 +7,10 @@ block by block as the backbone reads it.
 """
 
 import numpy as np
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from .._input.condition_columns import ColumnConditions, condition_positions, split_columns
+from .._input.dask import is_dask_collection
 from .._input.rows import validated_rows
 from .._input.streaming import (
     ScaledRows,
@@ -16,7 +19,7 @@ from .._input.streaming import (
     read_all,
     streams,
 )
-from .._validation import rows_as_given
+from .._validation import FLOAT_DTYPES, reject_non_numeric, rows_as_given
 from .outlier_scores import center_and_scale, resolved_scaling
 
 
@@ -47,11 +50,102 @@ class ScaledInputMixin:
         """
         rows, shape, ndim = self._rows(X, reset=reset, stream=stream)
         if reset:
-            self.scaling_ = resolved_scaling(self.scaling, self.loss, rows)
-            self.center_, self.scale_ = center_and_scale(rows, self.scaling_)
+            self._fit_scaling(rows)
         if isinstance(rows, StreamedRows):
             # the form rows_as_given gives in-memory X
             sample_shape = rows_as_given(np.empty((0, rows.shape[1])), shape, ndim).shape[1:]
             return ScaledRows(rows, self.center_, self.scale_, sample_shape)
         scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
         return rows_as_given(scaled, shape, ndim)
+
+    def _fit_scaling(self, rows):
+        self.scaling_ = resolved_scaling(self.scaling, self.loss, rows)
+        self.center_, self.scale_ = center_and_scale(rows, self.scaling_)
+
+    # ------------------------------------------------------------------
+    # condition columns: the context of each row, read beside the rest
+    # ------------------------------------------------------------------
+    def _reads_condition_columns(self, reset):
+        if reset:
+            return self.condition_columns is not None
+        return "condition_columns_" in vars(self)
+
+    def _backbone_input(self, X, *, reset, stream=False):
+        """The arguments of the backbone's methods for X: ``(scaled,)``, or
+        ``(scaled measured columns, encoded condition columns)``."""
+        if not self._reads_condition_columns(reset):
+            return (self._scaled(X, reset=reset, stream=stream),)
+        rows, condition = self._split_condition_columns(X, reset=reset)
+        if reset:
+            self._fit_scaling(rows)
+        return ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False), condition
+
+    def encode_conditions(self, y):
+        """The condition columns' values as an exported detector reads them.
+
+        With ``condition_columns``, ``export`` writes a model with two
+        inputs: ``"X"``, the other columns (float32), and ``"condition"``,
+        this encoding of the condition columns (float32).
+
+        Parameters
+        ----------
+        y : DataFrame or array-like of shape (n_samples, n_condition_columns)
+            The values of the condition columns, in the order of
+            ``condition_columns``.
+
+        Returns
+        -------
+        conditions : ndarray of shape (n_samples, n_conditions)
+            One-hot columns of the categorical ones, the numeric ones as they
+            are, as float64.
+        """
+        check_is_fitted(self)
+        if "condition_columns_" not in vars(self):
+            raise ValueError(
+                f"This {type(self).__name__} was fitted without condition_columns: "
+                "it reads no conditions."
+            )
+        encoding = self._condition_encoding()
+        return encoding.encode(encoding.context_of(y, type(self).__name__), type(self).__name__)
+
+    def _condition_encoding(self):
+        return ColumnConditions(
+            self.condition_categories_,
+            self.condition_mean_,
+            self.condition_var_,
+            self._fitted_handle_unknown,
+        )
+
+    def _split_condition_columns(self, X, *, reset):
+        """``(measured rows, encoded condition)`` of X, the columns fitted at reset."""
+        name = type(self).__name__
+        if streams(X) or is_out_of_core(X) or is_dask_collection(X):
+            raise ValueError(
+                f"{name} with condition_columns reads X in memory (a DataFrame or an "
+                "array); give a Dask DataFrame's partitions to score_samples and "
+                "predict, which read them one by one."
+            )
+        if reset and (self.architecture != "dense" or self.input_shape is not None):
+            raise ValueError(
+                "condition_columns reads X as a table: it needs architecture='dense' "
+                "and input_shape=None."
+            )
+        if not hasattr(X, "shape"):
+            X = np.asarray(X, dtype=object)
+        # the names and the number of all of X's columns, as fitted
+        validate_data(self, X, reset=reset, skip_check_array=True)
+        positions = (
+            condition_positions(X, self.condition_columns, name)
+            if reset
+            else self.condition_columns_
+        )
+        measured, context = split_columns(X, positions)
+        reject_non_numeric(measured, name)
+        rows = check_array(measured, dtype=FLOAT_DTYPES, input_name="X")
+        if reset:
+            encoding = ColumnConditions.fit(X, positions, context, self.handle_unknown, name)
+            self.condition_columns_ = positions
+            self.condition_categories_ = encoding.categories
+            self.condition_mean_, self.condition_var_ = encoding.mean, encoding.variance
+            self._fitted_handle_unknown = self.handle_unknown
+        return rows, self._condition_encoding().encode(context, name)

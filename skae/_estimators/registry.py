@@ -21,6 +21,7 @@ class Entry(NamedTuple):
     command: str | None  # ``skae fit --model <command>`` (None: not offered there)
     embeds: bool  # whether ``skae embed --model`` offers it (a transformer)
     backbone: str | None = None  # ``AutoencoderOutlierDetector(backbone=...)``
+    public: bool = True  # ``skae.<name>``; False: a backbone the detector builds
 
 
 ESTIMATORS = (
@@ -30,6 +31,8 @@ ESTIMATORS = (
     Entry("AutoencoderOutlierDetector", "outlier", "detector", False),
     # needs conditions y, which the command line does not read
     Entry("ConditionalVariationalAutoencoder", "conditional", None, False),
+    # AutoencoderOutlierDetector(condition_columns=...)'s backbone
+    Entry("ConditionalAutoencoder", "conditional_autoencoder", None, False, public=False),
 )
 BACKBONES = tuple(entry.backbone for entry in ESTIMATORS if entry.backbone)
 
@@ -39,9 +42,13 @@ def estimator_class(entry):
     return getattr(importlib.import_module(f"{__package__}.{entry.module}"), entry.name)
 
 
-def estimator_classes():
-    """``{class name: class}`` of every skae estimator."""
-    return {entry.name: estimator_class(entry) for entry in ESTIMATORS}
+def estimator_classes(*, public=False):
+    """``{class name: class}`` of every skae estimator (the public ones only with ``public``)."""
+    return {
+        entry.name: estimator_class(entry)
+        for entry in ESTIMATORS
+        if entry.public or not public
+    }
 
 
 def trusted_types():
@@ -75,7 +82,20 @@ def trusted_types():
     return [f"{__package__}.{entry.module}.{entry.name}" for entry in ESTIMATORS]
 
 
-def backbone_class(backbone):
-    """The estimator class of ``AutoencoderOutlierDetector(backbone=backbone)``."""
-    (entry,) = (entry for entry in ESTIMATORS if entry.backbone == backbone)
+# the backbones of AutoencoderOutlierDetector(condition_columns=...)
+CONDITIONAL_BACKBONES = {
+    "autoencoder": "ConditionalAutoencoder",
+    "variational": "ConditionalVariationalAutoencoder",
+}
+
+
+def backbone_class(backbone, *, conditional=False):
+    """The estimator class of ``AutoencoderOutlierDetector(backbone=backbone)``.
+
+    ``conditional``: its conditional twin, for a detector with condition columns.
+    """
+    if conditional:
+        (entry,) = (e for e in ESTIMATORS if e.name == CONDITIONAL_BACKBONES[backbone])
+    else:
+        (entry,) = (e for e in ESTIMATORS if e.backbone == backbone)
     return estimator_class(entry)
