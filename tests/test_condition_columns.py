@@ -202,3 +202,15 @@ def test_detector_exports_the_measured_columns_and_the_condition(tmp_path):
     }
     (got,) = session.run(None, inputs)
     np.testing.assert_allclose(got, detector.decision_function(head), rtol=1e-5, atol=1e-5)
+
+
+def test_auto_backbone_is_the_conditional_vae_with_condition_columns():
+    from skae import AutoencoderOutlierDetector
+
+    frame = _readings(100)
+    with_context = AutoencoderOutlierDetector(condition_columns=["product"], **FAST).fit(frame)
+    assert with_context.backbone_name_ == "variational"
+    assert type(with_context.backbone_).__name__ == "ConditionalVariationalAutoencoder"
+    without = AutoencoderOutlierDetector(**FAST).fit(frame[["power", "load"]])
+    assert without.backbone_name_ == "autoencoder"
+    assert type(without.backbone_).__name__ == "AutoencoderTransformer"
