@@ -10,19 +10,18 @@ import keras
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .._input.bundle import Rows
 from .._input.condition_columns import (
     HANDLE_UNKNOWN,
     ColumnConditions,
-    condition_positions,
-    split_columns,
+    fitted_conditions,
+    read_columns,
 )
 from .._input.conditions import CONDITION_TYPES, ConditionEncoding
-from .._input.dask import is_dask_collection, lazy_on_dask
-from .._input.streaming import is_out_of_core
-from .._validation import FLOAT_DTYPES, check_finite_scores, reject_non_numeric
+from .._input.dask import lazy_on_dask
+from .._validation import FLOAT_DTYPES, check_finite_scores
 from ..architectures._blocks import model_name
 from ..architectures.conditional import (
     ConditionalVariationalAutoencoderModel,
@@ -270,12 +269,7 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
     def _encoding(self):
         """The fitted form of the conditions, from the fitted attributes."""
         if self.condition_type_ == "columns":
-            return ColumnConditions(
-                self.condition_categories_,
-                self.condition_mean_,
-                self.condition_var_,
-                self._fitted_handle_unknown,
-            )
+            return fitted_conditions(self)
         categorical = self.condition_type_ == "categorical"
         return ConditionEncoding(
             self.condition_type_,
@@ -344,41 +338,14 @@ class ConditionalVariationalAutoencoder(VariationalAutoencoderTransformer):
             not reset and getattr(self, "condition_type_", None) == "columns"
         ):
             return super()._check_input(X, reset=reset)
-        name = type(self).__name__
-        if is_out_of_core(X) or is_dask_collection(X):
-            raise ValueError(
-                f"{name} with condition_columns reads X in memory (a DataFrame or "
-                "an array); a Dask DataFrame's partitions are read one by one by "
-                "transform, score_samples and reconstruct."
-            )
-        if reset and (self.architecture != "dense" or self.input_shape is not None):
-            raise ValueError(
-                "condition_columns reads X as a table: it needs architecture='dense' "
-                "and input_shape=None; for images give the conditions as y."
-            )
-        if not hasattr(X, "shape"):
-            X = np.asarray(X, dtype=object)
-        # the names and the number of all of X's columns, as fitted
-        validate_data(self, X, reset=reset, skip_check_array=True)
+        rows, condition = read_columns(self, X, reset=reset)
         if reset:
-            positions = condition_positions(X, self.condition_columns, name)
-        else:
-            positions = self.condition_columns_
-        measured, context = split_columns(X, positions)
-        reject_non_numeric(measured, name)
-        rows = check_array(measured, dtype=FLOAT_DTYPES, input_name="X")
-        if reset:
-            encoding = ColumnConditions.fit(X, positions, context, self.handle_unknown, name)
-            for attribute in ("classes_",):
-                self.__dict__.pop(attribute, None)
+            self.__dict__.pop("classes_", None)
             self._fit_ndim, self.image_shape_ = 2, None
             self.condition_type_ = "columns"
-            self.condition_columns_ = positions
-            self.condition_categories_ = encoding.categories
-            self.condition_mean_, self.condition_var_ = encoding.mean, encoding.variance
-            self.n_conditions_ = encoding.n_conditions
-            self._fitted_handle_unknown = self.handle_unknown
-        return Rows(rows, condition=self._encoding().encode(context, name))
+            self.n_conditions_ = len(self.condition_mean_)
+        return Rows(rows, condition=condition)
+
 
     # ------------------------------------------------------------------
     # hooks

@@ -7,10 +7,9 @@ block by block as the backbone reads it.
 """
 
 import numpy as np
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
-from .._input.condition_columns import ColumnConditions, condition_positions, split_columns
-from .._input.dask import is_dask_collection
+from .._input.condition_columns import fitted_conditions, read_columns
 from .._input.rows import validated_rows
 from .._input.streaming import (
     ScaledRows,
@@ -19,7 +18,7 @@ from .._input.streaming import (
     read_all,
     streams,
 )
-from .._validation import FLOAT_DTYPES, reject_non_numeric, rows_as_given
+from .._validation import rows_as_given
 from .outlier_scores import center_and_scale, resolved_scaling
 
 
@@ -109,43 +108,8 @@ class ScaledInputMixin:
         return encoding.encode(encoding.context_of(y, type(self).__name__), type(self).__name__)
 
     def _condition_encoding(self):
-        return ColumnConditions(
-            self.condition_categories_,
-            self.condition_mean_,
-            self.condition_var_,
-            self._fitted_handle_unknown,
-        )
+        return fitted_conditions(self)
 
     def _split_condition_columns(self, X, *, reset):
         """``(measured rows, encoded condition)`` of X, the columns fitted at reset."""
-        name = type(self).__name__
-        if streams(X) or is_out_of_core(X) or is_dask_collection(X):
-            raise ValueError(
-                f"{name} with condition_columns reads X in memory (a DataFrame or an "
-                "array); give a Dask DataFrame's partitions to score_samples and "
-                "predict, which read them one by one."
-            )
-        if reset and (self.architecture != "dense" or self.input_shape is not None):
-            raise ValueError(
-                "condition_columns reads X as a table: it needs architecture='dense' "
-                "and input_shape=None."
-            )
-        if not hasattr(X, "shape"):
-            X = np.asarray(X, dtype=object)
-        # the names and the number of all of X's columns, as fitted
-        validate_data(self, X, reset=reset, skip_check_array=True)
-        positions = (
-            condition_positions(X, self.condition_columns, name)
-            if reset
-            else self.condition_columns_
-        )
-        measured, context = split_columns(X, positions)
-        reject_non_numeric(measured, name)
-        rows = check_array(measured, dtype=FLOAT_DTYPES, input_name="X")
-        if reset:
-            encoding = ColumnConditions.fit(X, positions, context, self.handle_unknown, name)
-            self.condition_columns_ = positions
-            self.condition_categories_ = encoding.categories
-            self.condition_mean_, self.condition_var_ = encoding.mean, encoding.variance
-            self._fitted_handle_unknown = self.handle_unknown
-        return rows, self._condition_encoding().encode(context, name)
+        return read_columns(self, X, reset=reset)

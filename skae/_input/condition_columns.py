@@ -11,8 +11,11 @@ is, and standardised inside the model with its mean and variance at fit.
 """
 
 import numpy as np
+from sklearn.utils.validation import check_array, validate_data
 
-from .._validation import _column_dtypes, _is_numeric_dtype
+from .._validation import FLOAT_DTYPES, _column_dtypes, _is_numeric_dtype, reject_non_numeric
+from .dask import is_dask_collection
+from .streaming import is_out_of_core
 
 HANDLE_UNKNOWN = ("error", "ignore")
 
@@ -243,3 +246,56 @@ def _numbers(values, owner):
             "finite context values (impute them first)."
         )
     return numbers
+
+
+def fitted_conditions(estimator):
+    """The ``ColumnConditions`` an estimator learned in ``read_columns``."""
+    return ColumnConditions(
+        estimator.condition_categories_,
+        estimator.condition_mean_,
+        estimator.condition_var_,
+        estimator._fitted_handle_unknown,
+    )
+
+
+def read_columns(estimator, X, *, reset):
+    """``(measured rows, encoded condition)`` of in-memory X.
+
+    ``estimator`` has ``condition_columns`` and ``handle_unknown``: at
+    ``reset`` the columns are resolved and their encoding learned into
+    ``condition_columns_``, ``condition_categories_``, ``condition_mean_``
+    and ``condition_var_``; otherwise the fitted ones are used. The names
+    and the number of all of X's columns are checked as scikit-learn's
+    ``validate_data`` does; the measured columns must be numeric and finite.
+    """
+    name = type(estimator).__name__
+    if is_out_of_core(X) or is_dask_collection(X):
+        raise ValueError(
+            f"{name} with condition_columns reads X in memory (a DataFrame or an "
+            "array); give a Dask DataFrame to transform, score_samples or predict, "
+            "which read its partitions one by one."
+        )
+    if reset and (estimator.architecture != "dense" or estimator.input_shape is not None):
+        raise ValueError(
+            "condition_columns reads X as a table: it needs architecture='dense' "
+            "and input_shape=None."
+        )
+    if not hasattr(X, "shape"):
+        X = np.asarray(X, dtype=object)
+    # the names and the number of all of X's columns, as fitted
+    validate_data(estimator, X, reset=reset, skip_check_array=True)
+    positions = (
+        condition_positions(X, estimator.condition_columns, name)
+        if reset
+        else estimator.condition_columns_
+    )
+    measured, context = split_columns(X, positions)
+    reject_non_numeric(measured, name)
+    rows = check_array(measured, dtype=FLOAT_DTYPES, input_name="X")
+    if reset:
+        encoding = ColumnConditions.fit(X, positions, context, estimator.handle_unknown, name)
+        estimator.condition_columns_ = positions
+        estimator.condition_categories_ = encoding.categories
+        estimator.condition_mean_, estimator.condition_var_ = encoding.mean, encoding.variance
+        estimator._fitted_handle_unknown = estimator.handle_unknown
+    return rows, fitted_conditions(estimator).encode(context, name)
