@@ -135,6 +135,16 @@ def test_same_random_state_same_model_and_float32_kept(fitted):
     np.testing.assert_allclose(codes32, a.transform(X, labels), rtol=1e-4, atol=1e-5)
 
 
+def test_eager_training_learns_too():
+    # run_eagerly hands the model NumPy batches on JAX, and one layer call
+    # there joins the condition to a tensor (the decoder reads z beside it)
+    X, labels, _ = _classes_data(n=60)
+    cvae = ConditionalVariationalAutoencoder(1, **{**FAST, "epochs": 4, "run_eagerly": True})
+    losses = cvae.fit(X, labels).history_["loss"]
+    assert len(losses) == 4 and losses[-1] < losses[0]
+    assert cvae.transform(X[:5], labels[:5]).shape == (5, 1)
+
+
 def test_pickle_save_load_and_clone_keep_the_conditions(fitted, tmp_path):
     cvae, X, labels, _ = fitted
     expected = cvae.score_samples(X[:10], labels[:10])

@@ -117,7 +117,10 @@ class ConditionalVariationalAutoencoderModel(VariationalAutoencoderModel):
     """
 
     def call(self, inputs, training=False):
-        samples, condition = inputs
+        # Keras refuses a layer call that mixes tensors and arrays, and the
+        # decoder reads z (a tensor) beside the condition, which JAX's eager
+        # training passes in as the NumPy batch it was given.
+        samples, condition = (keras.ops.convert_to_tensor(part) for part in inputs)
         z_mean, z_log_var = self.encoder([samples, condition], training=training)
         z = self.sampling([z_mean, z_log_var])
         return self.decoder([z, condition], training=training), z_mean, z_log_var
