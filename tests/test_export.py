@@ -264,3 +264,43 @@ def test_onnx_export_without_the_converter_names_the_install(fitted, tmp_path, m
         fitted("autoencoder").export(tmp_path / "model.onnx", "onnx")
     assert not (tmp_path / "model.onnx").exists()
 
+
+
+# ----------------------------------------------------------------------
+# the path: checked first, written whole or not at all
+# ----------------------------------------------------------------------
+def test_export_paths_are_checked_before_anything_is_written(digits, tmp_path, monkeypatch):
+    X = digits[0]
+    ae = AutoencoderTransformer(2, **FAST).fit(X)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="empty path"):
+        ae.export("")
+    a_file = tmp_path / "taken"
+    a_file.write_text("mine")
+    with pytest.raises(ValueError, match="is a file, but"):
+        ae.export(a_file, overwrite=True)
+    assert a_file.read_text() == "mine"
+    with pytest.raises(ValueError, match="is a directory, but"):
+        ae.export(tmp_path, format="onnx", overwrite=True)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        ae.export(tmp_path / "no" / "such" / "folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_a_failed_export_leaves_nothing_behind(digits, tmp_path, monkeypatch):
+    if keras.backend.backend() == "torch":
+        pytest.skip("Keras writes no SavedModel on PyTorch")
+    X = digits[0]
+    ae = AutoencoderTransformer(2, **FAST).fit(X)
+    ae.export(tmp_path / "codes")
+    before = sorted(p.name for p in (tmp_path / "codes").iterdir())
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(keras.Model, "export", fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ae.export(tmp_path / "codes", overwrite=True)
+    # the previous export is untouched, and no temporary sibling is left
+    assert sorted(p.name for p in (tmp_path / "codes").iterdir()) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["codes"]

@@ -18,7 +18,6 @@ their hooks (``_encode_batch``, ``_decode_batch``, ``_codes``,
 
 import contextlib
 import importlib.util
-import os
 import warnings
 
 from .._startup import quiet_keras_import
@@ -32,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._engine.inference import backend_computes_float64, overridden_together
 from ..architectures._blocks import model_name
+from .output_paths import checked_output, written_whole
 
 FORMATS = ("tf_saved_model", "onnx")
 TRANSFORMER_METHODS = ("transform", "reconstruct", "score_samples")
@@ -88,12 +88,8 @@ def export_inference(
             f"method must be one of {methods} for {name}.export, got {method!r}: "
             "the exported function computes one of these methods."
         )
-    path = os.fspath(path)
-    if os.path.exists(path) and not overwrite:
-        raise FileExistsError(
-            f"{path!r} already exists; {name}.export does not replace it unless "
-            "overwrite=True is passed. Choose a new path or pass overwrite=True."
-        )
+    directory = format == "tf_saved_model"
+    path = checked_output(path, directory=directory, overwrite=overwrite, owner=f"{name}.export")
     if format == "onnx":
         _check_onnx_installed()
     else:
@@ -107,8 +103,10 @@ def export_inference(
         offset=offset,
         prescale=prescale,
     )
-    with _quiet_torch_tracing():
-        model.export(path, format=format, verbose=False)
+    # written beside path, then moved into place: a failed export leaves nothing
+    with written_whole(path, directory=directory, owner=f"{name}.export") as target:
+        with _quiet_torch_tracing():
+            model.export(target, format=format, verbose=False)
 
 
 @contextlib.contextmanager
