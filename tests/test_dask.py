@@ -91,6 +91,8 @@ def _methods(fitted_pair):
         (ae.reconstruct, (64,)),
         (detector.reconstruct, (64,)),
         (detector.feature_errors, (64,)),
+        (detector.predict_proba, (2,)),
+        (detector.predict_confidence, ()),
     ]
 
 
@@ -109,6 +111,19 @@ def test_dask_arrays_give_lazy_arrays_equal_to_numpy(fitted_pair, digits):
         assert got.dtype == expected.dtype
         # each block is computed alone: float64 sums may differ by an ulp
         np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_dask_arrays_of_unknown_chunk_sizes_stay_lazy(fitted_pair, digits):
+    da = pytest.importorskip("dask.array")
+    X, _ = digits
+    ae, detector = fitted_pair
+    lazy_X = da.from_array(X, chunks=64)
+    kept = lazy_X[lazy_X[:, 10] >= 0]  # a filter: row counts unknown until computed
+    assert np.isnan(kept.chunks[0][0])
+    for method in (ae.transform, detector.predict_proba, detector.score_samples):
+        lazy = method(kept)
+        assert isinstance(lazy, da.Array), method.__name__
+        np.testing.assert_allclose(lazy.compute(scheduler="synchronous"), method(X), rtol=1e-12)
 
 
 def test_the_estimator_enters_the_graph_once(fitted_pair, digits):
@@ -137,6 +152,9 @@ def test_dask_dataframes_give_frames_with_the_output_names(digits):
     labels = detector.predict(lazy_frame).compute(scheduler="synchronous")
     assert labels.name == "predict" and labels.index.equals(frame.index)
     np.testing.assert_array_equal(labels.to_numpy(), detector.predict(frame))
+    proba = detector.predict_proba(lazy_frame).compute(scheduler="synchronous")
+    assert list(proba.columns) == ["inlier", "outlier"] and proba.index.equals(frame.index)
+    np.testing.assert_allclose(proba.to_numpy(), detector.predict_proba(frame), rtol=1e-12)
     errors = detector.feature_errors(lazy_frame).compute(scheduler="synchronous")
     assert list(errors.columns) == list(frame.columns) and errors.index.equals(frame.index)
     np.testing.assert_allclose(errors.to_numpy(), detector.feature_errors(frame), rtol=1e-12)

@@ -485,6 +485,7 @@ class AutoencoderOutlierDetector(
         is_inlier[decision < 0] = -1
         return is_inlier
 
+    @lazy_on_dask("probabilities")
     def predict_proba(self, X):
         """Probability of each sample to be an inlier and an outlier.
 
@@ -516,6 +517,7 @@ class AutoencoderOutlierDetector(
         outlier = outlier_probability(self.decision_function(X), self.training_scores_)
         return np.column_stack([1.0 - outlier, outlier])
 
+    @lazy_on_dask("values")
     def predict_confidence(self, X):
         """Confidence in each prediction of ``predict``, in [0, 1].
 

@@ -30,8 +30,10 @@ def lazy_on_dask(output, *, conditioned=False):
 
     ``output`` is ``"rows"`` (one row of ``_n_features_out`` columns per
     sample, ``transform``), ``"values"`` (one value per sample: scores,
-    labels), or ``"like_input"`` (X's shape and columns: ``reconstruct``, in
-    X's float dtype; ``feature_errors``, in float64).
+    labels), ``"probabilities"`` (two float64 columns per sample, inlier
+    then outlier: ``predict_proba``), or ``"like_input"`` (X's shape and
+    columns: ``reconstruct``, in X's float dtype; ``feature_errors``, in
+    float64).
 
     ``conditioned``: the method is ``method(self, X, y)``, ``y`` the
     conditions of X's rows, which go with X block by block: a NumPy array or
@@ -104,8 +106,9 @@ def _lazy(estimator, name, X, output, y=None):
         return X.map_blocks(
             _apply, shipped, name, dtype=dtype, meta=np.empty((0,) + X.shape[1:], dtype=dtype)
         )
-    if output == "rows":
-        n_out = int(estimator._n_features_out)
+    if output in ("rows", "probabilities"):
+        n_out = int(estimator._n_features_out) if output == "rows" else 2
+        dtype = dtype if output == "rows" else np.dtype(np.float64)
         return X.map_blocks(
             _apply,
             shipped,
@@ -133,6 +136,8 @@ def _output_block(estimator, name, output, n_rows, sample_shape, dtype):
         return (n_rows,) + tuple(sample_shape), dtype
     if output == "rows":
         return (n_rows, int(estimator._n_features_out)), dtype
+    if output == "probabilities":
+        return (n_rows, 2), np.dtype(np.float64)
     return (n_rows,), np.dtype(np.int64) if name == "predict" else np.dtype(np.float64)
 
 
@@ -175,6 +180,9 @@ def _lazy_frame(estimator, name, X, output, shipped, n_features, conditions=()):
         meta = pd.DataFrame({c: np.empty(0, dtype=np.float64) for c in columns})
     elif output == "rows":
         columns = [str(c) for c in estimator.get_feature_names_out()]
+        meta = pd.DataFrame({c: np.empty(0, dtype=np.float64) for c in columns})
+    elif output == "probabilities":
+        columns = ["inlier", "outlier"]
         meta = pd.DataFrame({c: np.empty(0, dtype=np.float64) for c in columns})
     else:
         columns = None
