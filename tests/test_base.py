@@ -170,6 +170,25 @@ class _PoisonWeights(keras.callbacks.Callback):
             )
 
 
+def test_divergence_hidden_by_batch_normalization_is_caught():
+    # batch normalisation keeps the loss finite (about 1e11) while the
+    # reconstructions reach 1e9: caught by the outputs' bound, and the
+    # detector stays unfitted
+    from sklearn.datasets import load_wine
+    from sklearn.preprocessing import StandardScaler
+
+    from skae import AutoencoderOutlierDetector
+
+    X = StandardScaler().fit_transform(load_wine().data)
+    detector = AutoencoderOutlierDetector(
+        learning_rate=1e3, early_stopping=False, reduce_lr_on_plateau=False,
+        batch_size=16, epochs=20, random_state=0,
+    )
+    with pytest.raises(ValueError, match="diverged"):
+        detector.fit(X)
+    assert not hasattr(detector, "backbone_")
+
+
 def test_diverged_training_raises_and_leaves_estimator_unfitted(digits):
     X, _ = digits
     ae = AutoencoderTransformer(

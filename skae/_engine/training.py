@@ -377,8 +377,38 @@ def in_memory_fit_data(estimator, rows, seed, *, validation):
     )
 
 
-def check_training_finite(estimator):
-    """Raise if ``estimator``'s loss or weights became NaN or infinite.
+# Reconstructions larger than this many times the largest standardised input
+# (or than this, for inputs below 1) mean the network diverged, even where
+# batch normalisation kept the loss finite (1e11 losses were seen).
+DIVERGENCE_FACTOR = 1e4
+# training rows the bound is checked on (one forward pass, in inference mode)
+DIVERGENCE_ROWS = 256
+
+
+def _exploded(estimator, rows):
+    """Whether the trained network's outputs dwarf the standardised inputs it was given."""
+    if rows is None or not isinstance(rows.inputs, np.ndarray):
+        return False  # streamed rows: the finite checks only
+    sample = rows.take(slice(0, DIVERGENCE_ROWS))
+    floatx = keras.backend.floatx()
+    inputs = estimator._to_network(estimator._standardize(sample.inputs), floatx)
+    # the inference hooks, eagerly: deterministic, and no random layer's
+    # state advances (a VAE's model would draw its latent codes)
+    condition = None if sample.condition is None else sample.condition.astype(floatx)
+
+    def given(batch):
+        return batch if condition is None else (batch, condition)
+
+    encoded = estimator._encode_batch(estimator.encoder_, given(inputs))
+    reconstruction = estimator._decode_batch(estimator.decoder_, given(encoded))
+    largest = float(np.max(np.abs(keras.ops.convert_to_numpy(reconstruction))))
+    bound = DIVERGENCE_FACTOR * max(1.0, float(np.max(np.abs(inputs))))
+    return not largest <= bound
+
+
+def check_training_finite(estimator, rows=None):
+    """Raise if ``estimator``'s loss or weights became NaN or infinite, or its
+    outputs on the first training ``rows`` exploded.
 
     The estimator's fit then puts its previous state back.
     """
@@ -386,10 +416,11 @@ def check_training_finite(estimator):
     weights_finite = all(
         np.all(np.isfinite(keras.ops.convert_to_numpy(w))) for w in estimator.model_.weights
     )
-    if np.all(np.isfinite(losses)) and weights_finite:
+    if np.all(np.isfinite(losses)) and weights_finite and not _exploded(estimator, rows):
         return
     raise ValueError(
         f"Training of {type(estimator).__name__} diverged: the loss became NaN or "
-        "infinite, so the model was discarded and the estimator left as it was. Lower learning_rate, scale X "
-        "(e.g. with StandardScaler), or check X for extreme values."
+        "infinite, or the network's outputs grew far beyond the data, so the model "
+        "was discarded and the estimator left as it was. Lower learning_rate, scale "
+        "X (e.g. with StandardScaler), or check X for extreme values."
     )

@@ -509,8 +509,5 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
             self._inference = InferenceCache()
         for key, values in history.items():
             self.history_[key].extend(float(v) for v in values)
-        self._check_training_finite()
+        check_training_finite(self, rows)
         self.n_iter_ = len(self.history_["loss"])
-
-    def _check_training_finite(self):
-        check_training_finite(self)
