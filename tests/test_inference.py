@@ -179,6 +179,7 @@ def test_inference_compiles_once_per_fit_and_dtype_whatever_the_row_counts(digit
             return super()._encode_batch(encoder, batch)
 
     est = Counting(2, **FAST).fit(X)
+    Counting.traces = 0  # fit's own check of the outputs ran the hook once, eagerly
     sizes = [1, 2, 3, 5, 1, 7, 64, 100, 1, 2]
     for n_rows in sizes:
         est.transform(X[:n_rows])

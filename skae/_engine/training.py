@@ -394,12 +394,15 @@ def _exploded(estimator, rows):
     inputs = estimator._to_network(estimator._standardize(sample.inputs), floatx)
     # the inference hooks, eagerly: deterministic, and no random layer's
     # state advances (a VAE's model would draw its latent codes)
-    condition = None if sample.condition is None else sample.condition.astype(floatx)
+    # tensors throughout: Keras refuses a call that mixes them with arrays
+    condition = None
+    if sample.condition is not None:
+        condition = keras.ops.convert_to_tensor(sample.condition.astype(floatx))
 
     def given(batch):
         return batch if condition is None else (batch, condition)
 
-    encoded = estimator._encode_batch(estimator.encoder_, given(inputs))
+    encoded = estimator._encode_batch(estimator.encoder_, given(keras.ops.convert_to_tensor(inputs)))
     reconstruction = estimator._decode_batch(estimator.decoder_, given(encoded))
     largest = float(np.max(np.abs(keras.ops.convert_to_numpy(reconstruction))))
     bound = DIVERGENCE_FACTOR * max(1.0, float(np.max(np.abs(inputs))))
