@@ -10,13 +10,13 @@ import keras
 import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from .._input.bundle import Rows
 from .._input.condition_columns import HANDLE_UNKNOWN, ColumnConditions
 from .._input.conditions import CONDITION_TYPES
 from .._input.dask import lazy_on_dask
-from .._validation import FLOAT_DTYPES, check_finite_scores
+from .._validation import check_finite_scores
 from ..architectures._blocks import model_name
 from ..architectures.conditional import (
     ConditionalVariationalAutoencoderModel,
@@ -413,14 +413,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
             The decoded data, in the codes' float dtype, shaped like the data
             seen in ``fit``.
         """
-        check_is_fitted(self)
-        Z = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
-        if Z.shape[1] != self.n_components_:
-            raise ValueError(
-                f"X has {Z.shape[1]} features, but {type(self).__name__}."
-                f"inverse_transform expects codes with n_components="
-                f"{self.n_components_} features."
-            )
+        Z = self._checked_codes(X)
         condition = self._encode(y, len(Z), "inverse_transform")
         decoded = self._forward(Rows(Z, condition=condition), encode=False)
         return self._rows_as_given(decoded, self._fit_ndim)

@@ -137,6 +137,11 @@ class PredictionMixin:
             The decoded data, in the codes' float dtype, shaped like the data
             seen in ``fit`` (rows, or images of ``image_shape_``).
         """
+        Z = self._checked_codes(X)
+        return self._rows_as_given(self._forward(Z, encode=False), self._fit_ndim)
+
+    def _checked_codes(self, X):
+        """Codes given to ``inverse_transform``, validated: ``n_components_`` floats a row."""
         check_is_fitted(self)
         Z = check_array(X, dtype=FLOAT_DTYPES, input_name="X")
         if Z.shape[1] != self.n_components_:
@@ -145,7 +150,7 @@ class PredictionMixin:
                 f"inverse_transform expects codes with n_components="
                 f"{self.n_components_} features."
             )
-        return self._rows_as_given(self._forward(Z, encode=False), self._fit_ndim)
+        return Z
 
     @lazy_on_dask("like_input")
     def reconstruct(self, X):

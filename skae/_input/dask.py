@@ -99,34 +99,16 @@ def _lazy(estimator, name, X, output, y=None):
     dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.dtype(np.float64)
     if y is not None:
         return _lazy_conditioned(estimator, name, X, y, output, shipped, dtype)
-    trailing = list(range(1, X.ndim))
+    shape, out_dtype = _output_block(estimator, name, output, 0, X.shape[1:], dtype)
+    meta = np.empty(shape, dtype=out_dtype)
     if output == "like_input":
-        if name == "feature_errors":
-            dtype = np.dtype(np.float64)
-        return X.map_blocks(
-            _apply, shipped, name, dtype=dtype, meta=np.empty((0,) + X.shape[1:], dtype=dtype)
-        )
-    if output in ("rows", "probabilities"):
-        n_out = int(estimator._n_features_out) if output == "rows" else 2
-        dtype = dtype if output == "rows" else np.dtype(np.float64)
-        return X.map_blocks(
-            _apply,
-            shipped,
-            name,
-            drop_axis=trailing[1:],
-            chunks=(X.chunks[0], (n_out,)),
-            dtype=dtype,
-            meta=np.empty((0, n_out), dtype=dtype),
-        )
-    out_dtype = np.dtype(np.int64) if name == "predict" else np.dtype(np.float64)
-    return X.map_blocks(
-        _apply,
-        shipped,
-        name,
-        drop_axis=trailing,
-        dtype=out_dtype,
-        meta=np.empty((0,), dtype=out_dtype),
-    )
+        return X.map_blocks(_apply, shipped, name, dtype=out_dtype, meta=meta)
+    trailing = list(range(1, X.ndim))
+    if len(shape) == 2:  # one row of columns per sample
+        placed = dict(drop_axis=trailing[1:], chunks=(X.chunks[0], shape[1:]))
+    else:  # one value per sample
+        placed = dict(drop_axis=trailing)
+    return X.map_blocks(_apply, shipped, name, dtype=out_dtype, meta=meta, **placed)
 
 
 def _output_block(estimator, name, output, n_rows, sample_shape, dtype):
