@@ -290,3 +290,47 @@ class Standardization(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "mean": self.mean, "variance": self.variance}
+
+
+@keras.saving.register_keras_serializable(package="skae")
+class TrailingCondition(keras.layers.Layer):
+    """The condition a conditional network's input ends with.
+
+    A conditional model joins its condition to what a network reads: the
+    last ``n_conditions`` values of a row, or the last ``n_conditions``
+    channels of an image (the same values at every pixel). This layer takes
+    them back out, as a ``(batch, n_conditions)`` tensor, so that the
+    network can join them again deeper in (see
+    :func:`skae.architectures.build_dense_encoder`'s ``n_conditions``).
+
+    Parameters
+    ----------
+    n_conditions : int
+        Number of condition values at the end of each input.
+    **kwargs
+        Passed on to ``keras.layers.Layer`` (``name``, ``dtype``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skae.layers import TrailingCondition
+    >>> rows = np.array([[0.5, 0.2, 1.0, 0.0]])
+    >>> np.asarray(TrailingCondition(2)(rows))
+    array([[1., 0.]], dtype=float32)
+    """
+
+    def __init__(self, n_conditions, **kwargs):
+        super().__init__(**kwargs)
+        self.n_conditions = int(n_conditions)
+
+    def call(self, inputs):
+        inputs = ops.cast(inputs, self.compute_dtype)
+        if len(inputs.shape) > 2:  # an image: the first pixel's last channels
+            inputs = inputs[:, 0, 0, :]
+        return inputs[:, -self.n_conditions :]
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.n_conditions)
+
+    def get_config(self):
+        return {**super().get_config(), "n_conditions": self.n_conditions}

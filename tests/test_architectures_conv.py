@@ -84,3 +84,26 @@ def test_numpy_integers_as_sizes():
     assert decoder.output_shape == (None, 8, 8, 1)
     images = np.random.RandomState(0).rand(2, 8, 8, 1).astype("float32")
     assert decoder.predict_on_batch(encoder.predict_on_batch(images)).shape == images.shape
+
+
+def test_condition_is_joined_to_every_hidden_layer(tmp_path):
+    # images joined to 2 condition channels: every convolution after the
+    # first, and the latent and output layers, read the condition again
+    encoder = build_conv_encoder((8, 8, 3), 4, filters=(4, 6), n_conditions=2, seed=0)
+    decoder = build_conv_decoder(4 + 2, (8, 8, 1), filters=(6, 4), n_conditions=2, seed=0)
+    encoder_convs = [layer for layer in encoder.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [layer.kernel.shape[2] for layer in encoder_convs] == [3, 4 + 2]
+    # the last feature maps, flattened, hold the condition's channels too
+    assert encoder.get_layer("encoder_codes").kernel.shape[0] == 2 * 2 * (6 + 2)
+    deconvs = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
+    # a transposed convolution's kernel is (k, k, filters, input channels)
+    assert [layer.kernel.shape[3] for layer in deconvs] == [6, 6 + 2]
+    assert decoder.get_layer("decoder_output").kernel.shape[2] == 4 + 2
+    rng = np.random.default_rng(0)
+    condition = np.repeat(rng.random((3, 1, 1, 2)), 8, axis=1).repeat(8, axis=2)
+    images = np.concatenate([rng.random((3, 8, 8, 1)), condition], axis=-1).astype("float32")
+    path = tmp_path / "encoder.keras"
+    encoder.save(path)
+    np.testing.assert_array_equal(
+        keras.saving.load_model(path).predict_on_batch(images), encoder.predict_on_batch(images)
+    )

@@ -200,3 +200,26 @@ def test_numpy_integers_as_sizes():
 def test_non_integer_sizes_are_a_clear_error(kwargs, name):
     with pytest.raises(TypeError, match=rf"{name} must hold integers|{name} must be an integer"):
         build_dense_encoder(64, **{"n_components": 2, **kwargs})
+
+
+@pytest.mark.parametrize("build", [build_dense_encoder, build_dense_decoder])
+def test_condition_is_joined_to_every_hidden_layer(build, tmp_path):
+    # the last 3 inputs are the condition: each hidden layer and the output
+    # layer read it beside the previous layer's units, and the network loads
+    # again from a Keras file (TrailingCondition is a registered layer)
+    network = build(10, 4, hidden_layer_sizes=(6, 5), n_conditions=3, seed=0)
+    dense = _dense_layers(network)
+    assert [layer.kernel.shape[0] for layer in dense] == [10, 6 + 3, 5 + 3]
+    x = np.random.default_rng(0).random((4, 10)).astype("float32")
+    path = tmp_path / "network.keras"
+    network.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_array_equal(loaded.predict_on_batch(x), network.predict_on_batch(x))
+
+
+def test_without_conditions_the_network_is_unchanged():
+    plain = build_dense_encoder(10, 2, hidden_layer_sizes=(6,), seed=0)
+    zero = build_dense_encoder(10, 2, hidden_layer_sizes=(6,), seed=0, n_conditions=0)
+    assert [w.shape for w in plain.get_weights()] == [w.shape for w in zero.get_weights()]
+    for a, b in zip(plain.get_weights(), zero.get_weights()):
+        np.testing.assert_array_equal(a, b)

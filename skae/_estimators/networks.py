@@ -59,6 +59,9 @@ def build_networks(params, input_shape, seed, *, n_conditions=0):
     reads samples with the condition joined (``joined_shape``), the decoder
     codes with the condition appended (``n_components + n_conditions``
     values); the conditional model joins them (``architectures.conditional``).
+    The networks skae builds join the condition again to every hidden layer
+    (the builders' ``n_conditions``); a user's own networks read it only at
+    their input.
     """
     check_network_size(params, input_shape)
     sizes = _sizes(params)
@@ -72,6 +75,7 @@ def build_networks(params, input_shape, seed, *, n_conditions=0):
         dropout=params.dropout,
         batch_normalization=params.batch_normalization,
         seed=seed,
+        n_conditions=n_conditions,
     )
     if params.architecture == "conv":
         common.update(kernel_size=sizes["kernel_size"], strides=sizes["strides"])

@@ -5,6 +5,8 @@ import re
 
 import keras
 
+from ..layers import TrailingCondition
+
 
 def layer_seeds(seed):
     """A callable giving the seed of each random layer, in construction order.
@@ -36,6 +38,25 @@ def glorot_uniform(next_seed):
     return keras.initializers.GlorotUniform(seed=next_seed())
 
 
+def join_condition(x, condition, *, name, dtype=None):
+    """``x`` with ``condition`` appended: more features, or more channels.
+
+    ``x`` is a batch of rows ``(batch, n)`` or of feature maps ``(batch,
+    height, width, channels)``; ``condition`` is ``(batch, n_conditions)``,
+    repeated over every pixel of a feature map.
+    """
+    if len(x.shape) > 2:
+        height, width = x.shape[1], x.shape[2]
+        n_conditions = condition.shape[-1]
+        condition = keras.layers.RepeatVector(
+            height * width, name=f"{name}_repeat", dtype=dtype
+        )(condition)
+        condition = keras.layers.Reshape(
+            (height, width, n_conditions), name=f"{name}_tile", dtype=dtype
+        )(condition)
+    return keras.layers.Concatenate(axis=-1, name=f"{name}_join", dtype=dtype)([x, condition])
+
+
 def hidden_layers(
     x,
     sizes,
@@ -48,6 +69,7 @@ def hidden_layers(
     name,
     next_seed,
     dropout_layer=keras.layers.Dropout,
+    condition=None,
 ):
     """``x`` through one hidden block per entry of ``sizes``.
 
@@ -56,7 +78,9 @@ def hidden_layers(
     batch normalization when ``batch_normalization`` (the layer then has no
     bias: the normalization's offset replaces it), the activation, and
     ``dropout_layer(dropout)`` when ``dropout`` is not 0. Random layers are
-    seeded from ``next_seed`` (see ``layer_seeds``).
+    seeded from ``next_seed`` (see ``layer_seeds``). A ``condition`` (a
+    ``(batch, n_conditions)`` tensor) is joined to each block's output
+    (``join_condition``), so every layer of a conditional network reads it.
     """
     for i, size in enumerate(sizes):
         block = f"{name}{i}"
@@ -73,4 +97,13 @@ def hidden_layers(
             x = dropout_layer(
                 dropout, seed=next_seed(), name=f"{block}_dropout", dtype=dtype
             )(x)
+        if condition is not None:
+            x = join_condition(x, condition, name=f"{block}_condition", dtype=dtype)
     return x
+
+
+def trailing_condition(inputs, n_conditions, *, name, dtype=None):
+    """The condition ``inputs`` end with (``TrailingCondition``), or None without one."""
+    if not n_conditions:
+        return None
+    return TrailingCondition(n_conditions, name=f"{name}_condition", dtype=dtype)(inputs)

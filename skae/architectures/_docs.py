@@ -48,6 +48,16 @@ BUILDER_DOCS = {
         "draws them from Python's global ``random``.",
     ),
     "decoder_name": ('name : str, default="decoder"', "Name of the returned model."),
+    "n_conditions": (
+        "n_conditions : int, default=0",
+        "Size of the condition the network's input ends with (a conditional "
+        "model joins it to what its networks read: the last values of a row, "
+        "the last channels of an image). It is joined again to the output of "
+        "every hidden layer, so that each layer reads the condition (conditioning "
+        "at every layer makes a conditional VAE's samples follow their "
+        "condition more closely than conditioning at the input alone; "
+        "``benchmarks/conditional.py``). 0 builds an unconditional network.",
+    ),
 }
 
 # The last parameters of every encoder and every decoder, in signature order.
@@ -60,6 +70,7 @@ BUILDER_DOC_GROUPS = {
         "dtype",
         "encoder_name",
         "seed",
+        "n_conditions",
     ),
     "decoder_layer_options": (
         "activation",
@@ -69,6 +80,7 @@ BUILDER_DOC_GROUPS = {
         "dtype",
         "decoder_name",
         "seed",
+        "n_conditions",
     ),
 }
 

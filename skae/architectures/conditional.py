@@ -13,6 +13,7 @@ layer with fixed statistics), so an exported model reads it as it is.
 import keras
 
 from ..layers import Standardization
+from ._blocks import join_condition
 from .variational import VariationalAutoencoderModel
 
 
@@ -21,17 +22,6 @@ def _normalized(condition, statistics, name):
         return condition
     mean, variance = statistics
     return Standardization(mean, variance, name=name)(condition)
-
-
-def _joined(samples, condition, name):
-    """``samples`` with ``condition`` appended: more features, or more channels."""
-    if len(samples.shape) == 2:
-        return keras.layers.Concatenate(name=f"{name}_join")([samples, condition])
-    height, width = samples.shape[1], samples.shape[2]
-    n_conditions = condition.shape[-1]
-    tiled = keras.layers.RepeatVector(height * width, name=f"{name}_repeat")(condition)
-    tiled = keras.layers.Reshape((height, width, n_conditions), name=f"{name}_tile")(tiled)
-    return keras.layers.Concatenate(axis=-1, name=f"{name}_join")([samples, tiled])
 
 
 def condition_encoder(posterior, sample_shape, n_conditions, *, statistics=None, name="encoder"):
@@ -61,7 +51,7 @@ def condition_encoder(posterior, sample_shape, n_conditions, *, statistics=None,
     """
     samples = keras.Input(shape=tuple(sample_shape), name=f"{name}_input")
     condition = keras.Input(shape=(n_conditions,), name=f"{name}_condition")
-    joined = _joined(samples, _normalized(condition, statistics, f"{name}_scale"), name)
+    joined = join_condition(samples, _normalized(condition, statistics, f"{name}_scale"), name=name)
     return keras.Model([samples, condition], posterior(joined), name=name)
 
 

@@ -6,7 +6,7 @@ from functools import partial
 import keras
 
 from .._validation import as_int, as_int_tuple, check_image_shape
-from ._blocks import glorot_uniform, hidden_layers, layer_seeds
+from ._blocks import glorot_uniform, hidden_layers, layer_seeds, trailing_condition
 from ._docs import SPATIAL_DROPOUT, fill_builder_docs
 
 
@@ -60,6 +60,7 @@ def build_conv_encoder(
     dtype=None,
     name="encoder",
     seed=None,
+    n_conditions=0,
 ):
     """Build a convolutional encoder: image -> strided convolutions -> codes.
 
@@ -97,6 +98,9 @@ def build_conv_encoder(
         n_components, filters, kernel_size, strides
     )
     inputs = keras.Input(shape=image_shape, name=f"{name}_input", dtype=dtype)
+    condition = trailing_condition(
+        inputs, as_int(n_conditions, "n_conditions"), name=name, dtype=dtype
+    )
     x = keras.layers.ZeroPadding2D(
         _padding(image_shape, strides, len(filters)), name=f"{name}_pad", dtype=dtype
     )(inputs)
@@ -104,7 +108,7 @@ def build_conv_encoder(
     x = _conv_layers(
         x, keras.layers.Conv2D, filters, kernel_size=kernel_size, strides=strides,
         activation=activation, dropout=dropout, batch_normalization=batch_normalization,
-        dtype=dtype, name=f"{name}_conv", next_seed=next_seed,
+        dtype=dtype, name=f"{name}_conv", next_seed=next_seed, condition=condition,
     )
     x = keras.layers.Flatten(name=f"{name}_flatten", dtype=dtype)(x)
     codes = keras.layers.Dense(
@@ -132,6 +136,7 @@ def build_conv_decoder(
     dtype=None,
     name="decoder",
     seed=None,
+    n_conditions=0,
 ):
     """Build a convolutional decoder: codes -> transposed convolutions -> image.
 
@@ -175,6 +180,9 @@ def build_conv_decoder(
     first = filters[0] if depth else image_shape[2]
 
     inputs = keras.Input(shape=(n_components,), name=f"{name}_input", dtype=dtype)
+    condition = trailing_condition(
+        inputs, as_int(n_conditions, "n_conditions"), name=name, dtype=dtype
+    )
     next_seed = layer_seeds(seed)
     x = keras.layers.Dense(
         height * width * first,
@@ -187,7 +195,7 @@ def build_conv_decoder(
     x = _conv_layers(
         x, keras.layers.Conv2DTranspose, filters, kernel_size=kernel_size, strides=strides,
         activation=activation, dropout=dropout, batch_normalization=batch_normalization,
-        dtype=dtype, name=f"{name}_deconv", next_seed=next_seed,
+        dtype=dtype, name=f"{name}_deconv", next_seed=next_seed, condition=condition,
     )
     x = keras.layers.Conv2D(
         image_shape[2],

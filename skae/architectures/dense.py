@@ -5,7 +5,7 @@ from functools import partial
 import keras
 
 from .._validation import as_int, as_int_tuple
-from ._blocks import glorot_uniform, hidden_layers, layer_seeds
+from ._blocks import glorot_uniform, hidden_layers, layer_seeds, trailing_condition
 from ._docs import fill_builder_docs
 
 
@@ -32,10 +32,13 @@ def _dense_network(
     dtype,
     name,
     seed,
+    n_conditions=0,
 ):
     """``n_inputs`` -> hidden blocks -> ``n_outputs``: an encoder or a decoder.
 
-    The output layer is named ``f"{name}_{output_layer}"``.
+    The output layer is named ``f"{name}_{output_layer}"``. With
+    ``n_conditions``, the last ``n_conditions`` inputs are joined again to
+    every hidden block's output.
     """
     inputs = keras.Input(shape=(n_inputs,), name=f"{name}_input", dtype=dtype)
     layer = partial(_dense_layer, dtype=dtype)
@@ -44,6 +47,7 @@ def _dense_network(
         inputs, hidden_layer_sizes, layer, name=f"{name}_hidden", activation=activation,
         dropout=dropout, batch_normalization=batch_normalization, dtype=dtype,
         next_seed=next_seed,
+        condition=trailing_condition(inputs, n_conditions, name=name, dtype=dtype),
     )
     outputs = keras.layers.Dense(
         n_outputs,
@@ -68,6 +72,7 @@ def build_dense_encoder(
     dtype=None,
     name="encoder",
     seed=None,
+    n_conditions=0,
 ):
     """Build a fully connected encoder: ``n_features`` -> hidden layers -> codes.
 
@@ -103,7 +108,7 @@ def build_dense_encoder(
         as_int_tuple(hidden_layer_sizes, "hidden_layer_sizes"),
         activation, latent_activation, "codes",
         dropout=dropout, batch_normalization=batch_normalization, dtype=dtype, name=name,
-        seed=seed,
+        seed=seed, n_conditions=as_int(n_conditions, "n_conditions"),
     )
 
 
@@ -120,6 +125,7 @@ def build_dense_decoder(
     dtype=None,
     name="decoder",
     seed=None,
+    n_conditions=0,
 ):
     """Build a fully connected decoder: codes -> hidden layers -> ``n_features``.
 
@@ -151,5 +157,5 @@ def build_dense_decoder(
         as_int_tuple(hidden_layer_sizes, "hidden_layer_sizes"),
         activation, output_activation, "output",
         dropout=dropout, batch_normalization=batch_normalization, dtype=dtype, name=name,
-        seed=seed,
+        seed=seed, n_conditions=as_int(n_conditions, "n_conditions"),
     )
