@@ -327,7 +327,9 @@ class TrailingCondition(keras.layers.Layer):
         inputs = ops.cast(inputs, self.compute_dtype)
         if len(inputs.shape) > 2:  # an image: the first pixel's last channels
             inputs = inputs[:, 0, 0, :]
-        return inputs[:, -self.n_conditions :]
+        # the condition is data: no gradient flows back into it (a decoder's
+        # input also holds the codes, whose gradient would gather zeros)
+        return ops.stop_gradient(inputs[:, -self.n_conditions :])
 
     def compute_output_shape(self, input_shape):
         return (input_shape[0], self.n_conditions)
