@@ -149,9 +149,8 @@ def test_wrong_input_is_a_clear_error(fitted, windows):
         lambda: VariationalAutoencoderTransformer(2, **SEQ),
         lambda: DenoisingAutoencoder(2, **SEQ),
         lambda: AutoencoderOutlierDetector(2, **SEQ),
-        lambda: AutoencoderOutlierDetector(2, backbone="variational", **SEQ),
     ],
-    ids=["variational", "denoising", "detector", "variational_detector"],
+    ids=["variational", "denoising", "detector"],
 )
 def test_every_estimator_reads_windows(make, windows):
     estimator = make().fit(windows)
@@ -290,6 +289,17 @@ def test_dask_series_is_cut_lazily():
     )
 
 
+def test_windows_of_a_dask_series_are_scored_lazily(fitted, windows):
+    da = pytest.importorskip("dask.array")
+    values = np.random.RandomState(1).randn(100, FEATURES).astype(np.float32)
+    sliding = SlidingWindows(TIMESTEPS, stride=3).fit(values)
+    lazy = fitted.score_samples(sliding.transform(da.from_array(values, chunks=40)))
+    assert isinstance(lazy, da.Array)
+    np.testing.assert_allclose(
+        lazy.compute(), fitted.score_samples(sliding.transform(values)), rtol=1e-5
+    )
+
+
 def _series_with_an_anomaly(n_times=1200, seed=0):
     rng = np.random.RandomState(seed)
     t = np.arange(n_times)
@@ -328,4 +338,5 @@ def test_pipeline_of_windows_and_detector_flags_the_anomalous_time_points():
     assert roc_auc_score(anomalous, -points) > 0.95
     flagged = windows.point_scores(pipe.predict(series), series)
     assert np.all(flagged[anomalous] == -1)
-    assert np.mean(flagged[~anomalous] == -1) < 0.15
+    # 5% of the windows flagged, each flagging its 16 points: some false alarms
+    assert np.mean(flagged[~anomalous] == -1) < 0.25
