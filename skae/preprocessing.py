@@ -13,7 +13,7 @@ import numbers
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from ._validation import FLOAT_DTYPES, reject_non_numeric
 
@@ -66,8 +66,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
     Attributes
     ----------
     n_features_in_ : int
-        Number of features (channels) of the series seen during fit; a 1-D
-        series has one.
+        Number of features (channels) of the series seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of the features seen during fit, when X is a DataFrame with
         string column names.
@@ -110,7 +109,6 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.one_d_array = True
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
@@ -127,12 +125,18 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         if shape is None:
             X = np.asarray(X)
             shape = X.shape
-        if len(shape) not in (1, 2):
+        if len(shape) == 1:
             raise ValueError(
-                f"{name} cuts a series of shape (n_times, n_features) or (n_times,), "
-                f"but X has shape {tuple(shape)}. Pass the series itself, one row "
-                "per time step; X already cut into windows goes straight to an "
-                "estimator with architecture='sequence'."
+                f"{name} cuts a series of shape (n_times, n_features), but X is 1-D, "
+                f"of shape {tuple(shape)}. Reshape your data: a series of one "
+                "feature as X.reshape(-1, 1) (a pandas Series as series.to_frame())."
+            )
+        if len(shape) != 2:
+            raise ValueError(
+                f"{name} cuts a series of shape (n_times, n_features), but X has "
+                f"shape {tuple(shape)}. Pass the series itself, one row per time "
+                "step; X already cut into windows goes straight to an estimator "
+                "with architecture='sequence'."
             )
         n_times = shape[0]
         if n_times != n_times:  # a Dask array of unknown chunk sizes (NaN)
@@ -141,14 +145,14 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
                 "is unknown. Call X.compute_chunk_sizes() (or "
                 "to_dask_array(lengths=True)) first."
             )
-        n_features = 1 if len(shape) == 1 else int(shape[1])
-        return int(n_times), n_features
+        return int(n_times), int(shape[1])
 
     def _checked_length(self, n_times):
         if n_times < self.width:
             raise ValueError(
-                f"The series has {n_times} time steps, fewer than width={self.width}: "
-                "not one window fits. Lower width, or pass a longer series."
+                f"The series has {n_times} time steps (n_samples={n_times}), fewer "
+                f"than width={self.width}: not one window fits. Lower width, or "
+                "pass a longer series."
             )
         return n_times
 
@@ -158,9 +162,10 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
         Parameters
         ----------
-        X : array-like or DataFrame of shape (n_times, n_features) or (n_times,)
+        X : array-like, DataFrame or Dask array of shape (n_times, n_features)
             The series, one row per time step (a DataFrame's index, the time
-            stamps, is not read). Only its shape and column names are read.
+            stamps, is not read). Its values are checked (numbers, finite);
+            of a Dask series, only its shape and column names are read.
         y : Ignored
             Not used, present for API consistency by convention.
 
@@ -169,13 +174,17 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         self : object
             The fitted transformer.
         """
-        n_times, self.n_features_in_ = self._series_shape(X)
+        n_times, n_features = self._series_shape(X)
+        if not _is_dask(X):
+            validate_data(self, X, dtype="numeric", accept_sparse=False)
+        else:
+            self.n_features_in_ = n_features
+            names = _string_columns(X)
+            if names is not None:
+                self.feature_names_in_ = names
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
         self._checked_length(n_times)
-        names = _string_columns(X)
-        if names is not None:
-            self.feature_names_in_ = names
-        elif hasattr(self, "feature_names_in_"):
-            del self.feature_names_in_
         return self
 
     def _check_series(self, X):
@@ -225,7 +234,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
         Parameters
         ----------
-        X : array-like, DataFrame or Dask array of shape (n_times, n_features) or (n_times,)
+        X : array-like, DataFrame or Dask array of shape (n_times, n_features)
             The series, with the features seen in fit.
 
         Returns
@@ -235,21 +244,20 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             and float64 series keep their dtype, others become float64. A Dask
             series gives a lazy Dask array.
         """
-        n_times = self._check_series(X)
-        starts = self.window_starts(n_times)
         if _is_dask(X):
-            return self._lazy_windows(X, starts)
-        values = _values(X)
+            return self._lazy_windows(X, self.window_starts(self._check_series(X)))
+        check_is_fitted(self)
+        n_times = self._series_shape(X)[0]  # a clear message for 1-D or 3-D X
+        values = validate_data(self, X, reset=False, dtype=FLOAT_DTYPES, accept_sparse=False)
+        starts = self.window_starts(n_times)
         view = np.lib.stride_tricks.sliding_window_view(values, self.width, axis=0)
         return np.ascontiguousarray(view.transpose(0, 2, 1)[starts])
 
     def _lazy_windows(self, X, starts):
         import dask.array as da
 
-        if hasattr(X, "to_dask_array"):  # a Dask DataFrame or Series
+        if hasattr(X, "to_dask_array"):  # a Dask DataFrame
             X = X.to_dask_array(lengths=True)
-        if X.ndim == 1:
-            X = X[:, None]
         if X.dtype not in FLOAT_DTYPES:
             X = X.astype(np.float64)
         view = da.lib.stride_tricks.sliding_window_view(X, self.width, axis=0)
@@ -265,8 +273,9 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
         Parameters
         ----------
-        X : array-like of shape (n_times, n_features) or (n_times,)
-            The series, with the features seen in fit.
+        X : array-like of shape (n_times, n_features)
+            The series, with the features seen in fit; each block's values
+            are checked as the estimator reading them checks them.
         batch_windows : int, default=4096
             Windows per block.
 
@@ -279,7 +288,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         --------
         >>> import numpy as np
         >>> from skae.preprocessing import SlidingWindows
-        >>> series = np.arange(10.0)
+        >>> series = np.arange(10.0).reshape(-1, 1)
         >>> windows = SlidingWindows(4, stride=2).fit(series)
         >>> [block.shape for block in windows.iter_windows(series, batch_windows=2)]
         [(2, 4, 1), (2, 4, 1)]
@@ -366,7 +375,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         if isinstance(series, numbers.Integral) and not isinstance(series, bool):
             n_times, index = int(series), None
         else:
-            n_times = self._series_shape(series)[0]
+            n_times = _length(series)
             # a pandas DataFrame or Series: keep its time stamps
             index = series.index if hasattr(series, "iloc") and not _is_dask(series) else None
         starts = self.window_starts(n_times)
@@ -388,11 +397,17 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         return pd.Series(points, index=index, name=f"{reduce}_window_score")
 
 
+def _length(series):
+    """Number of time steps of a series (any array-like, frame or Dask collection)."""
+    if _is_dask(series) and hasattr(series, "to_dask_array"):
+        series = series.to_dask_array(lengths=True)
+    shape = getattr(series, "shape", None)
+    return int(shape[0]) if shape is not None else len(series)
+
+
 def _values(X):
-    """A series' values as a 2-D float array (a view of X when it is one already)."""
+    """A series' values as a float array (a view of X when it is one already)."""
     values = X.to_numpy() if hasattr(X, "to_numpy") else np.asarray(X)
-    if values.ndim == 1:
-        values = values[:, None]
     if values.dtype not in FLOAT_DTYPES:
         values = values.astype(np.float64)
     return values

@@ -16,6 +16,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import Pipeline
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skae
 from skae import (
@@ -239,9 +240,32 @@ def test_frames_keep_feature_names_and_time_index():
     points = sliding.point_scores(np.array([1, -1, 1]), frame)
     assert isinstance(points, pd.Series) and points.index.equals(index)
     assert list(points) == [1, 1, 1, -1, -1, -1, -1, 1, 1, 1]  # any flagged window flags
-    np.testing.assert_array_equal(sliding.transform(frame), sliding.transform(frame.to_numpy()))
-    # a 1-D series is one feature
-    assert SlidingWindows(4).fit_transform(frame["temp"]).shape == (7, 4, 1)
+    np.testing.assert_array_equal(
+        sliding.transform(frame), SlidingWindows(4, stride=3).fit_transform(frame.to_numpy())
+    )
+    # a series of one feature, as a frame
+    assert SlidingWindows(4).fit_transform(frame[["temp"]]).shape == (7, 4, 1)
+    assert SlidingWindows(4).fit(frame).point_scores(np.zeros(7), frame["temp"]).index.equals(index)
+
+
+# scikit-learn's checks that assume one output sample per input sample
+WINDOWS_ARE_NOT_SAMPLES = dict.fromkeys(
+    [
+        "check_transformer_general",
+        "check_transformer_data_not_an_array",
+        "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance",
+    ],
+    "SlidingWindows returns windows, not one output per input sample: their "
+    "number, order and subsets are not those of the rows",
+)
+
+
+@parametrize_with_checks(
+    [SlidingWindows(width=2)], expected_failed_checks=lambda est: WINDOWS_ARE_NOT_SAMPLES
+)
+def test_sliding_windows_passes_scikit_learns_other_checks(estimator, check):
+    check(estimator)
 
 
 def test_sliding_windows_errors_name_the_fix():
@@ -249,8 +273,10 @@ def test_sliding_windows_errors_name_the_fix():
     with pytest.raises(ValueError, match="fewer than width=16"):
         SlidingWindows(16).fit(series)
     sliding = SlidingWindows(4, 2).fit(series)
-    with pytest.raises(ValueError, match="fitted on a series of 2"):
+    with pytest.raises(ValueError, match="3 features.*expecting 2"):
         sliding.transform(np.zeros((10, 3)))
+    with pytest.raises(ValueError, match=r"reshape\(-1, 1\)"):
+        sliding.fit(np.zeros(10))
     with pytest.raises(ValueError, match="architecture='sequence'"):
         sliding.transform(np.zeros((10, 4, 2)))
     with pytest.raises(ValueError, match="cut into 4 windows"):
