@@ -366,3 +366,19 @@ def test_pipeline_of_windows_and_detector_flags_the_anomalous_time_points():
     assert np.all(flagged[anomalous] == -1)
     # 5% of the windows flagged, each flagging its 16 points: some false alarms
     assert np.mean(flagged[~anomalous] == -1) < 0.25
+
+
+def test_windows_on_disk_stream_through_fit_and_scores(windows, tmp_path, monkeypatch):
+    from skae._input import streaming
+
+    monkeypatch.setattr(streaming, "STREAM_MIN_BYTES", 0)
+    monkeypatch.setattr(streaming, "BLOCK_BYTES", 32 * TIMESTEPS * FEATURES * 4)
+    on_disk = np.lib.format.open_memmap(
+        tmp_path / "windows.npy", mode="w+", dtype=np.float32, shape=windows.shape
+    )
+    on_disk[:] = windows
+    detector = AutoencoderOutlierDetector(2, **SEQ).fit(on_disk)
+    assert detector.image_shape_ == (TIMESTEPS, FEATURES)
+    np.testing.assert_allclose(
+        detector.score_samples(on_disk), detector.score_samples(windows), rtol=1e-5
+    )
