@@ -8,12 +8,17 @@ AutoencoderOutlierDetector(architecture="sequence"))])`` scores windows, and
 per time point. Nothing here is random, and nothing imports Keras.
 """
 
+import math
 import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
 
 from ._validation import FLOAT_DTYPES, reject_non_numeric
 
@@ -139,7 +144,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
                 "with architecture='sequence'."
             )
         n_times = shape[0]
-        if n_times != n_times:  # a Dask array of unknown chunk sizes (NaN)
+        if isinstance(n_times, float) and math.isnan(n_times):  # a Dask array, unknown sizes
             raise ValueError(
                 f"{name} needs the length of the series, but this Dask collection's "
                 "is unknown. Call X.compute_chunk_sizes() (or "

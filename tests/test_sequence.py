@@ -202,7 +202,9 @@ def test_onnx_export_scores_windows(fitted, windows, tmp_path):
     if keras.backend.backend() == "tensorflow":
         pytest.importorskip("tf2onnx")
     fitted.export(tmp_path / "scores.onnx", "onnx", method="score_samples")
-    session = ort.InferenceSession(str(tmp_path / "scores.onnx"), providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        str(tmp_path / "scores.onnx"), providers=["CPUExecutionProvider"]
+    )
     got = session.run(None, {"X": windows[:6]})[0]
     np.testing.assert_allclose(got, fitted.score_samples(windows[:6]), rtol=1e-4, atol=1e-6)
 
