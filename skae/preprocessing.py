@@ -401,6 +401,72 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
 
         return pd.Series(points, index=index, name=f"{reduce}_window_score")
 
+    def point_values(self, window_values, series):
+        """One row per time point from windows of values: the mean over covering windows.
+
+        Where :meth:`point_scores` maps one number per window back to time,
+        this maps whole windows back, a value per time step and feature:
+        time point ``t`` takes the mean of the values the windows covering it
+        hold at ``t``. Applied to a detector's reconstructions of the
+        windows, it gives the series as the model reconstructs it.
+
+        Parameters
+        ----------
+        window_values : array-like of shape (n_windows, width, n_features)
+            Windows in the order of ``transform(series)``: an estimator's
+            ``reconstruct`` of them, say. Flattened windows ``(n_windows,
+            width * n_features)`` are read too. A Dask array is computed.
+        series : int, array-like, DataFrame or Series
+            The series the windows were cut from, or its length. A pandas
+            DataFrame gives a DataFrame on its index, with its columns.
+
+        Returns
+        -------
+        point_values : ndarray of shape (n_times, n_features) or DataFrame
+            The mean of the covering windows' values at each time point and
+            feature, as float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skae.preprocessing import SlidingWindows
+        >>> series = np.arange(6.0).reshape(-1, 1)
+        >>> windows = SlidingWindows(width=3, stride=1).fit(series)
+        >>> values = windows.transform(series) + np.arange(4.0).reshape(-1, 1, 1)
+        >>> windows.point_values(values, series).ravel()  # window i adds i
+        array([0. , 1.5, 3. , 5. , 6.5, 8. ])
+        """
+        check_is_fitted(self)
+        if isinstance(series, numbers.Integral) and not isinstance(series, bool):
+            n_times, frame = int(series), None
+        else:
+            n_times = _length(series)
+            frame = series if _is_frame(series) and not _is_dask(series) else None
+        starts = self.window_starts(n_times)
+        if _is_dask(window_values):
+            window_values = window_values.compute()
+        values = np.asarray(window_values, dtype=np.float64)
+        n_features = self.n_features_in_
+        if values.ndim == 2 and values.shape[1] == self.width * n_features:
+            values = values.reshape(len(values), self.width, n_features)
+        if values.shape != (len(starts), self.width, n_features):
+            raise ValueError(
+                f"window_values has shape {values.shape}, but a series of {n_times} "
+                f"time steps is cut into {len(starts)} windows of shape "
+                f"({self.width}, {n_features}): pass the values of this "
+                "transformer's windows of that series, in their order."
+            )
+        sums = np.zeros((n_times, n_features))
+        for k in range(self.width):  # starts are unique, so no index repeats
+            sums[starts + k] += values[:, k]
+        counts = _covering_counts(starts, self.width, n_times)
+        points = sums / counts[:, None]
+        if frame is None:
+            return points
+        import pandas as pd
+
+        return pd.DataFrame(points, index=frame.index, columns=frame.columns)
+
 
 def _length(series):
     """Number of time steps of a series (any array-like, frame or Dask collection)."""
@@ -408,6 +474,14 @@ def _length(series):
         series = series.to_dask_array(lengths=True)
     shape = getattr(series, "shape", None)
     return int(shape[0]) if shape is not None else len(series)
+
+
+def _covering_counts(starts, width, n_times):
+    """Number of windows (sorted ``starts``, ``width`` steps) covering each time point."""
+    t = np.arange(n_times)
+    last = np.searchsorted(starts, t, side="right") - 1
+    first = np.searchsorted(starts, t - width + 1, side="left")
+    return last - first + 1
 
 
 def _values(X):

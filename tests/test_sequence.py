@@ -232,6 +232,26 @@ def test_point_scores_reduce_the_windows_covering_each_point(n_times, width, str
     np.testing.assert_allclose(sliding.point_scores(scores, n_times, reduce=reduce), expected)
 
 
+@pytest.mark.parametrize("n_times, width, stride", [(50, 7, 3), (40, 8, 8), (41, 8, 8), (9, 9, 2)])
+def test_point_values_average_the_windows_covering_each_point(n_times, width, stride):
+    series = np.random.RandomState(n_times).randn(n_times, 2)
+    sliding = SlidingWindows(width, stride).fit(series)
+    starts = sliding.window_starts(n_times)
+    cut = sliding.transform(series)
+    # the windows themselves map back to the series, flattened or not
+    np.testing.assert_allclose(sliding.point_values(cut, series), series)
+    np.testing.assert_allclose(sliding.point_values(cut.reshape(len(cut), -1), n_times), series)
+    # each window shifted by its own amount: a point gets the mean shift of its windows
+    shifts = np.random.RandomState(0).randn(len(starts))
+    covering = [(starts <= t) & (t < starts + width) for t in range(n_times)]
+    expected = series + np.array([shifts[c].mean() for c in covering])[:, None]
+    np.testing.assert_allclose(
+        sliding.point_values(cut + shifts[:, None, None], series), expected
+    )
+    with pytest.raises(ValueError, match=f"cut into {len(starts)} windows"):
+        sliding.point_values(cut[1:], series)
+
+
 def test_frames_keep_feature_names_and_time_index():
     index = pd.date_range("2024-01-01", periods=10, freq="h")
     frame = pd.DataFrame(np.arange(20.0).reshape(10, 2), columns=["temp", "load"], index=index)
@@ -245,6 +265,9 @@ def test_frames_keep_feature_names_and_time_index():
     np.testing.assert_array_equal(
         sliding.transform(frame), SlidingWindows(4, stride=3).fit_transform(frame.to_numpy())
     )
+    values = sliding.point_values(sliding.transform(frame), frame)
+    assert list(values.columns) == ["temp", "load"] and values.index.equals(index)
+    np.testing.assert_allclose(values, frame)
     # a series of one feature, as a frame
     assert SlidingWindows(4).fit_transform(frame[["temp"]]).shape == (7, 4, 1)
     assert SlidingWindows(4).fit(frame).point_scores(np.zeros(7), frame["temp"]).index.equals(index)
