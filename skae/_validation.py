@@ -172,12 +172,50 @@ def check_image_shape(image_shape, n_features=None, *, name="image_shape"):
     return shape
 
 
-def image_array_shape(X):
+def check_sequence_shape(sequence_shape, n_features=None, *, name="sequence_shape"):
+    """``sequence_shape`` as ``(timesteps, features)``, checked against n_features.
+
+    Parameters
+    ----------
+    sequence_shape : tuple of int
+        ``(timesteps, features)`` of one window of a series.
+    n_features : int, default=None
+        Values per sample; when given, the shape must hold exactly that many.
+    name : str, default="sequence_shape"
+        The parameter's name in error messages.
+
+    Returns
+    -------
+    shape : tuple of int
+        ``(timesteps, features)`` as Python ints.
+    """
+    try:
+        shape = tuple(int(s) for s in sequence_shape)
+    except (TypeError, ValueError):
+        shape = ()
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(
+            f"{name} must be (timesteps, features) of positive integers, got "
+            f"{sequence_shape!r}."
+        )
+    if n_features is not None and shape[0] * shape[1] != n_features:
+        raise ValueError(
+            f"{name}={sequence_shape!r} holds {shape[0] * shape[1]} values, but each "
+            f"sample has {n_features} features. Pass {name}=(timesteps, features) "
+            "with timesteps * features equal to the number of features."
+        )
+    return shape
+
+
+def image_array_shape(X, *, sequence=False):
     """``(X as an array, (height, width, channels))`` if X holds images, else ``(X, None)``.
 
     Images are arrays ``(n_samples, height, width)`` (one channel) or
-    ``(n_samples, height, width, channels)``. Anything else is returned as it
-    is, for scikit-learn's own validation to accept or reject.
+    ``(n_samples, height, width, channels)``. With ``sequence`` (an estimator
+    of ``architecture="sequence"``), a 3-D array is windows of a series
+    ``(n_windows, timesteps, features)``, and its shape is ``(timesteps,
+    features)``; a 4-D array is refused. Anything else is returned as it is,
+    for scikit-learn's own validation to accept or reject.
     """
     ndim = getattr(X, "ndim", None)
     if ndim is None and not hasattr(X, "shape"):
@@ -187,6 +225,14 @@ def image_array_shape(X):
             X = converted
     if ndim not in (3, 4):
         return X, None
+    if sequence:
+        if ndim == 4:
+            raise ValueError(
+                f"architecture='sequence' reads windows of a series, arrays of shape "
+                f"(n_windows, timesteps, features), but X has shape {tuple(X.shape)}. "
+                "Pass 3-D windows, or use architecture='conv' for images."
+            )
+        return X, tuple(int(n) for n in X.shape[1:])
     return X, tuple(X.shape[1:]) + ((1,) if ndim == 3 else ())
 
 
@@ -201,10 +247,14 @@ def rows_as_given(rows, image_shape, ndim):
 def fitted_image_shape(estimator, given, n_features):
     """``image_shape_`` at fit: the images' shape, or ``input_shape``, or None.
 
-    ``given`` is the shape of the images in X (None for rows); the
+    With ``architecture="sequence"``, the windows' ``(timesteps, features)``
+    (of 3-D X, or of ``input_shape``), never None. ``given`` is the shape of
+    the images or windows in X (None for rows); the
     estimator's ``input_shape`` and ``architecture`` are checked against it
     and against ``n_features``.
     """
+    if estimator.architecture == "sequence":
+        return _fitted_sequence_shape(estimator, given, n_features)
     declared = None
     if estimator.input_shape is not None:
         declared = check_image_shape(estimator.input_shape, name="input_shape")
@@ -223,6 +273,30 @@ def fitted_image_shape(estimator, given, n_features):
             "shape (n_samples, height, width) or (n_samples, height, width, "
             "channels), or flattened rows with input_shape=(height, width, "
             "channels)."
+        )
+    return shape
+
+
+def _fitted_sequence_shape(estimator, given, n_features):
+    """``image_shape_`` of ``architecture="sequence"``: ``(timesteps, features)``."""
+    declared = None
+    if estimator.input_shape is not None:
+        declared = check_sequence_shape(estimator.input_shape, name="input_shape")
+        if given is not None and given != declared:
+            raise ValueError(
+                f"input_shape={estimator.input_shape!r} does not match the windows "
+                f"in X, of shape {given}. Drop input_shape (it is read from 3-D "
+                "arrays) or pass windows of that shape."
+            )
+        check_sequence_shape(estimator.input_shape, n_features, name="input_shape")
+    shape = given or declared
+    if shape is None:
+        raise ValueError(
+            f"architecture='sequence' needs windows of a series, but X is 2-D "
+            f"{type(estimator).__name__} input without input_shape. Pass X of shape "
+            "(n_windows, timesteps, features), for example cut from a series "
+            "(n_times, features) by skae.preprocessing.SlidingWindows, or "
+            "flattened windows with input_shape=(timesteps, features)."
         )
     return shape
 

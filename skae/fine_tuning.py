@@ -101,7 +101,9 @@ def _as_rows(X, n_features, image_shape):
     """
     X = np.asarray(X)
     if X.ndim > 2:
-        shape = tuple(X.shape[1:]) + ((1,) if X.ndim == 3 else ())
+        shape = tuple(X.shape[1:])
+        if X.ndim == 3 and (image_shape is None or len(image_shape) == 3):
+            shape += (1,)  # one-channel images; windows (timesteps, features) stay
         if image_shape is None or shape != tuple(image_shape):
             fitted = "rows" if image_shape is None else f"images of shape {tuple(image_shape)}"
             raise ValueError(
@@ -176,7 +178,7 @@ class _FineTuning:
         n_outputs, output_activation = self._head_output()
         input_shape = (
             tuple(source.image_shape_)
-            if source.architecture == "conv"
+            if source.architecture != "dense"
             else (source.n_features_in_,)
         )
         model = _build_network(

@@ -298,7 +298,8 @@ class TrailingCondition(keras.layers.Layer):
 
     A conditional model joins its condition to what a network reads: the
     last ``n_conditions`` values of a row, or the last ``n_conditions``
-    channels of an image (the same values at every pixel). This layer takes
+    channels of a sequence or an image (the same values at every time step,
+    every pixel). This layer takes
     them back out, as a ``(batch, n_conditions)`` tensor, so that the
     network can join them again deeper in (see
     :func:`skae.architectures.build_dense_encoder`'s ``n_conditions``).
@@ -325,8 +326,8 @@ class TrailingCondition(keras.layers.Layer):
 
     def call(self, inputs):
         inputs = ops.cast(inputs, self.compute_dtype)
-        if len(inputs.shape) > 2:  # an image: the first pixel's last channels
-            inputs = inputs[:, 0, 0, :]
+        while len(inputs.shape) > 2:  # a sequence or an image: the first step's, pixel's
+            inputs = inputs[:, 0]
         # the condition is data: no gradient flows back into it (a decoder's
         # input also holds the codes, whose gradient would gather zeros)
         return ops.stop_gradient(inputs[:, -self.n_conditions :])

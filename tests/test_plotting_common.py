@@ -34,8 +34,10 @@ from skae.plotting import (  # noqa: E402
     PCAComparisonDisplay,
     ReconstructionDisplay,
     SampleGridDisplay,
+    TimeSeriesAnomalyDisplay,
     TrainingHistoryDisplay,
 )
+from skae.preprocessing import SlidingWindows  # noqa: E402
 from .conftest import FAST  # noqa: E402
 
 N_ROWS = 100
@@ -47,7 +49,22 @@ ESTIMATORS = {
     "vae": lambda: VariationalAutoencoderTransformer(input_shape=(8, 8), **FAST),
     "detector": lambda: AutoencoderOutlierDetector(**FAST),
     "unfitted": lambda: AutoencoderTransformer(**FAST),
+    # TimeSeriesAnomalyDisplay's: X taken as a series of 100 time steps and 64
+    # features, cut by windows_of(X); as a Pipeline, the windows come first
+    "series": lambda: AutoencoderOutlierDetector(
+        architecture="sequence", filters=(4,), **FAST
+    ),
 }
+
+
+def windows_of(X):
+    return SlidingWindows(8, stride=2).fit(X)
+
+
+def series_display(estimator, X, **kwargs):
+    """The Display of a Pipeline of windows and detector, or of a detector and windows."""
+    windows = {} if hasattr(estimator, "steps") else {"windows": windows_of(X)}
+    return TimeSeriesAnomalyDisplay.from_estimator(estimator, X, **windows, **kwargs)
 
 
 @dataclass
@@ -107,6 +124,16 @@ CASES = [
         lambda d: [bar for bars in d.patches_ for bar in bars],
         "Anomaly scores",
     ),
+    # Two panels: ax_ is the series (and the title), score_ax_ the scores
+    # beneath; the Axes given is the one split in two, and kwargs style the
+    # score line.
+    Case(
+        TimeSeriesAnomalyDisplay,
+        "series",
+        series_display,
+        lambda d: [d.score_line_],
+        "Time series anomalies",
+    ),
 ]
 
 
@@ -130,8 +157,11 @@ def estimators(X):
         if (kind, pipeline) not in cache:
             estimator = ESTIMATORS[kind]()
             if pipeline:
-                estimator = make_pipeline(StandardScaler(), estimator)
-            if kind != "unfitted":
+                head = SlidingWindows(8, stride=2) if kind == "series" else StandardScaler()
+                estimator = make_pipeline(head, estimator)
+            if kind == "series" and not pipeline:
+                estimator.fit(windows_of(X).transform(X))
+            elif kind != "unfitted":
                 estimator.fit(X)
             cache[kind, pipeline] = estimator
         return cache[kind, pipeline]

@@ -486,7 +486,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         # the fitted state that inference reads, whatever set_params says later
         self.n_components_ = int(self.n_components)
         self._fitted_network_shape = (
-            tuple(self.image_shape_) if self.architecture == "conv" else (X.shape[1],)
+            tuple(self.image_shape_) if self.architecture != "dense" else (X.shape[1],)
         )
         self._fitted_learning_rate = self.learning_rate
         # variables are created (and the optimizer's too) where they train

@@ -18,6 +18,8 @@ from ..architectures import (
     build_conv_encoder,
     build_dense_decoder,
     build_dense_encoder,
+    build_sequence_decoder,
+    build_sequence_encoder,
 )
 from ..architectures._blocks import layer_seeds
 
@@ -44,6 +46,13 @@ def joined_shape(input_shape, n_conditions):
     """
     input_shape = tuple(input_shape)
     return input_shape[:-1] + (input_shape[-1] + n_conditions,)
+
+
+# the builders of each convolutional architecture: (encoder, decoder)
+_CONV_BUILDERS = {
+    "conv": (build_conv_encoder, build_conv_decoder),
+    "sequence": (build_sequence_encoder, build_sequence_decoder),
+}
 
 
 def build_networks(params, input_shape, seed, *, n_conditions=0):
@@ -77,11 +86,13 @@ def build_networks(params, input_shape, seed, *, n_conditions=0):
         seed=seed,
         n_conditions=n_conditions,
     )
-    if params.architecture == "conv":
+    convolutional = params.architecture in _CONV_BUILDERS
+    if convolutional:
         common.update(kernel_size=sizes["kernel_size"], strides=sizes["strides"])
+        build_encoder, build_decoder = _CONV_BUILDERS[params.architecture]
     encoder = user_network(params.encoder, input_shape, n_components, seed, role="encoder")
-    if encoder is None and params.architecture == "conv":
-        encoder = build_conv_encoder(
+    if encoder is None and convolutional:
+        encoder = build_encoder(
             input_shape,
             n_components,
             filters=sizes["filters"],
@@ -97,8 +108,8 @@ def build_networks(params, input_shape, seed, *, n_conditions=0):
             **common,
         )
     decoder = user_network(params.decoder, n_codes, output_shape, seed, role="decoder")
-    if decoder is None and params.architecture == "conv":
-        decoder = build_conv_decoder(
+    if decoder is None and convolutional:
+        decoder = build_decoder(
             n_codes,
             output_shape,
             filters=sizes["filters"][::-1],
@@ -127,7 +138,7 @@ def build_networks(params, input_shape, seed, *, n_conditions=0):
 def _sizes(params):
     """The sizes the builders read, as Python ints (Keras refuses NumPy's)."""
     sizes = {"n_components": as_int(params.n_components, "n_components")}
-    if params.architecture == "conv":
+    if params.architecture in _CONV_BUILDERS:
         sizes["filters"] = as_int_tuple(params.filters, "filters")
         sizes["kernel_size"] = as_int(params.kernel_size, "kernel_size")
         sizes["strides"] = as_int(params.strides, "strides")
@@ -165,10 +176,17 @@ def _dense_layers(n_features, n_components, hidden_layer_sizes, bn, *, decoder):
 
 
 def _conv_layers(image_shape, n_components, filters, kernel_size, strides, bn, *, decoder):
-    """``(weights, parameter that sizes it)`` of each layer of a conv encoder or decoder."""
-    height, width, channels = image_shape
+    """``(weights, parameter that sizes it)`` of each layer of a conv encoder or decoder.
+
+    ``image_shape`` is ``(height, width, channels)``, or ``(timesteps,
+    features)`` for the 1-D convolutions of windows.
+    """
+    *spatial, channels = image_shape  # (height, width) of images, (timesteps,) of windows
     factor = strides ** len(filters)
-    cells = -(-height // factor) * -(-width // factor)  # ceil, exact for any size
+    cells = 1
+    for size in spatial:
+        cells *= -(-size // factor)  # ceil, exact for any size
+    kernel_cells = kernel_size ** len(spatial)
     chain = [channels, *filters]
     if decoder:  # transposed convolutions back to filters[0], then one to the channels
         chain = [chain[-1], *filters[::-1], channels]
@@ -176,7 +194,7 @@ def _conv_layers(image_shape, n_components, filters, kernel_size, strides, bn, *
     for i, (n_in, n_out) in enumerate(zip(chain, chain[1:])):
         normalized = bn and (not decoder or i < len(chain) - 2)
         bias = 4 * n_out if normalized else n_out
-        layers.append((kernel_size * kernel_size * n_in * n_out + bias, "filters"))
+        layers.append((kernel_cells * n_in * n_out + bias, "filters"))
     # the dense layer between the last feature maps and the codes dominates
     flat = cells * (filters[-1] if filters else channels)
     culprit = "n_components" if n_components >= flat or not filters else "filters"
@@ -192,7 +210,7 @@ def _layer_weights(params, input_shape):
     for decoder, built in ((False, params.encoder is None), (True, params.decoder is None)):
         if not built:
             continue
-        if params.architecture == "conv":
+        if params.architecture in _CONV_BUILDERS:
             layers += _conv_layers(
                 input_shape, sizes["n_components"], sizes["filters"], sizes["kernel_size"],
                 sizes["strides"], bn, decoder=decoder,
@@ -308,10 +326,10 @@ def check_network_shapes(
     output_shape = input_shape if output_shape is None else tuple(output_shape)
     reads = _single_shape(encoder, "encoder", "input")
     if not _fits(reads, input_shape):
-        samples = (
-            f"rows of {input_shape[0]} features" if len(input_shape) == 1
-            else "images of (height, width, channels)"
-        )
+        samples = {
+            1: f"rows of {input_shape[0]} features",
+            2: "windows of (timesteps, features)",
+        }.get(len(input_shape), "images of (height, width, channels)")
         raise ValueError(
             f"The encoder reads samples of shape {reads}, but X holds samples of "
             f"shape {input_shape} ({samples}). Build the encoder on "

@@ -17,7 +17,7 @@ from .._docstrings import fill_docs
 
 PARAMETER_CONSTRAINTS = {
     "n_components": [Interval(numbers.Integral, 1, None, closed="left")],
-    "architecture": [StrOptions({"dense", "conv"})],
+    "architecture": [StrOptions({"dense", "conv", "sequence"})],
     "input_shape": [None, "array-like"],
     "hidden_layer_sizes": ["array-like"],
     "filters": ["array-like"],
@@ -55,17 +55,22 @@ PARAMETER_CONSTRAINTS = {
 SHARED_DOCS = {
     "n_components": ("n_components : int, default=2", "Size of the code (the bottleneck)."),
     "architecture": (
-        'architecture : {"dense", "conv"}, default="dense"',
+        'architecture : {"dense", "conv", "sequence"}, default="dense"',
         '"dense" builds fully connected networks from ``hidden_layer_sizes``; '
         '"conv" builds convolutional networks from ``filters`` for images, given '
         "as arrays ``(n_samples, height, width)``, ``(n_samples, height, width, "
-        "channels)``, or flattened rows with ``input_shape``.",
+        'channels)``, or flattened rows with ``input_shape``; "sequence" builds '
+        "1-D convolutional networks from ``filters`` for windows of a series, "
+        "given as arrays ``(n_windows, timesteps, features)`` (cut by "
+        ":class:`skae.preprocessing.SlidingWindows`), or flattened rows with "
+        "``input_shape=(timesteps, features)``.",
     ),
     "input_shape": (
         "input_shape : tuple of int, default=None",
         "``(height, width)`` or ``(height, width, channels)`` of images given as "
-        "flattened rows (as after other transformers in a ``Pipeline``). Read "
-        "from the data when X is an image array.",
+        "flattened rows (as after other transformers in a ``Pipeline``); "
+        '``(timesteps, features)`` of flattened windows with ``architecture="sequence"``. '
+        "Read from the data when X is an image (or window) array.",
     ),
     "hidden_layer_sizes": (
         "hidden_layer_sizes : tuple of int, default=(128, 64)",
@@ -75,16 +80,19 @@ SHARED_DOCS = {
     "filters": (
         "filters : tuple of int, default=(32, 64, 128)",
         "Filters of the encoder's convolutions, input side first; the decoder "
-        'mirrors them. Used by ``architecture="conv"``; images of any size are '
-        "padded and cropped inside the model to round-trip exactly.",
+        'mirrors them. Used by ``architecture="conv"`` and ``"sequence"``; '
+        "images and windows of any size are padded and cropped inside the "
+        "model to round-trip exactly.",
     ),
     "kernel_size": (
         "kernel_size : int, default=3",
-        "Size of the square convolution kernels.",
+        "Size of the square convolution kernels (the length, in time steps, of "
+        'the 1-D kernels of ``architecture="sequence"``).',
     ),
     "strides": (
         "strides : int, default=2",
-        "Stride of each convolution: the image shrinks by this factor per layer.",
+        "Stride of each convolution: the image (or window) shrinks by this factor "
+        "per layer.",
     ),
     "activation": (
         'activation : str, default="relu"',
@@ -200,7 +208,8 @@ SHARED_DOCS = {
     "training_X": (
         "X : array-like of shape (n_samples, n_features) or image array",
         "Training data: rows, or images ``(n_samples, height, width)`` or "
-        "``(n_samples, height, width, channels)``.",
+        "``(n_samples, height, width, channels)``, or windows ``(n_windows, "
+        'timesteps, features)`` with ``architecture="sequence"``.',
     ),
     "ignored_y": ("y : Ignored", "Not used, present for API consistency by convention."),
     "sample_weight": (
@@ -228,7 +237,9 @@ SHARED_DOCS = {
     "image_shape_": (
         "image_shape_ : tuple of int or None",
         "``(height, width, channels)`` of the images seen during fit (or of "
-        "``input_shape``); None for rows of features.",
+        '``input_shape``); ``(timesteps, features)`` of the windows with '
+        '``architecture="sequence"`` (the shape of one sample, whatever its kind); '
+        "None for rows of features.",
     ),
     "n_features_in_": (
         "n_features_in_ : int",

@@ -19,7 +19,8 @@ def validated_rows(estimator, X, *, reset, check_image_shape=None):
     """``(rows, image shape or None, X's ndim)``: in-memory X checked, as rows.
 
     Every estimator's checks: numeric input, image arrays ``(n, H, W)`` and
-    ``(n, H, W, C)`` flattened to rows (``check_image_shape(shape)`` first,
+    ``(n, H, W, C)`` (windows ``(n, timesteps, features)`` with
+    ``architecture="sequence"``) flattened to rows (``check_image_shape(shape)`` first,
     if given), then scikit-learn's ``validate_data`` (NaN, infinities, the
     number of features, feature names). Plain float rows of the fitted width
     are returned unchanged without ``validate_data`` when not fitting: what
@@ -33,7 +34,7 @@ def validated_rows(estimator, X, *, reset, check_image_shape=None):
     ):
         return X, None, 2
     reject_non_numeric(X, type(estimator).__name__)
-    X, shape = image_array_shape(X)
+    X, shape = image_array_shape(X, sequence=is_sequence(estimator))
     ndim = 2 if shape is None else len(X.shape)
     if check_image_shape is not None:
         check_image_shape(shape)
@@ -43,9 +44,21 @@ def validated_rows(estimator, X, *, reset, check_image_shape=None):
     return rows, shape, ndim
 
 
+def is_sequence(estimator):
+    """Whether ``estimator`` reads 3-D arrays as windows ``(n, timesteps, features)``."""
+    return getattr(estimator, "architecture", None) == "sequence"
+
+
 def check_image_shape(estimator, shape):
     """Raise unless images of ``shape`` (None: rows) are what ``estimator``'s fit saw."""
     fitted = getattr(estimator, "image_shape_", None)
+    if shape is not None and fitted != shape and is_sequence(estimator):
+        raise ValueError(
+            f"X holds windows of shape {shape} (timesteps, features), but "
+            f"{type(estimator).__name__} was fitted on windows of shape {fitted}. "
+            "Cut windows of the fitted width from series of the fitted features "
+            "(skae.preprocessing.SlidingWindows), or fit on windows of this shape."
+        )
     if shape is not None and fitted != shape:
         fitted = "rows of features" if fitted is None else f"images of shape {fitted}"
         raise ValueError(

@@ -12,10 +12,13 @@ quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
 
 from .conv import build_conv_decoder, build_conv_encoder
 from .dense import build_dense_decoder, build_dense_encoder
+from .sequence import build_sequence_decoder, build_sequence_encoder
 
 __all__ = [
     "build_conv_decoder",
     "build_conv_encoder",
     "build_dense_decoder",
     "build_dense_encoder",
+    "build_sequence_decoder",
+    "build_sequence_encoder",
 ]

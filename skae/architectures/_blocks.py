@@ -41,11 +41,16 @@ def glorot_uniform(next_seed):
 def join_condition(x, condition, *, name, dtype=None):
     """``x`` with ``condition`` appended: more features, or more channels.
 
-    ``x`` is a batch of rows ``(batch, n)`` or of feature maps ``(batch,
-    height, width, channels)``; ``condition`` is ``(batch, n_conditions)``,
-    repeated over every pixel of a feature map.
+    ``x`` is a batch of rows ``(batch, n)``, of sequences ``(batch,
+    timesteps, channels)`` or of feature maps ``(batch, height, width,
+    channels)``; ``condition`` is ``(batch, n_conditions)``, repeated over
+    every time step of a sequence, every pixel of a feature map.
     """
-    if len(x.shape) > 2:
+    if len(x.shape) == 3:
+        condition = keras.layers.RepeatVector(
+            x.shape[1], name=f"{name}_repeat", dtype=dtype
+        )(condition)
+    elif len(x.shape) > 3:
         height, width = x.shape[1], x.shape[2]
         n_conditions = condition.shape[-1]
         condition = keras.layers.RepeatVector(

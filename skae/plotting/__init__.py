@@ -23,6 +23,7 @@ from ._latent_space import LatentSpaceDisplay
 from ._pca_comparison import PCAComparisonDisplay
 from ._reconstruction import ReconstructionDisplay
 from ._sample_grid import SampleGridDisplay
+from ._time_series import TimeSeriesAnomalyDisplay
 from ._training_history import TrainingHistoryDisplay
 
 __all__ = [
@@ -31,5 +32,6 @@ __all__ = [
     "PCAComparisonDisplay",
     "ReconstructionDisplay",
     "SampleGridDisplay",
+    "TimeSeriesAnomalyDisplay",
     "TrainingHistoryDisplay",
 ]
