@@ -1,7 +1,7 @@
 """Model files on the command line: reading them, checking a CSV against them, ``info``.
 
 Everything here reads the JSON document of a skae file
-(:func:`skae._io.persistence.read_metadata`) and never loads a network, so it
+(:func:`skae._io.reading.read_metadata`) and never loads a network, so it
 imports neither Keras nor TensorFlow: ``skae info`` answers at once, and a
 CSV whose columns do not match the model is refused before Keras is imported.
 Loading and saving estimators stays in :mod:`skae.cli`.
@@ -10,7 +10,7 @@ Loading and saving estimators stays in :mod:`skae.cli`.
 import json
 import os
 
-from .._io.persistence import read_metadata
+from .._io.reading import read_metadata
 from .csv_io import CommandError, display_name
 
 DETECTOR = "AutoencoderOutlierDetector"

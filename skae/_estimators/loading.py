@@ -2,7 +2,7 @@
 
 from sklearn.base import BaseEstimator
 
-from .._io.persistence import read_estimator
+from .._io.reading import read_estimator
 from .registry import estimator_classes
 
 
