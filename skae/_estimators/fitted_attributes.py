@@ -260,7 +260,7 @@ def _backbone(state):
     conditional = "condition_columns_" in state
     expected = backbone_class(name, conditional=conditional)
     if type(backbone) is not expected:
-        yield Problem("backbone_", f"is a {type(backbone).__name__}, but backbone_name_ "
+        yield Problem("backbone_", f"is of class {type(backbone).__name__}, but backbone_name_ "
                       f"{name!r}{' with condition columns' if conditional else ''} makes a "
                       f"{expected.__name__}")
         return

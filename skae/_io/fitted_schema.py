@@ -9,19 +9,19 @@ states, and whether it carries networks. ``skae.load`` checks a file's state
 against the schema of the class the file names before building the
 estimator, then the networks against the attributes (``network_problems``),
 so that a damaged or edited file is refused with a message naming what is
-wrong instead of failing later inside NumPy or Keras.
+wrong instead of failing later inside NumPy or Keras. Importing this module
+imports neither Keras nor scikit-learn (``skae info`` reads files without them).
 
 The types are the exact ones skae's fits produce (a Python ``float``, not a
 ``numpy.float32``; a ``float64`` array): a file whose values would compute
 other bits than the saved estimator is refused rather than loaded.
 """
 
+import functools
 import math
 from typing import NamedTuple
 
 import numpy as np
-
-from ..architectures._blocks import model_name
 
 
 class Problem(NamedTuple):
@@ -396,14 +396,17 @@ class FittedSchema:
             network_relations=self.network_relations + tuple(network_relations),
         )
 
-    def problems(self, cls, state, *, pending=()):
-        """The ``Problem`` s of ``state`` (a class's decoded state) but its networks.
+    def problems(self, cls, state, *, params, pending=()):
+        """The ``Problem`` s of ``state`` (a class's decoded state), relations aside.
 
-        ``pending``: attributes not decoded yet (the networks, built only
-        once everything else holds): neither checked nor reported missing.
+        ``params``: the names of the class's parameters. ``pending``: entries
+        not decoded yet (networks and nested estimators, built only once
+        everything else holds): neither checked nor reported missing here,
+        but by ``relation_problems``.
         """
-        problems = list(_key_problems(cls, [*state, *pending], set(self.attributes)))
-        problems += _parameter_problems(cls, state)
+        known = set(params) | set(self.attributes)
+        problems = list(_key_problems(cls, [*state, *pending], known))
+        problems += _parameter_problems(cls, state, params)
         dims = {}
         late = []
         for name, spec in self.attributes.items():
@@ -423,24 +426,31 @@ class FittedSchema:
             return problems
         for name, size in self.dimensions.items():
             dims[name] = size(state)
-        for name, spec in late:
-            if (problem := spec.check(state[name], dims)) is not None:
-                problems.append(Problem(name, problem))
+        return [
+            Problem(name, problem)
+            for name, spec in late
+            if (problem := spec.check(state[name], dims)) is not None
+        ]
+
+    def relation_problems(self, cls, state, decoded_last=()):
+        """The entries ``decoded_last`` against their specs, then the relations.
+
+        Run once ``problems`` found none, on the whole state of a ``cls``.
+        """
+        problems = [
+            Problem(name, problem)
+            for name in decoded_last
+            if name in self.attributes
+            and (problem := self.attributes[name].check(state[name], {})) is not None
+        ]
         if problems:
+            return problems
+        if self.networks and (problems := _network_class_problems(cls, state["model_"])):
             return problems
         for relation in self.relations:  # each may rely on the ones before
             if problems := list(relation(state)):
                 return problems
         return []
-
-    def network_spec_problems(self, state, names):
-        """The ``Problem`` s of the attributes ``names``, decoded after the rest."""
-        return [
-            Problem(name, problem)
-            for name in names
-            if name in self.attributes
-            and (problem := self.attributes[name].check(state[name], {})) is not None
-        ]
 
     def built_problems(self, estimator):
         """The ``Problem`` s of the built estimator's networks against its attributes."""
@@ -452,9 +462,8 @@ class FittedSchema:
         return []
 
 
-def _key_problems(cls, keys, fitted):
+def _key_problems(cls, keys, known):
     """Entries the class neither takes as a parameter nor declares as fitted."""
-    known = set(cls._get_param_names()) | fitted
     # a class of the user's (handed over in custom_objects) may keep
     # attributes of its own, as long as they hide nothing of the class
     own = cls.__module__.split(".")[0] == "skae"
@@ -468,44 +477,58 @@ def _key_problems(cls, keys, fitted):
             yield Problem(key, f"is not an attribute of a fitted {cls.__name__}")
 
 
-def _parameter_problems(cls, state):
+@functools.cache
+def _constraints(cls):
+    """``{parameter: its constraint objects}`` of ``cls`` (made once per class)."""
+    from sklearn.utils._param_validation import make_constraint
+
+    return {
+        name: [make_constraint(c) for c in constraints]
+        for name, constraints in (getattr(cls, "_parameter_constraints", None) or {}).items()
+        if constraints != "no_validation"
+    }
+
+
+def _parameter_problems(cls, state, params):
     """Parameters that their class's ``_parameter_constraints`` refuse."""
     from .persistence import UnsavedParameter
 
-    constraints = getattr(cls, "_parameter_constraints", None) or {}
-    for name in cls._get_param_names():
+    constraints = _constraints(cls)
+    for name in params:
         value = state.get(name)
         if name not in constraints or isinstance(value, UnsavedParameter):
             continue
-        if constraints[name] == "no_validation":
-            continue
-        if not _satisfies(value, constraints[name]):
+        if not any(c.is_satisfied_by(value) for c in constraints[name]):
             yield Problem(name, f"is {describe(value)}, which the parameter {name} does not take")
 
 
 # ----------------------------------------------------------------------
 # the networks against the attributes
 # ----------------------------------------------------------------------
-def network_problems(estimator):
-    """The networks of a built estimator, checked against its attributes.
+def _network_class_problems(cls, model):
+    """The network must be one ``cls`` builds: named after it, where its ``_assemble`` is skae's."""
+    from ..architectures._blocks import model_name
 
-    The model must be the one the class builds (named after it, where the
-    class's own ``_assemble`` is skae's), every weight finite, and the
-    estimator's own hooks, run on symbolic inputs (no computation), must
-    take samples of the fitted shape (and condition) to codes of width
-    ``n_components_`` and back to samples of that shape.
-    """
-    import keras
-
-    cls = type(estimator)
-    model = estimator.model_
     if cls._assemble.__module__.split(".")[0] == "skae" and model.name != model_name(cls):
         return [Problem("model_", f"is the network of another estimator ({model.name!r}), "
                         f"not of a {cls.__name__}")]
-    for variable in list(model.weights) + list(getattr(model.optimizer, "variables", [])):
-        # in the backend: no copy to NumPy
-        floating = "float" in str(variable.dtype)
-        if floating and not bool(keras.ops.all(keras.ops.isfinite(variable.value))):
+    return []
+
+
+def network_problems(estimator):
+    """The networks of a built estimator, checked against its attributes.
+
+    Every weight of the model must be finite, and the estimator's own hooks, run on
+    symbolic inputs (no computation), must take samples of the fitted shape
+    (and condition) to codes of width ``n_components_`` and back to samples
+    of that shape.
+    """
+    import keras
+
+    # the network's weights; the optimizer's state matters only to a fit
+    # going on, which refuses a loss that is not finite
+    for variable in estimator.model_.weights:
+        if "float" in str(variable.dtype) and not np.isfinite(variable.numpy()).all():
             return [Problem("model_", f"has the weight {variable.path!r}, which holds NaN or "
                             "infinity")]
     shape = tuple(estimator._network_shape())
@@ -520,7 +543,7 @@ def network_problems(estimator):
         decoded = estimator._decode_batch(
             estimator.decoder_, encoded if condition is None else (encoded, condition)
         )
-    except Exception as exc:  # Keras refuses the shapes in many ways
+    except Exception as exc:  # noqa: BLE001 - Keras refuses the shapes in many ways
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return [Problem("model_", f"does not take samples of shape {shape} to codes and back "
                         f"({first})")]

@@ -46,6 +46,8 @@ MAX_JSON_BYTES = 256 * 2**20
 DAMAGED = "The file is damaged or was edited; save the model again."
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _BRACKET = re.compile(r"[\[\]{}]")
+# the entries decoded last: what Keras builds
+_BUILT = {"__model__", "__estimator__"}
 # a Keras network's member in the file: model_.keras, backbone_.model_.keras
 _MODEL_MEMBER = re.compile(r"[A-Za-z0-9_.]*model_\.keras")
 
@@ -54,6 +56,14 @@ def _nesting(text):
     """How deep the JSON ``text`` nests lists and objects (brackets outside strings)."""
     brackets = _BRACKET.findall(_STRING.sub("", text))
     return max(itertools.accumulate(1 if b in "[{" else -1 for b in brackets), default=0)
+
+
+def _source(path):
+    """How messages name the file: its path, or the file object's name."""
+    if hasattr(path, "read"):
+        name = getattr(path, "name", None)
+        return repr(name) if isinstance(name, str) else "the file object given"
+    return repr(str(path))
 
 
 def _json_problem(source, detail):
@@ -78,7 +88,7 @@ def _read_json(archive, source):
 
 def read_metadata(path):
     """The JSON document of a skae file (no network or array is loaded), its outline checked."""
-    source = f"{str(path)!r}"
+    source = _source(path)
     try:
         with zipfile.ZipFile(path) as archive:
             document = _read_json(archive, source)
@@ -288,18 +298,18 @@ class _Decoder:
         if not isinstance(state, dict) or not isinstance(state.get("__dict__"), dict):
             raise self.corrupt(f"{prefix or 'the state'} holds no state for {name}")
         raw = state["__dict__"]
-        # the networks are built only once everything else holds
-        networks = [k for k, v in raw.items() if isinstance(v, dict) and "__model__" in v]
-        state = {k: self.decode(v, prefix + k) for k, v in raw.items() if k not in networks}
+        # networks (and a backbone's) are built only once everything else holds
+        last = [k for k, v in raw.items() if isinstance(v, dict) and _BUILT & set(v)]
+        state = {k: self.decode(v, prefix + k) for k, v in raw.items() if k not in last}
         # a parameter added after the file was written takes its default,
         # which by scikit-learn's convention keeps the former behaviour
         defaults = cls().get_params(deep=False)
         state = {**{k: v for k, v in defaults.items() if k not in raw}, **state}
         schema = getattr(cls, "_fitted_schema", None) or FittedSchema({})
-        if problems := schema.problems(cls, state, pending=networks):
+        if problems := schema.problems(cls, state, params=defaults, pending=last):
             raise self.refused(problems, prefix)
-        state.update({k: self.decode(raw[k], prefix + k) for k in networks})
-        if problems := schema.network_spec_problems(state, networks):
+        state.update({k: self.decode(raw[k], prefix + k) for k in last})
+        if problems := schema.relation_problems(cls, state, last):
             raise self.refused(problems, prefix)
         estimator = cls.__new__(cls)
         try:
@@ -356,7 +366,7 @@ def read_estimator(path, *, classes, custom_objects=None):
     build; anything else is refused as a corrupt file.
     """
     document = read_metadata(path)
-    source = f"{str(path)!r}"
+    source = _source(path)
     with zipfile.ZipFile(path) as archive:
         arrays, members = _read_members(archive, source)
     _warn_versions(document.get("versions", {}))
