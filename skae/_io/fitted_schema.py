@@ -114,7 +114,7 @@ class Integer(Spec):
 
 
 class Real(Spec):
-    """A finite Python float, above 0 with ``positive``, at most 0 with ``nonpositive``."""
+    """A finite Python float (above 0 with ``positive``)."""
 
     def __init__(self, *, positive=False, **kwargs):
         super().__init__(**kwargs)
