@@ -1,7 +1,7 @@
 """Model files on the command line: reading them, checking a CSV against them, ``info``.
 
 Everything here reads the JSON document of a skae file
-(:func:`skae._io.persistence.read_metadata`) and never loads a network, so it
+(:func:`skae._io.reading.read_metadata`) and never loads a network, so it
 imports neither Keras nor TensorFlow: ``skae info`` answers at once, and a
 CSV whose columns do not match the model is refused before Keras is imported.
 Loading and saving estimators stays in :mod:`skae.cli`.
@@ -10,7 +10,7 @@ Loading and saving estimators stays in :mod:`skae.cli`.
 import json
 import os
 
-from .._io.persistence import read_metadata
+from .._io.reading import DAMAGED, read_metadata
 from .csv_io import CommandError, display_name
 
 DETECTOR = "AutoencoderOutlierDetector"
@@ -29,7 +29,8 @@ def read_model(path):
     try:
         return read_metadata(path)
     except ValueError as exc:
-        if "newer skae" in str(exc):
+        # a newer file, or one damaged or edited: skae's own message says which
+        if "newer skae" in str(exc) or DAMAGED in str(exc):
             raise CommandError(" ".join(str(exc).split())) from None
         raise CommandError(
             f"{path}: not a skae model file; give one written by `skae fit` (or by "
@@ -96,9 +97,9 @@ def _plain(value, *, short):
         return [_plain(v, short=short) for v in value]
     if not isinstance(value, dict):
         return value
-    if "__tuple__" in value:
+    if isinstance(value.get("__tuple__"), list):
         return [_plain(v, short=short) for v in value["__tuple__"]]
-    if "__dict__" in value:
+    if isinstance(value.get("__dict__"), dict):
         return {k: _plain(v, short=short) for k, v in value["__dict__"].items()}
     if "__scalar__" in value:
         return value.get("value")
@@ -128,6 +129,8 @@ def parameters(document, *, short=False):
     try:
         state = document["state"]["state"]["__dict__"]
     except (KeyError, TypeError):
+        return {}
+    if not isinstance(state, dict):  # a damaged file, which skae.load refuses
         return {}
     return {
         name: _plain(value, short=short)

@@ -57,6 +57,7 @@ from .._validation import (
 )
 from ..architectures._blocks import model_name
 from .fit_state import restored_on_error
+from .fitted_attributes import AUTOENCODER
 from .networks import build_networks
 from .parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from .prediction import PredictionMixin
@@ -180,6 +181,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
     """
 
     _parameter_constraints = PARAMETER_CONSTRAINTS
+    _fitted_schema = AUTOENCODER  # what skae.load checks a file's state against
 
     def __init__(
         self,

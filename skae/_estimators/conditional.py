@@ -25,6 +25,7 @@ from ..architectures.conditional import (
 )
 from ..architectures.variational import add_log_variance_head
 from .conditioned import ConditionsMixin
+from .fitted_attributes import CONDITIONAL_VARIATIONAL
 from .networks import build_networks
 from .parameters import fill_shared_docs
 from .variational import (
@@ -172,6 +173,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
     (3,)
     """
 
+    _fitted_schema = CONDITIONAL_VARIATIONAL  # what skae.load checks a file's state against
     _parameter_constraints = {
         **VariationalAutoencoderTransformer._parameter_constraints,
         "condition_type": [StrOptions(set(CONDITION_TYPES))],

@@ -21,6 +21,7 @@ from .._validation import check_finite_scores  # noqa: E402
 from ..architectures._blocks import model_name  # noqa: E402
 from ..architectures.conditional import condition_decoder, condition_encoder  # noqa: E402
 from .autoencoder import AutoencoderTransformer  # noqa: E402
+from .fitted_attributes import CONDITIONAL_AUTOENCODER  # noqa: E402
 from .networks import build_networks  # noqa: E402
 
 
@@ -33,6 +34,8 @@ class ConditionalAutoencoder(AutoencoderTransformer):
     squared reconstruction error of X given y. Parameters as
     ``AutoencoderTransformer``.
     """
+
+    _fitted_schema = CONDITIONAL_AUTOENCODER  # what skae.load checks a file's state against
 
     def _fit_rows(self, X, y, *, reset):
         name = type(self).__name__

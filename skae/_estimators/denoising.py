@@ -17,6 +17,7 @@ from .._input.streaming import StreamedRows, streamed_target
 from .._validation import FLOAT_DTYPES
 from ..layers import NOISE_KINDS, Corruption
 from .base import BaseAutoencoder
+from .fitted_attributes import DENOISING
 from .parameters import fill_shared_docs
 
 # noise_level="auto": Gaussian noise of this many times the data's global
@@ -128,6 +129,7 @@ class DenoisingAutoencoder(
     (5, 64)
     """
 
+    _fitted_schema = DENOISING  # what skae.load checks a file's state against
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
         "noise": [StrOptions(set(NOISE_KINDS))],

@@ -2,7 +2,7 @@
 
 from sklearn.base import BaseEstimator
 
-from .._io.persistence import read_estimator
+from .._io.reading import read_estimator
 from .registry import estimator_classes
 
 
@@ -13,7 +13,10 @@ def load(path, custom_objects=None):
     own (or from ``custom_objects``), the arrays are read without pickle,
     and each network's configuration is checked (no ``Lambda`` layer, no
     object from outside Keras and skae) before Keras builds it in
-    ``safe_mode``.
+    ``safe_mode``. Every piece is checked against every other before the
+    estimator is returned (the user guide's "Saving and serving" lists the
+    checks), so that a damaged or edited file is refused here rather than
+    failing, or answering wrongly, later.
 
     Parameters
     ----------
@@ -38,8 +41,12 @@ def load(path, custom_objects=None):
     ValueError
         If the file is not a skae file, was written by a newer skae, names
         an estimator class neither skae's nor in ``custom_objects``, or was
-        altered (an unexpected or missing member, pickled arrays, a
-        ``Lambda`` layer, shapes that disagree).
+        damaged or edited: an unexpected or missing member, pickled arrays,
+        a ``Lambda`` layer, JSON nested too deep, or any piece that
+        disagrees with the class's declared fitted attributes or with
+        another piece (a NaN in ``mean_``, a network of another code size,
+        an entry named like a method...). The message names the member, the
+        attribute and what is wrong.
 
     Warns
     -----

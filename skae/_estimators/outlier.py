@@ -14,6 +14,7 @@ from .._input.dask import lazy_on_dask
 from .._io.export import DetectorExportMixin
 from .._io.persistence import SaveMixin
 from .fit_state import restored_on_error
+from .fitted_attributes import DETECTOR
 from .outlier_explain import ExplanationMixin
 from .outlier_input import ScaledInputMixin
 from .outlier_scores import (
@@ -243,6 +244,7 @@ class AutoencoderOutlierDetector(
     True
     """
 
+    _fitted_schema = DETECTOR  # what skae.load checks a file's state against
     _parameter_constraints = {
         **PARAMETER_CONSTRAINTS,
         "contamination": [

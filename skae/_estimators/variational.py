@@ -28,6 +28,7 @@ from ..architectures.variational import (
     negative_log_likelihood,
 )
 from .base import BaseAutoencoder
+from .fitted_attributes import VARIATIONAL
 from .parameters import fill_shared_docs
 
 # A latent unit is active when its posterior mean varies across the training
@@ -204,6 +205,7 @@ class VariationalAutoencoderTransformer(
     # (CollectiveReduceV2 "shape mismatch", Keras 3.15 / TF 2.21): refused in fit
     _tf_distribute_ready = False
 
+    _fitted_schema = VARIATIONAL  # what skae.load checks a file's state against
     _parameter_constraints = {
         **BaseAutoencoder._parameter_constraints,
         "beta": [Interval(numbers.Real, 0, None, closed="left")],

@@ -2,8 +2,8 @@
 
 ``model_to_bytes``/``model_from_bytes`` carry a network through pickle,
 skops and skae files; ``check_keras_archive`` refuses, before Keras builds
-anything, an archive with unexpected members or a config naming a
-``Lambda`` layer or an object from outside Keras and skae.
+anything, an archive with unexpected or damaged members or a config naming
+a ``Lambda`` layer or an object from outside Keras and skae.
 """
 
 import inspect
@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 import zipfile
+import zlib
 
 # members of a .keras archive as Keras 3 writes it
 _KERAS_MEMBERS = {"metadata.json", "config.json", "model.weights.h5"}
@@ -114,7 +115,15 @@ def check_keras_archive(data, *, what="model"):
                     f"unexpected members {sorted(names - _KERAS_MEMBERS)} "
                     f"(expected {sorted(_KERAS_MEMBERS)})."
                 )
+            # every member's checksum: Keras reads the weights in parts, unchecked
+            if (damaged := archive.testzip()) is not None:
+                raise zipfile.BadZipFile(f"the member {damaged!r} is damaged (bad CRC-32)")
             config = json.loads(archive.read("config.json"))
-    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ValueError(f"The {what} is not a valid .keras file: {exc}") from exc
-    check_keras_config(config, what=what)
+    except RecursionError:
+        raise ValueError(f"The {what} is not a valid .keras file: its config nests too deep.") from None
+    try:
+        check_keras_config(config, what=what)
+    except RecursionError:
+        raise ValueError(f"The {what} is not a valid .keras file: its config nests too deep.") from None

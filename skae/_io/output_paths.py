@@ -16,15 +16,17 @@ import shutil
 import tempfile
 
 
-def checked_output(path, *, directory, overwrite, owner):
-    """``path`` as a string, checked for writing a directory or (else) a file."""
+def checked_output(path, *, directory, overwrite, owner, example=None):
+    """``path`` as a string, checked for writing a directory or (else) a file.
+
+    ``example``: a path to suggest in messages (a SavedModel or ONNX file's
+    by default).
+    """
     path = os.fspath(path)
     kind = "a directory (a SavedModel)" if directory else "a file"
+    example = example or ("codes_model" if directory else "model.onnx")
     if not path:
-        raise ValueError(
-            f"{owner} got an empty path; give {kind}, for example "
-            f"{'codes_model' if directory else 'model.onnx'!r}."
-        )
+        raise ValueError(f"{owner} got an empty path; give {kind}, for example {example!r}.")
     if os.path.lexists(path):
         if not overwrite:
             raise FileExistsError(
@@ -39,7 +41,7 @@ def checked_output(path, *, directory, overwrite, owner):
         if not directory and os.path.isdir(path):
             raise ValueError(
                 f"{path!r} is a directory, but {owner} writes {kind}: give a file "
-                f"path, such as {os.path.join(path, 'model.onnx')!r}."
+                f"path, such as {os.path.join(path, example)!r}."
             )
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):

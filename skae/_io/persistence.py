@@ -10,22 +10,20 @@ Two layers:
 * **The skae file** (``save`` / ``load``): one zip holding ``skae.json`` (the
   parameters, the fitted scalars and the versions), ``arrays.npz`` (the fitted
   arrays, read with ``allow_pickle=False``) and one ``.keras`` member per
-  network. Loading imports nothing named in the file: the estimator classes
-  come from a fixed table, the networks go through ``_keras_archive``'s
-  checks (no Lambda layer, no unexpected member) and then Keras's ``safe_mode``.
+  network. This module writes it; ``_io.reading`` reads it back, importing
+  nothing named in the file and checking every piece against every other
+  (``_io.fitted_schema``) before the estimator is returned.
 """
 
 import io
 import json
-import re
 import warnings
 import zipfile
 
 import numpy as np
 
 from .._version import __version__
-from ..exceptions import InconsistentVersionWarning
-from .keras_archive import check_keras_config, model_from_bytes
+from .output_paths import checked_output, written_whole
 
 FORMAT = "skae-estimator"
 FORMAT_VERSION = 1
@@ -98,12 +96,23 @@ class SaveMixin:
         ----------
         path : str or path-like or binary file object
             Where to write; by convention ending in ``.skae``. An existing
-            file is overwritten.
+            file is replaced once the new one is complete (a failed save
+            leaves it as it was); a directory, an empty path or a folder
+            that does not exist is refused.
 
         Returns
         -------
         self : object
             The estimator, unchanged.
+
+        Raises
+        ------
+        ValueError
+            If ``path`` is empty or is a directory.
+        FileNotFoundError
+            If the folder of ``path`` does not exist.
+        PermissionError
+            If the folder of ``path`` cannot be written.
 
         See Also
         --------
@@ -247,108 +256,6 @@ class _Encoder:
         return {"__keras__": config}
 
 
-class _Decoder:
-    """Reads what ``_Encoder`` wrote; refuses anything else."""
-
-    def __init__(self, arrays, members, source, custom_objects, classes):
-        self.classes = classes
-        self.arrays = arrays
-        self.members = members
-        self.source = source
-        self.custom_objects = dict(custom_objects or {})
-
-    def corrupt(self, detail):
-        return ValueError(f"{self.source} is not a valid skae model file: {detail}.")
-
-    def decode(self, value):
-        if value is None or isinstance(value, (bool, str, int, float)):
-            return value
-        if isinstance(value, list):
-            return [self.decode(v) for v in value]
-        if not isinstance(value, dict):
-            raise self.corrupt(f"unexpected value {value!r}")
-        tags = [k for k in value if k in _TAGS]
-        if len(tags) != 1:
-            raise self.corrupt(f"unexpected entry {sorted(value)}")
-        tag = tags[0]
-        body = value[tag]
-        if tag == "__tuple__":
-            return tuple(self.decode(v) for v in body)
-        if tag == "__dict__":
-            return {str(k): self.decode(v) for k, v in body.items()}
-        if tag == "__scalar__":
-            return np.dtype(body).type(value["value"])
-        if tag == "__array__":
-            if body not in self.arrays:
-                raise self.corrupt(f"array {body!r} is missing from {_ARRAYS}")
-            array = self.arrays[body]
-            return array.astype(object) if value.get("object") else array
-        if tag == "__model__":
-            if body not in self.members:
-                raise self.corrupt(f"member {body!r} is missing")
-            return model_from_bytes(
-                self.members[body],
-                what=f"network {body!r} in {self.source}",
-                custom_objects=self.custom_objects,
-            )
-        if tag == "__random_state__":
-            random_state = np.random.RandomState()
-            random_state.set_state(self.decode(body))
-            return random_state
-        if tag == "__estimator__":
-            return self.estimator(body, value.get("state"))
-        if tag == "__keras__":
-            return self.keras_object(body)
-        if tag == "__optimizer_class__":
-            import keras
-
-            cls = getattr(keras.optimizers, str(body), None)
-            if not (isinstance(cls, type) and issubclass(cls, keras.optimizers.Optimizer)):
-                raise self.corrupt(f"unknown optimizer class {body!r}")
-            return cls
-        description = str(value.get("description", "?"))
-        # a function the user handed back to skae.load by name
-        for name, obj in self.custom_objects.items():
-            if description.endswith(f".{name}") and callable(obj):
-                return obj
-        return UnsavedParameter(str(body), description)
-
-    def keras_object(self, config):
-        import keras
-
-        check_keras_config(config, what=f"object {config!r} in {self.source}")
-        try:
-            return keras.saving.deserialize_keras_object(
-                config, custom_objects=self.custom_objects, safe_mode=True
-            )
-        except Exception as exc:
-            raise ValueError(
-                f"{self.source} holds the Keras object {config!r}, which Keras cannot "
-                f"rebuild here ({exc}). If it is your own registered function or "
-                "class, import the module that registers it before skae.load."
-            ) from exc
-
-    def estimator(self, name, state):
-        if name not in self.classes:
-            raise self.corrupt(
-                f"unknown estimator {name!r} (a class of your own loads when given "
-                "by name in custom_objects)"
-            )
-        cls = self.classes[name]
-        if not isinstance(state, dict) or "__dict__" not in state:
-            raise self.corrupt(f"no state for {name}")
-        state = self.decode(state)
-        # a parameter added after the file was written takes its default,
-        # which by scikit-learn's convention keeps the former behaviour
-        defaults = cls().get_params(deep=False)
-        state = {**{k: v for k, v in defaults.items() if k not in state}, **state}
-        if bad := [k for k in state if k.startswith("__")]:
-            raise self.corrupt(f"{name} has the reserved attributes {bad}")
-        estimator = cls.__new__(cls)
-        estimator.__setstate__(state)
-        return estimator
-
-
 def _versions():
     import keras
     import sklearn
@@ -388,6 +295,11 @@ def save(estimator, path):
     from sklearn.utils.validation import check_is_fitted
 
     check_is_fitted(estimator)
+    owner = f"{type(estimator).__name__}.save"
+    if not hasattr(path, "write"):
+        path = checked_output(
+            path, directory=False, overwrite=True, owner=owner, example="model.skae"
+        )
     encoder = _Encoder()
     state = encoder.estimator(estimator)
     unsaved = encoder.unsaved
@@ -402,12 +314,12 @@ def save(estimator, path):
     }
     arrays = io.BytesIO()
     np.savez(arrays, **encoder.arrays)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(_CONFIG, json.dumps(document, indent=1, allow_nan=True))
-        archive.writestr(_ARRAYS, arrays.getvalue())
-        for name, data in encoder.members.items():
-            # already a zip: stored, not compressed again
-            archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
+    if hasattr(path, "write"):  # a binary file object: written as it is
+        _write_archive(path, document, arrays.getvalue(), encoder.members)
+    else:
+        # beside path, then moved into place: a failed save leaves the former file
+        with written_whole(path, directory=False, owner=owner) as target:
+            _write_archive(target, document, arrays.getvalue(), encoder.members)
     if unsaved:
         listed = "; ".join(f"{k} ({v})" for k, v in unsaved.items())
         functions = sorted({v.rsplit(".", 1)[-1] for v in unsaved.values() if v.startswith("the callable")})
@@ -428,106 +340,11 @@ def save(estimator, path):
         )
 
 
-def read_metadata(path):
-    """The JSON document of a skae file (no network or array is loaded)."""
-    source = f"{str(path)!r}"
-    try:
-        with zipfile.ZipFile(path) as archive:
-            document = json.loads(archive.read(_CONFIG))
-    except FileNotFoundError:
-        raise
-    except KeyError:
-        raise ValueError(f"{source} is not a skae model file: it has no {_CONFIG}.") from None
-    except (zipfile.BadZipFile, IsADirectoryError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(
-            f"{source} is not a skae model file (one written by est.save): {exc}."
-        ) from exc
-    if not isinstance(document, dict) or document.get("format") != FORMAT:
-        raise ValueError(f"{source} is not a skae model file (one written by est.save).")
-    version = document.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
-        raise ValueError(
-            f"{source} was written by a newer skae (file format {version!r}; this "
-            f"skae reads format {FORMAT_VERSION} and older). Upgrade skae to load it."
-        )
-    return document
-
-
-def read_estimator(path, *, classes, custom_objects=None):
-    """The estimator saved in the skae file ``path`` (``skae.load``).
-
-    ``classes`` maps the class names a file may name to the classes to
-    build; anything else is refused as a corrupt file.
-    """
-    document = read_metadata(path)
-    source = f"{str(path)!r}"
-    with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-        models = {
-            m for m in names if re.fullmatch(r"[A-Za-z0-9_.]*model_\.keras", m)
-        }
-        if extra := names - {_CONFIG, _ARRAYS} - models:
-            raise ValueError(
-                f"{source} is not a valid skae model file: unexpected members "
-                f"{sorted(extra)}. Nothing from it was loaded."
-            )
-        if _ARRAYS not in names:
-            raise ValueError(f"{source} is not a valid skae model file: {_ARRAYS} is missing.")
-        try:
-            with np.load(io.BytesIO(archive.read(_ARRAYS)), allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-        except ValueError as exc:
-            raise ValueError(
-                f"{source} is not a valid skae model file: {_ARRAYS} holds pickled "
-                f"objects, which skae never writes and never loads ({exc})."
-            ) from exc
-        members = {m: archive.read(m) for m in models}
-    _warn_versions(document.get("versions", {}))
-    decoder = _Decoder(arrays, members, source, custom_objects, classes)
-    state = document.get("state")
-    if not isinstance(state, dict) or state.get("__estimator__") != document.get("estimator"):
-        raise decoder.corrupt("its state names no estimator")
-    estimator = decoder.decode(state)
-    _check_consistent(estimator, source)
-    return estimator
-
-
-def _warn_versions(saved):
-    current = _versions()
-    for library in ("skae", "keras"):
-        if saved.get(library) != current[library]:
-            warnings.warn(
-                InconsistentVersionWarning(
-                    library=library,
-                    original_version=saved.get(library),
-                    current_version=current[library],
-                ),
-                stacklevel=4,  # the caller of skae.load
-            )
-
-
-def _check_consistent(estimator, source):
-    """The fitted arrays and the networks must agree on every shape."""
-    for est in (estimator, getattr(estimator, "backbone_", None)):
-        if est is None or not hasattr(est, "model_"):
-            continue
-        # columns of X read as the condition (condition_columns_) are not the network's
-        n_features = est.n_features_in_ - len(getattr(est, "condition_columns_", None) or ())
-        problems = []
-        if np.shape(est.mean_) != (n_features,):
-            problems.append(f"mean_ has shape {np.shape(est.mean_)}, expected ({n_features},)")
-        if np.size(est.scale_) != 1 and np.shape(est.scale_) != (n_features,):
-            problems.append(f"scale_ has shape {np.shape(est.scale_)}")
-        network = tuple(est._fitted_network_shape)
-        if int(np.prod(network)) != n_features:
-            problems.append(f"the network takes {network}, not {n_features} features")
-        try:
-            model_input = tuple(est.encoder_.inputs[0].shape[1:])
-        except (AttributeError, IndexError, TypeError):  # a user's network
-            model_input = network
-        if model_input != network:
-            problems.append(f"the model takes inputs of shape {model_input}, expected {network}")
-        if problems:
-            raise ValueError(
-                f"{source} is not a valid skae model file: {'; '.join(problems)}."
-            )
+def _write_archive(path, document, arrays, members):
+    """The zip of a skae file, written to ``path`` (a path or a binary file object)."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(_CONFIG, json.dumps(document, indent=1, allow_nan=True))
+        archive.writestr(_ARRAYS, arrays)
+        for name, data in members.items():
+            # already a zip: stored, not compressed again
+            archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
