@@ -93,6 +93,11 @@ def _estimators(X6, X7, frame, labels, images):
         ),
         "conditional": (ConditionalVariationalAutoencoder(2, **TINY), (X6, labels)),
         "conv": (AutoencoderTransformer(2, architecture="conv", filters=(4,), **TINY), (images,)),
+        # windows (timesteps, features): the digits' rows as 8 steps of 8 values
+        "sequence": (
+            AutoencoderTransformer(2, architecture="sequence", filters=(4,), **TINY),
+            (images,),
+        ),
         "codes-3": (AutoencoderTransformer(3, **TINY), (X6,)),  # a donor of networks only
     }
 

@@ -65,7 +65,11 @@ def _sample_shape(state):
     elif image is not None and (math.prod(image) != n_features or shape not in (image, (n_features,))):
         yield Problem("image_shape_", f"is {image}, but the network takes samples of "
                       f"shape {shape} and X has {n_features} features")
-    elif ndim == 3 and image[2] != 1:
+    elif image is not None and (len(image) == 2) != (state.get("architecture") == "sequence"):
+        yield Problem("image_shape_", f"is {image}, but architecture is "
+                      f"{state.get('architecture')!r} (windows (timesteps, features) "
+                      "go with 'sequence', images (height, width, channels) with the others)")
+    elif ndim == 3 and len(image) == 3 and image[2] != 1:
         yield Problem("_fit_ndim", f"is 3 (images without channels), but image_shape_ is {image}")
     elif ndim == 2 and image is not None and state["input_shape"] is None:
         # rows are read as images only with input_shape
@@ -84,12 +88,12 @@ AUTOENCODER = FittedSchema(
         "n_features_in_": Integer(1),
         "feature_names_in_": Array("strings", ("n_features_in_",), required=False),
         "_fit_ndim": Integer(2, 4),
-        "image_shape_": Sizes(3, none=True),
+        "image_shape_": Sizes(2, 3, none=True),  # windows, or images
         "_seed": Integer(0, np.iinfo(np.int32).max),
         "mean_": Array("float64", ("network_features",)),
         "scale_": Real(positive=True),
         "n_components_": Integer(1),
-        "_fitted_network_shape": Sizes(1, 3),
+        "_fitted_network_shape": Sizes(1, 2, 3),
         "_fitted_learning_rate": Satisfies(
             PARAMETER_CONSTRAINTS["learning_rate"], "a learning rate > 0, or a schedule"
         ),
