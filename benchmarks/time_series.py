@@ -208,7 +208,7 @@ def evaluate(series_name, seed, quick):
             if name == "matrix profile":
                 start = time.perf_counter()
                 mp = matrix_profile_scores(train_windows, test_windows)
-                out = mp, 0.0, time.perf_counter() - start
+                out = mp, None, time.perf_counter() - start  # no fit: all of it is scoring
             else:  # one fit per series and seed, made on the first type's turn
                 out = _scores_with_fit(name, seed, train_windows, test_windows, fitted)
             if out is None:
@@ -445,8 +445,13 @@ def _mean(rows, method, key, series=None, kind=None):
         for (m, s, k), results in rows.items()
         if m == method and series in (None, s) and kind in (None, k)
         for r in results
+        if r[key] is not None
     ]
     return float(np.mean(values)) if values else None
+
+
+def _seconds(value):
+    return "—" if value is None else f"{value:.2f}"
 
 
 def _methods(rows):
@@ -481,7 +486,8 @@ def detection_tables(rows, series_names):
         cells = [_mean(rows, method, "auc", series=s) for s in series_names]
         lines.append(
             f"| {method} | " + " | ".join(f"{c:.3f}" for c in cells)
-            + f" | {_mean(rows, method, 'fit_s'):.2f} | {_mean(rows, method, 'score_s'):.2f} |"
+            + f" | {_seconds(_mean(rows, method, 'fit_s'))}"
+            + f" | {_seconds(_mean(rows, method, 'score_s'))} |"
         )
     return lines
 
@@ -571,7 +577,7 @@ def main(argv=None):
         "",
         f"A {mem['n_times']:,} x {MEMMAP_FEATURES} float32 series in a `.npy` memmap, "
         f"cut by `SlidingWindows({MEMMAP_WIDTH}, stride={MEMMAP_STRIDE}).iter_windows` "
-        "(8,192 windows a block), scored by a sequence detector (defaults, 5 epochs "
+        "(8,192 windows a block; each block's rows mapped on their own), scored by a sequence detector (defaults, 5 epochs "
         "on 20,000 steps) and mapped to point scores, in a fresh process: "
         f"{mem['windows']:,} windows in {mem['seconds']:.1f} s "
         f"({mem['windows'] / mem['seconds']:,.0f} windows/s, "
