@@ -38,7 +38,7 @@ def load_series(name, seed, *, quick=False):
 
 
 def synthetic(n_times, seed):
-    """Three features of a period drawn in [30, 60]: sines, a harmonic, noise."""
+    """Three features of a period drawn in [30, 60]: sines, harmonics, noise."""
     rng = np.random.default_rng(seed)
     period = rng.uniform(30, 60)
     phase = 2 * np.pi * np.arange(n_times) / period
@@ -56,8 +56,9 @@ def inject(test, train, kind, period, seed):
     """``(series, labels)``: ``test`` with anomalies of one type, and the changed points.
 
     Point types change ``POINTS_PER_TYPE`` single points; collective types
-    ``SEGMENTS_PER_TYPE`` segments of ``period`` steps (fewer in a series too
-    short for them), apart from each other and from the ends. Each anomaly is in one feature drawn at random.
+    ``SEGMENTS_PER_TYPE`` segments of ``period`` steps (shorter in a series too
+    short for them), apart from each other and from the ends. Each anomaly
+    is in one feature drawn at random.
     Amplitudes are in units of the training series' standard deviation.
     """
     rng = np.random.default_rng([seed, ANOMALY_TYPES.index(kind)])
@@ -89,7 +90,7 @@ def inject(test, train, kind, period, seed):
         end = begin + length
         f = rng.integers(n_features)
         segment = series[begin:end, f]
-        if kind == "shapelet":  # another shape of the segment's range and period
+        if kind == "shapelet":  # another shape: a ramp across the segment's range
             ramp = np.arange(length) / length
             series[begin:end, f] = segment.min() + ramp * (segment.max() - segment.min())
         elif kind == "seasonal":  # the series itself at twice the speed

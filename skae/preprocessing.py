@@ -9,6 +9,7 @@ per time point. Nothing here is random, and nothing imports Keras.
 """
 
 import math
+import mmap
 import numbers
 
 import numpy as np
@@ -306,9 +307,11 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         for first in range(0, len(starts), batch_windows):
             block = starts[first : first + batch_windows]
             begin, end = int(block[0]), int(block[-1]) + self.width
-            rows = X.iloc[begin:end] if _is_frame(X) else X[begin:end]
+            rows = X.iloc[begin:end] if _is_frame(X) else _rows(X, begin, end)
             view = np.lib.stride_tricks.sliding_window_view(_values(rows), self.width, axis=0)
-            yield np.ascontiguousarray(view.transpose(0, 2, 1)[block - begin])
+            windows = np.ascontiguousarray(view.transpose(0, 2, 1)[block - begin])
+            del rows, view  # a memmap of the block's rows is unmapped here
+            yield windows
 
     def get_feature_names_out(self, input_features=None):
         """Names of the values of a flattened window.
@@ -482,6 +485,30 @@ def _covering_counts(starts, width, n_times):
     last = np.searchsorted(starts, t, side="right") - 1
     first = np.searchsorted(starts, t - width + 1, side="left")
     return last - first + 1
+
+
+def _rows(X, begin, end):
+    """``X[begin:end]``; of a whole file mapped by np.memmap, a mapping of those rows only.
+
+    Pages of a memory map that were read stay in the process's resident memory
+    as long as the map is open, so slicing one memmap of the whole file would
+    grow it by the whole file; mapping each block's rows on their own, and
+    closing that map once the block is copied, keeps it at one block.
+    """
+    whole_file = (
+        isinstance(X, np.memmap)
+        and isinstance(X.base, mmap.mmap)  # the map of the file, not a view of it
+        and X.filename is not None
+        and X.mode != "c"  # copy-on-write: its changes are not in the file
+        and X.flags.c_contiguous
+        and X.ndim == 2
+    )
+    if not whole_file or end <= begin:
+        return X[begin:end]
+    return np.memmap(
+        X.filename, dtype=X.dtype, mode="r", offset=X.offset + begin * X.strides[0],
+        shape=(end - begin, X.shape[1]),
+    )
 
 
 def _values(X):

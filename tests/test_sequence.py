@@ -6,6 +6,7 @@ series to windows and from window scores back to time points, up to a
 ``Pipeline`` that finds an injected anomaly's time points.
 """
 
+import os
 import pickle
 import random
 
@@ -324,6 +325,37 @@ def test_series_larger_than_memory_is_read_a_block_at_a_time(tmp_path):
     whole = np.concatenate(blocks)
     np.testing.assert_array_equal(whole, sliding.transform(np.asarray(series)))
     assert whole.dtype == np.float32
+
+
+def _resident_file_mb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("RssFile:"):
+                return int(line.split()[1]) / 1024
+    pytest.skip("no RssFile in /proc/self/status")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="Linux only")
+def test_a_memmap_is_read_without_keeping_the_file_resident(tmp_path):
+    path = tmp_path / "series.npy"
+    written = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(2_000_000, 5))
+    written[:] = 1.0
+    written.flush()
+    del written
+    series = np.load(path, mmap_mode="r")  # 40 MB, none of it read yet
+    sliding = SlidingWindows(8, stride=8).fit(series[:8])
+    before = _resident_file_mb()
+    n_windows = 0
+    for block in sliding.iter_windows(series, batch_windows=4096):
+        n_windows += len(block)
+    assert n_windows == 250_000
+    # one block's rows (0.7 MB) are mapped at a time, not the 40 MB file
+    assert _resident_file_mb() - before < 10
+    # a copy-on-write memmap's changes are read: they are not in the file
+    changed = np.load(path, mmap_mode="c")
+    changed[:8] = 7.0
+    first = next(sliding.iter_windows(changed, batch_windows=2))
+    np.testing.assert_array_equal(first[0], np.full((8, 5), 7.0))
 
 
 def test_dask_series_is_cut_lazily():

@@ -14,6 +14,12 @@ Every title reads ``"<what is drawn>: <estimator name>"`` on one line, e.g.
 is what is drawn alone. The name is ``name`` when given, else the class name
 of the estimator (of a Pipeline's last step).
 
+A Display of several panels keeps the one it titles in ``ax_`` and the
+others in their own attributes (``TimeSeriesAnomalyDisplay.score_ax_``);
+given one Axes, it splits that Axes' place in its figure's grid between
+them, as ``sklearn.inspection.PartialDependenceDisplay`` treats one Axes as
+the room for several plots.
+
 One module per Display, as in ``sklearn/metrics/_plot/``; what they share is
 in ``_shared``. This package imports neither Keras nor TensorFlow.
 """
