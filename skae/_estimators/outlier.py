@@ -9,6 +9,15 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._concurrency import (
+    aside,
+    changing,
+    consistent,
+    publish,
+    read_now,
+    state_lock,
+    without_private,
+)
 from .._docstrings import DocLinkMixin
 from .._input.dask import lazy_on_dask
 from .._io.export import DetectorExportMixin
@@ -341,6 +350,21 @@ class AutoencoderOutlierDetector(
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
 
+    def __getstate__(self):
+        # Read under the detector's lock (skae._concurrency): the threshold
+        # and the backbone's network of one fit. The backbone is read now
+        # too, as plain data: training in place (warm_start, partial_fit)
+        # may change it as soon as the lock is released, before pickle gets
+        # to it. The lock itself is never part of the state.
+        with state_lock(self):
+            state = without_private(super().__getstate__())
+            if "backbone_" in state:
+                state["backbone_"] = read_now(state["backbone_"])
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(without_private(state))
+
     # ------------------------------------------------------------------
     # training: the backbone trains, the detector sets its threshold
     # ------------------------------------------------------------------
@@ -393,17 +417,23 @@ class AutoencoderOutlierDetector(
         )
         params.pop("handle_unknown", None)
         backbone = getattr(self, "backbone_", None)
-        continuing = continue_training and type(backbone) is kind
-        if not continuing:
-            backbone = kind(**params)
+        if not (continue_training and type(backbone) is kind):
+            # a new backbone, fitted with a private copy of the detector that
+            # is published whole at the end (see BaseAutoencoder._fit)
+            fitted = aside(self)
+            fitted._fit_detector(X, sample_weight, kind(**params), params, False, partial)
+            publish(self, fitted)
+            return self
         with contextlib.ExitStack() as undo:
+            # the backbone trained further in place, under the detector's lock:
+            # its state and parameters come back too if the fit raises
+            undo.enter_context(changing(self))
             undo.enter_context(restored_on_error(self))
-            if continuing:
-                # trained further in place: its state and parameters come back too
-                undo.enter_context(
-                    restored_on_error(backbone, model=backbone.model_, params_of=backbone)
-                )
-            return self._fit_detector(X, sample_weight, backbone, params, continuing, partial)
+            backbone = self.backbone_
+            undo.enter_context(
+                restored_on_error(backbone, model=backbone.model_, params_of=backbone)
+            )
+            return self._fit_detector(X, sample_weight, backbone, params, True, partial)
 
     def _fit_detector(self, X, sample_weight, backbone, params, continuing, partial):
         if continuing:
@@ -429,6 +459,7 @@ class AutoencoderOutlierDetector(
         for attribute in ("backbone_", "backbone_name_", "offset_", "training_scores_"):
             self.__dict__.pop(attribute, None)
 
+    @consistent
     @lazy_on_dask("values")
     def score_samples(self, X):
         """Normality score of each sample: higher is more normal.
@@ -450,6 +481,7 @@ class AutoencoderOutlierDetector(
         check_is_fitted(self)
         return self.backbone_.score_samples(*self._backbone_input(X, reset=False, stream=True))
 
+    @consistent
     @lazy_on_dask("values")
     def decision_function(self, X):
         """Score minus ``offset_``: negative for outliers, positive for inliers.
@@ -466,6 +498,7 @@ class AutoencoderOutlierDetector(
         """
         return self.score_samples(X) - self.offset_
 
+    @consistent
     @lazy_on_dask("values")
     def predict(self, X):
         """Predict whether each sample is an inlier (+1) or an outlier (-1).
@@ -485,6 +518,7 @@ class AutoencoderOutlierDetector(
         is_inlier[decision < 0] = -1
         return is_inlier
 
+    @consistent
     @lazy_on_dask("probabilities")
     def predict_proba(self, X):
         """Probability of each sample to be an inlier and an outlier.
@@ -517,6 +551,7 @@ class AutoencoderOutlierDetector(
         outlier = outlier_probability(self.decision_function(X), self.training_scores_)
         return np.column_stack([1.0 - outlier, outlier])
 
+    @consistent
     @lazy_on_dask("values")
     def predict_confidence(self, X):
         """Confidence in each prediction of ``predict``, in [0, 1].
@@ -584,8 +619,8 @@ class AutoencoderOutlierDetector(
                 "false_positive_rate must be a number in (0, 1), such as 0.01 for "
                 f"1% of normal samples flagged; got {false_positive_rate!r}."
             )
-        scores = self.score_samples(X)
-        self.offset_ = float(
-            np.quantile(scores, false_positive_rate, method="lower")
-        )
+        # one model's scores and threshold, whatever other threads fit
+        with changing(self):
+            scores = self.score_samples(X)
+            self.offset_ = float(np.quantile(scores, false_positive_rate, method="lower"))
         return self

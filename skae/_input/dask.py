@@ -16,6 +16,8 @@ import functools
 
 import numpy as np
 
+from .._concurrency import snapshot
+
 
 def is_dask_collection(X):
     """Whether X is a Dask array or DataFrame (Dask itself is not imported)."""
@@ -77,8 +79,9 @@ def _lazy(estimator, name, X, output, y=None):
 
     check_is_fitted(estimator)
     n_features = estimator.n_features_in_
-    # one graph key for the fitted estimator, whatever the number of blocks
-    shipped = dask.delayed(estimator, pure=False)
+    # one graph key for the fitted estimator, whatever the number of blocks:
+    # the model of this call, whatever is fitted before the blocks compute
+    shipped = dask.delayed(snapshot(estimator), pure=False)
     if hasattr(X, "map_partitions"):
         if y is not None and not is_dask_collection(y):
             raise ValueError(

@@ -23,6 +23,7 @@ import zipfile
 
 import numpy as np
 
+from .._concurrency import state_lock
 from .._version import __version__
 from ..exceptions import InconsistentVersionWarning
 from .keras_archive import check_keras_config, model_from_bytes
@@ -109,7 +110,8 @@ class SaveMixin:
         --------
         skae.load : Load the estimator back.
         """
-        save(self, path)
+        with state_lock(self):  # one model, whatever other threads fit
+            save(self, path)
         return self
 
     def _validate_params(self):
