@@ -1,10 +1,10 @@
 """One estimator, several threads: its fitted state is published whole, and read whole.
 
 A fit from scratch (``fit``, the first ``partial_fit``) runs on a private
-copy of the estimator (``aside``), which shares the estimator's attribute
-values but has its own attribute dict: the estimator keeps its previous
-model, or stays unfitted, until the fit ends and ``publish`` swaps the new
-fitted attributes in, in one step. Training in place (``warm_start``, later
+copy of the estimator (``fitted_aside``), which shares the estimator's
+attribute values but has its own attribute dict: the estimator keeps its
+previous model, or stays unfitted, until the fit ends and the new fitted
+attributes are swapped in, in one step. Training in place (``warm_start``, later
 calls of ``partial_fit``) changes the estimator's own network, so it runs
 inside ``changing``, which holds the estimator's lock for the whole fit.
 
@@ -140,39 +140,59 @@ def consistent(method):
     return wrapper
 
 
-def aside(estimator):
-    """A private copy of ``estimator`` for a fit from scratch to write to.
-
-    Of the same class, with a dict of its own holding the estimator's
-    attributes (the same values, not copies). A fit from scratch reads the
-    parameters only, and replaces the fitted attributes it sets rather than
-    changing their values in place: the estimator's own are left as they
-    were, and what they are (training in place may be under way in another
-    thread) does not change the new model.
-
-    Parameters
-    ----------
-    estimator : object
-
-    Returns
-    -------
-    copy : object
-        To be fitted, then handed to ``publish``.
-    """
+def _copy(estimator):
+    """A copy of ``estimator`` with a dict of its own holding the same values."""
     cls = type(estimator)
     copy = cls.__new__(cls)
     vars(copy).update(without_private(vars(estimator)))
     return copy
 
 
+@contextlib.contextmanager
+def fitted_aside(estimator):
+    """Fit a private copy of ``estimator``, then give the estimator its state, whole.
+
+    The copy, of the same class, has a dict of its own holding the
+    estimator's attributes (the same values, not copies). A fit from
+    scratch reads the parameters and sets new fitted attributes, rather
+    than changing the values of the old ones in place: the estimator keeps
+    its own as they were until the block ends, and what they are (training
+    in place may be under way in another thread) does not change the new
+    model. When the block ends without an exception, every attribute of the
+    estimator but its parameters is replaced by the copy's, and those the
+    copy lacks are removed, in one step under the estimator's lock
+    (``changing``); the parameters stay as they are, whatever
+    ``set_params`` another thread called meanwhile. If the block raises,
+    the estimator is left as it was.
+
+    Parameters
+    ----------
+    estimator : BaseEstimator
+
+    Yields
+    ------
+    fitted : BaseEstimator
+        The copy to fit.
+    """
+    fitted = _copy(estimator)
+    yield fitted
+    params = set(type(estimator)._get_param_names())
+    new = {k: v for k, v in without_private(vars(fitted)).items() if k not in params}
+    with changing(estimator):
+        state = vars(estimator)
+        for key in set(state) - params - set(PRIVATE) - set(new):
+            del state[key]
+        state.update(new)
+
+
 def snapshot(estimator):
     """A copy of ``estimator`` as it is now, that later fits from scratch leave alone.
 
-    ``aside``'s copy, read under the estimator's lock: never in the middle
-    of training in place, or of a new model being published. Fits from
-    scratch put new values in the estimator's own dict, so the copy keeps
-    the model of now; training in place would still change the networks
-    both hold.
+    Of the same class, with a dict of its own holding the estimator's
+    attributes, read under its lock: never in the middle of training in
+    place, or of a new model being published. Fits from scratch put new
+    values in the estimator's own dict, so the copy keeps the model of now;
+    training in place would still change the networks both hold.
 
     Parameters
     ----------
@@ -184,31 +204,7 @@ def snapshot(estimator):
         Of the same class, predicting as ``estimator`` does now.
     """
     with state_lock(estimator):
-        return aside(estimator)
-
-
-def publish(estimator, fitted):
-    """Give ``estimator`` the fitted attributes of ``fitted``, in one step.
-
-    Every attribute of ``estimator`` that is not a parameter is replaced by
-    ``fitted``'s (attributes ``fitted`` lacks are removed); the parameters
-    stay as they are now, whatever ``set_params`` another thread called
-    during the fit. Under the estimator's lock, as one change (``changing``).
-
-    Parameters
-    ----------
-    estimator : BaseEstimator
-        The estimator the user holds.
-    fitted : BaseEstimator
-        Its copy from ``aside``, fitted.
-    """
-    params = set(type(estimator)._get_param_names())
-    new = {k: v for k, v in without_private(vars(fitted)).items() if k not in params}
-    with changing(estimator):
-        state = vars(estimator)
-        for key in set(state) - params - set(PRIVATE) - set(new):
-            del state[key]
-        state.update(new)
+        return _copy(estimator)
 
 
 def read_now(estimator):

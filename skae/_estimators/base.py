@@ -23,7 +23,7 @@ from keras import ops
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 
-from .._concurrency import aside, changing, publish, state_lock, without_private
+from .._concurrency import changing, fitted_aside, state_lock, without_private
 from .._docstrings import DocLinkMixin
 from .._engine.compiled_fit import train_epochs
 from .._engine.distribution import distributed, steps_per_execution
@@ -457,9 +457,8 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         (``restored_on_error``).
         """
         if reset:
-            fitted = aside(self)
-            fitted._fit_in_place(X, y, sample_weight, epochs=epochs, reset=True, partial=partial)
-            publish(self, fitted)
+            with fitted_aside(self) as fitted:
+                fitted._fit_in_place(X, y, sample_weight, epochs=epochs, reset=True, partial=partial)
         else:
             with changing(self), restored_on_error(self, model=self.model_):
                 self._fit_in_place(X, y, sample_weight, epochs=epochs, reset=False, partial=partial)

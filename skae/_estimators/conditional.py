@@ -400,6 +400,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
         return mean, np.exp(0.5 * stats[:, self.n_components_ :])
 
     @consistent
+    @lazy_on_dask("decoded", conditioned=True)
     def inverse_transform(self, X, y=None):
         """Decode codes given conditions: the decoder's mean of ``p(x | z, c)``.
 

@@ -26,8 +26,9 @@ def restored_on_error(estimator, *, model=None, params_of=None):
     history. ``model``, a Keras model the fit trains in place (a warm start,
     ``partial_fit``), gets its variables and its optimizer's back.
     ``params_of``, an estimator whose parameters the fit may set, gets them
-    back too. A fresh fit builds its new model aside, so the previous one is
-    untouched and needs no copy.
+    back too. For training in place only: a fit from scratch trains a
+    private copy of the estimator (``_concurrency.fitted_aside``), which a
+    failure simply drops.
     """
     # the lock and its version (skae._concurrency) are the estimator's own,
     # never put back

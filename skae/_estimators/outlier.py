@@ -10,10 +10,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._concurrency import (
-    aside,
     changing,
     consistent,
-    publish,
+    fitted_aside,
     read_now,
     state_lock,
     without_private,
@@ -420,9 +419,8 @@ class AutoencoderOutlierDetector(
         if not (continue_training and type(backbone) is kind):
             # a new backbone, fitted with a private copy of the detector that
             # is published whole at the end (see BaseAutoencoder._fit)
-            fitted = aside(self)
-            fitted._fit_detector(X, sample_weight, kind(**params), params, False, partial)
-            publish(self, fitted)
+            with fitted_aside(self) as fitted:
+                fitted._fit_detector(X, sample_weight, kind(**params), params, False, partial)
             return self
         with contextlib.ExitStack() as undo:
             # the backbone trained further in place, under the detector's lock:

@@ -126,6 +126,7 @@ class PredictionMixin:
         return self._codes(self._forward(X, decode=False))
 
     @consistent
+    @lazy_on_dask("decoded")
     def inverse_transform(self, X):
         """Decode codes back to the input space.
 
