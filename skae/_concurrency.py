@@ -231,3 +231,28 @@ def read_now(estimator):
     stand_in = cls.__new__(cls)
     vars(stand_in).update(estimator.__getstate__())
     return stand_in
+
+
+class WholeStateMixin:
+    """``__getstate__`` and ``__setstate__`` of an estimator read whole.
+
+    The state is read under the estimator's lock (one model, never half of
+    a fit's), without the lock and its version; each estimator it owns,
+    named in ``_owned_estimators``, is read at the same time (``read_now``),
+    since training in place may change it as soon as the lock is released,
+    before pickle gets to it. Placed before the classes whose
+    ``__getstate__`` it reads.
+    """
+
+    _owned_estimators = ()
+
+    def __getstate__(self):
+        with state_lock(self):
+            state = without_private(super().__getstate__())
+            for name in self._owned_estimators:
+                if state.get(name) is not None:
+                    state[name] = read_now(state[name])
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(without_private(state))

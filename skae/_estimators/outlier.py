@@ -9,14 +9,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from .._concurrency import (
-    changing,
-    consistent,
-    fitted_aside,
-    read_now,
-    state_lock,
-    without_private,
-)
+from .._concurrency import WholeStateMixin, changing, consistent, fitted_aside
 from .._docstrings import DocLinkMixin
 from .._input.dask import lazy_on_dask
 from .._io.export import DetectorExportMixin
@@ -61,6 +54,7 @@ def _from_backbone(name, doc):
     random_state="The same int also gives the same scores.",
 )
 class AutoencoderOutlierDetector(
+    WholeStateMixin,
     DocLinkMixin,
     SaveMixin,
     ScaledInputMixin,
@@ -336,6 +330,9 @@ class AutoencoderOutlierDetector(
         self.condition_columns = condition_columns
         self.handle_unknown = handle_unknown
 
+    # pickles read the threshold and the backbone of one fit (skae._concurrency)
+    _owned_estimators = ("backbone_",)
+
     history_ = _from_backbone("history_", "Training history of ``backbone_``.")
     n_iter_ = _from_backbone("n_iter_", "Epochs ``backbone_`` was trained.")
     image_shape_ = _from_backbone("image_shape_", "Image shape seen in fit, or None.")
@@ -348,21 +345,6 @@ class AutoencoderOutlierDetector(
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "offset_")
-
-    def __getstate__(self):
-        # Read under the detector's lock (skae._concurrency): the threshold
-        # and the backbone's network of one fit. The backbone is read now
-        # too, as plain data: training in place (warm_start, partial_fit)
-        # may change it as soon as the lock is released, before pickle gets
-        # to it. The lock itself is never part of the state.
-        with state_lock(self):
-            state = without_private(super().__getstate__())
-            if "backbone_" in state:
-                state["backbone_"] = read_now(state["backbone_"])
-        return state
-
-    def __setstate__(self, state):
-        super().__setstate__(without_private(state))
 
     # ------------------------------------------------------------------
     # training: the backbone trains, the detector sets its threshold
