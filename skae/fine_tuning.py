@@ -28,6 +28,7 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import no_retracing_warning, scikeras_wrappers
+from ._concurrency import state_lock
 from ._engine.training import in_memory_batches
 from ._estimators.registry import estimator_classes
 
@@ -176,20 +177,22 @@ class _FineTuning:
     def _keras_build_fn(self):
         source = self._encoder_source()
         n_outputs, output_activation = self._head_output()
-        input_shape = (
-            tuple(source.image_shape_)
-            if source.architecture != "dense"
-            else (source.n_features_in_,)
-        )
-        model = _build_network(
-            source.encoder_,
-            source.mean_,
-            source.scale_,
-            input_shape,
-            n_outputs,
-            output_activation,
-            seed=_seed_from(self.random_state),
-        )
+        # the encoder and statistics of one fit, whatever other threads fit
+        with state_lock(source):
+            input_shape = (
+                tuple(source.image_shape_)
+                if source.architecture != "dense"
+                else (source.n_features_in_,)
+            )
+            model = _build_network(
+                source.encoder_,
+                source.mean_,
+                source.scale_,
+                input_shape,
+                n_outputs,
+                output_activation,
+                seed=_seed_from(self.random_state),
+            )
         model.get_layer(ENCODER_NAME).trainable = self.freeze_epochs == 0
         return model
 

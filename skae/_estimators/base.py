@@ -23,6 +23,7 @@ from keras import ops
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 
+from .._concurrency import changing, fitted_aside, state_lock, without_private
 from .._docstrings import DocLinkMixin
 from .._engine.compiled_fit import train_epochs
 from .._engine.distribution import distributed, steps_per_execution
@@ -266,17 +267,20 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         # a .keras file, so that skops can save the state and loading it
         # never unpickles a live Keras object. encoder_ and decoder_ are views
         # into model_, rebuilt on load so that they keep sharing its layers.
-        state = dict(super().__getstate__())
-        for name in ("encoder_", "decoder_", "_inference"):
-            state.pop(name, None)
-        if "model_" in state:
-            state["model_"] = model_to_bytes(state["model_"])
-        if "history_" in state:
-            state["history_"] = {k: list(v) for k, v in state["history_"].items()}
+        # Read under the estimator's lock: one model, never half of a fit's
+        # (_concurrency); the lock itself is never part of the state.
+        with state_lock(self):
+            state = without_private(super().__getstate__())
+            for name in ("encoder_", "decoder_", "_inference"):
+                state.pop(name, None)
+            if "model_" in state and not isinstance(state["model_"], bytes):
+                state["model_"] = model_to_bytes(state["model_"])
+            if "history_" in state:
+                state["history_"] = {k: list(v) for k, v in state["history_"].items()}
         return state
 
     def __setstate__(self, state):
-        state = dict(state)
+        state = without_private(state)
         if isinstance(state.get("model_"), bytes):
             state["model_"] = model_from_bytes(
                 state["model_"],
@@ -447,11 +451,20 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
     def _fit(self, X, y, sample_weight, *, epochs, reset, partial=False):
         """Validate X once, build the model if ``reset``, train, describe.
 
-        A fit that raises leaves the estimator as it was (``restored_on_error``).
+        A fit that raises leaves the estimator as it was. A fit from scratch
+        (``reset``) trains a private copy of the estimator and publishes it
+        whole at the end (``_concurrency``): until then other threads see
+        the previous model, or an unfitted estimator. Training in place holds
+        the estimator's lock throughout, and undoes itself if it raises
+        (``restored_on_error``).
         """
-        model = None if reset else self.model_
-        with restored_on_error(self, model=model):
-            return self._fit_in_place(X, y, sample_weight, epochs=epochs, reset=reset, partial=partial)
+        if reset:
+            with fitted_aside(self) as fitted:
+                fitted._fit_in_place(X, y, sample_weight, epochs=epochs, reset=True, partial=partial)
+        else:
+            with changing(self), restored_on_error(self, model=self.model_):
+                self._fit_in_place(X, y, sample_weight, epochs=epochs, reset=False, partial=partial)
+        return self
 
     def _fit_in_place(self, X, y, sample_weight, *, epochs, reset, partial):
         # a loaded estimator lacks the parameters its file could not hold

@@ -2,6 +2,7 @@
 
 from numbers import Integral
 
+from .._concurrency import consistent
 from .._startup import quiet_keras_import
 
 quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
@@ -373,6 +374,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
     # ------------------------------------------------------------------
     # public inference: every method reads the conditions
     # ------------------------------------------------------------------
+    @consistent
     @lazy_on_dask("rows", conditioned=True)
     def transform(self, X, y=None, return_std=False):
         """Encode X given y into the mean of its posterior ``q(z | x, c)``.
@@ -399,6 +401,8 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
             return mean
         return mean, np.exp(0.5 * stats[:, self.n_components_ :])
 
+    @consistent
+    @lazy_on_dask("decoded", conditioned=True)
     def inverse_transform(self, X, y=None):
         """Decode codes given conditions: the decoder's mean of ``p(x | z, c)``.
 
@@ -420,6 +424,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
         decoded = self._forward(Rows(Z, condition=condition), encode=False)
         return self._rows_as_given(decoded, self._fit_ndim)
 
+    @consistent
     @lazy_on_dask("like_input", conditioned=True)
     def reconstruct(self, X, y=None):
         """Encode then decode X, given y: its reconstruction.
@@ -439,6 +444,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
         ndim = np.ndim(X)
         return self._rows_as_given(self._forward(self._conditioned(X, y, "reconstruct")), ndim)
 
+    @consistent
     @lazy_on_dask("values", conditioned=True)
     def score_samples(self, X, y=None):
         """Evidence lower bound of ``log p(x | c)`` of each sample, in nats.
@@ -482,6 +488,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
         """
         return float(np.average(self.score_samples(X, y), weights=sample_weight))
 
+    @consistent
     def log_likelihood(self, X, y=None, n_importance_samples=100, random_state=None):
         """Importance-weighted estimate of ``log p(x | c)`` of each sample, in nats.
 
@@ -508,6 +515,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
         rows = self._conditioned(X, y, "log_likelihood")
         return self._importance_log_likelihood(rows, n_draws, random_state)
 
+    @consistent
     def sample(self, n_samples=None, y=None, random_state=None):
         """Generate data of the conditions asked for: decode prior draws given y.
 

@@ -15,6 +15,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.utils.validation import check_is_fitted  # noqa: E402
 
+from .._concurrency import consistent
 from .._input.bundle import Rows  # noqa: E402
 from .._input.conditions import ConditionEncoding  # noqa: E402
 from .._validation import check_finite_scores  # noqa: E402
@@ -100,15 +101,18 @@ class ConditionalAutoencoder(AutoencoderTransformer):
         X = self._check_input(X, reset=False)
         return Rows(X, condition=self._encode(y, X.shape[0], method))
 
+    @consistent
     def transform(self, X, y=None):
         """The codes of X given y."""
         return self._codes(self._forward(self._conditioned(X, y, "transform"), decode=False))
 
+    @consistent
     def reconstruct(self, X, y=None):
         """X encoded and decoded given y."""
         ndim = np.ndim(X)
         return self._rows_as_given(self._forward(self._conditioned(X, y, "reconstruct")), ndim)
 
+    @consistent
     def score_samples(self, X, y=None):
         """Minus the mean squared reconstruction error of each sample, given y."""
         rows = self._conditioned(X, y, "score_samples")

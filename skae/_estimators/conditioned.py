@@ -9,6 +9,7 @@ conditioned rows every public method runs on.
 
 from sklearn.utils.validation import check_is_fitted
 
+from .._concurrency import consistent
 from .._input.bundle import Rows
 from .._input.condition_columns import ColumnConditions, fitted_conditions, read_columns
 from .._input.conditions import ConditionEncoding
@@ -33,6 +34,7 @@ class ConditionsMixin:
             self.n_conditions_,
         )
 
+    @consistent
     def encode_conditions(self, y):
         """The conditions ``y`` as the networks read them.
 

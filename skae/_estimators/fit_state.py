@@ -9,6 +9,8 @@ quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
 
 import keras
 
+from .._concurrency import PRIVATE, without_private
+
 
 def _variables(model):
     optimizer = getattr(model, "optimizer", None)
@@ -24,10 +26,13 @@ def restored_on_error(estimator, *, model=None, params_of=None):
     history. ``model``, a Keras model the fit trains in place (a warm start,
     ``partial_fit``), gets its variables and its optimizer's back.
     ``params_of``, an estimator whose parameters the fit may set, gets them
-    back too. A fresh fit builds its new model aside, so the previous one is
-    untouched and needs no copy.
+    back too. For training in place only: a fit from scratch trains a
+    private copy of the estimator (``_concurrency.fitted_aside``), which a
+    failure simply drops.
     """
-    saved = dict(vars(estimator))
+    # the lock and its version (skae._concurrency) are the estimator's own,
+    # never put back
+    saved = without_private(vars(estimator))
     history = {k: list(v) for k, v in saved.get("history_", {}).items()}
     variables = _variables(model) if model is not None else []
     values = [keras.ops.convert_to_numpy(v.value) for v in variables]
@@ -39,8 +44,10 @@ def restored_on_error(estimator, *, model=None, params_of=None):
             variable.assign(value)
         if params is not None:
             params_of.set_params(**params)
-        vars(estimator).clear()
-        vars(estimator).update(saved)
+        state = vars(estimator)
+        for key in set(state) - set(PRIVATE):
+            del state[key]
+        state.update(saved)
         if "history_" in saved:
             estimator.history_ = defaultdict(list, history)
         raise

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from .._concurrency import WholeStateMixin, changing, consistent, fitted_aside
 from .._docstrings import DocLinkMixin
 from .._input.dask import lazy_on_dask
 from .._io.export import DetectorExportMixin
@@ -54,6 +55,7 @@ def _from_backbone(name, doc):
     random_state="The same int also gives the same scores.",
 )
 class AutoencoderOutlierDetector(
+    WholeStateMixin,
     DocLinkMixin,
     SaveMixin,
     ScaledInputMixin,
@@ -330,6 +332,9 @@ class AutoencoderOutlierDetector(
         self.condition_columns = condition_columns
         self.handle_unknown = handle_unknown
 
+    # pickles read the threshold and the backbone of one fit (skae._concurrency)
+    _owned_estimators = ("backbone_",)
+
     history_ = _from_backbone("history_", "Training history of ``backbone_``.")
     n_iter_ = _from_backbone("n_iter_", "Epochs ``backbone_`` was trained.")
     image_shape_ = _from_backbone("image_shape_", "Image shape seen in fit, or None.")
@@ -395,17 +400,22 @@ class AutoencoderOutlierDetector(
         )
         params.pop("handle_unknown", None)
         backbone = getattr(self, "backbone_", None)
-        continuing = continue_training and type(backbone) is kind
-        if not continuing:
-            backbone = kind(**params)
+        if not (continue_training and type(backbone) is kind):
+            # a new backbone, fitted with a private copy of the detector that
+            # is published whole at the end (see BaseAutoencoder._fit)
+            with fitted_aside(self) as fitted:
+                fitted._fit_detector(X, sample_weight, kind(**params), params, False, partial)
+            return self
         with contextlib.ExitStack() as undo:
+            # the backbone trained further in place, under the detector's lock:
+            # its state and parameters come back too if the fit raises
+            undo.enter_context(changing(self))
             undo.enter_context(restored_on_error(self))
-            if continuing:
-                # trained further in place: its state and parameters come back too
-                undo.enter_context(
-                    restored_on_error(backbone, model=backbone.model_, params_of=backbone)
-                )
-            return self._fit_detector(X, sample_weight, backbone, params, continuing, partial)
+            backbone = self.backbone_
+            undo.enter_context(
+                restored_on_error(backbone, model=backbone.model_, params_of=backbone)
+            )
+            return self._fit_detector(X, sample_weight, backbone, params, True, partial)
 
     def _fit_detector(self, X, sample_weight, backbone, params, continuing, partial):
         if continuing:
@@ -431,6 +441,7 @@ class AutoencoderOutlierDetector(
         for attribute in ("backbone_", "backbone_name_", "offset_", "training_scores_"):
             self.__dict__.pop(attribute, None)
 
+    @consistent
     @lazy_on_dask("values")
     def score_samples(self, X):
         """Normality score of each sample: higher is more normal.
@@ -452,6 +463,7 @@ class AutoencoderOutlierDetector(
         check_is_fitted(self)
         return self.backbone_.score_samples(*self._backbone_input(X, reset=False, stream=True))
 
+    @consistent
     @lazy_on_dask("values")
     def decision_function(self, X):
         """Score minus ``offset_``: negative for outliers, positive for inliers.
@@ -468,6 +480,7 @@ class AutoencoderOutlierDetector(
         """
         return self.score_samples(X) - self.offset_
 
+    @consistent
     @lazy_on_dask("values")
     def predict(self, X):
         """Predict whether each sample is an inlier (+1) or an outlier (-1).
@@ -487,6 +500,7 @@ class AutoencoderOutlierDetector(
         is_inlier[decision < 0] = -1
         return is_inlier
 
+    @consistent
     @lazy_on_dask("probabilities")
     def predict_proba(self, X):
         """Probability of each sample to be an inlier and an outlier.
@@ -519,6 +533,7 @@ class AutoencoderOutlierDetector(
         outlier = outlier_probability(self.decision_function(X), self.training_scores_)
         return np.column_stack([1.0 - outlier, outlier])
 
+    @consistent
     @lazy_on_dask("values")
     def predict_confidence(self, X):
         """Confidence in each prediction of ``predict``, in [0, 1].
@@ -586,8 +601,8 @@ class AutoencoderOutlierDetector(
                 "false_positive_rate must be a number in (0, 1), such as 0.01 for "
                 f"1% of normal samples flagged; got {false_positive_rate!r}."
             )
-        scores = self.score_samples(X)
-        self.offset_ = float(
-            np.quantile(scores, false_positive_rate, method="lower")
-        )
+        # one model's scores and threshold, whatever other threads fit
+        with changing(self):
+            scores = self.score_samples(X)
+            self.offset_ = float(np.quantile(scores, false_positive_rate, method="lower"))
         return self

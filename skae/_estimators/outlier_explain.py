@@ -3,6 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._concurrency import consistent
 from .._input.dask import lazy_on_dask
 from .._validation import rows_as_given
 
@@ -10,6 +11,7 @@ from .._validation import rows_as_given
 class ExplanationMixin:
     """``reconstruct`` and ``feature_errors`` of ``AutoencoderOutlierDetector``."""
 
+    @consistent
     @lazy_on_dask("like_input")
     def reconstruct(self, X):
         """The backbone's reconstruction of X (the decoder's mean for a VAE).
@@ -35,6 +37,7 @@ class ExplanationMixin:
         restored = restored.reshape(len(rows), -1) * self.scale_ + self.center_
         return rows_as_given(restored.astype(rows.dtype, copy=False), shape, ndim)
 
+    @consistent
     @lazy_on_dask("like_input")
     def feature_errors(self, X):
         """Squared reconstruction error of each feature of each sample.

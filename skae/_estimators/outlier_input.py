@@ -9,6 +9,7 @@ block by block as the backbone reads it.
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from .._concurrency import consistent
 from .._input.condition_columns import fitted_conditions, read_columns
 from .._input.rows import validated_rows
 from .._input.streaming import (
@@ -79,6 +80,7 @@ class ScaledInputMixin:
             self._fit_scaling(rows)
         return ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False), condition
 
+    @consistent
     def encode_conditions(self, y):
         """The condition columns' values as an exported detector reads them.
 

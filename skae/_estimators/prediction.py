@@ -12,6 +12,7 @@ and ``score``.
 import numpy as np
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from .._concurrency import consistent
 from .._engine.inference import (
     inference_function,
     lent_to_backend,
@@ -104,6 +105,7 @@ class PredictionMixin:
     # ------------------------------------------------------------------
     # public inference
     # ------------------------------------------------------------------
+    @consistent
     @lazy_on_dask("rows")
     def transform(self, X):
         """Encode X into its codes.
@@ -123,6 +125,8 @@ class PredictionMixin:
         X = self._check_input(X, reset=False)
         return self._codes(self._forward(X, decode=False))
 
+    @consistent
+    @lazy_on_dask("decoded")
     def inverse_transform(self, X):
         """Decode codes back to the input space.
 
@@ -152,6 +156,7 @@ class PredictionMixin:
             )
         return Z
 
+    @consistent
     @lazy_on_dask("like_input")
     def reconstruct(self, X):
         """Encode then decode X: its reconstruction by the autoencoder.
@@ -172,6 +177,7 @@ class PredictionMixin:
         X = self._check_input(X, reset=False)
         return self._rows_as_given(self._forward(X), ndim)
 
+    @consistent
     @lazy_on_dask("values")
     def score_samples(self, X):
         """Minus the mean squared reconstruction error of each sample.

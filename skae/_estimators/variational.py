@@ -3,6 +3,7 @@
 import math
 import numbers
 
+from .._concurrency import consistent
 from .._startup import quiet_keras_import
 
 quiet_keras_import()  # before Keras is first imported (skae/_startup.py)
@@ -416,6 +417,7 @@ class VariationalAutoencoderTransformer(
     # ------------------------------------------------------------------
     # public inference
     # ------------------------------------------------------------------
+    @consistent
     @lazy_on_dask("rows")
     def transform(self, X, return_std=False):
         """Encode X into the mean of its posterior ``q(z | x)``.
@@ -445,6 +447,7 @@ class VariationalAutoencoderTransformer(
             return mean
         return mean, np.exp(0.5 * stats[:, self.n_components_ :])
 
+    @consistent
     @lazy_on_dask("values")
     def score_samples(self, X):
         """Evidence lower bound (ELBO) of each sample, in nats.
@@ -500,6 +503,7 @@ class VariationalAutoencoderTransformer(
         """
         return float(np.average(self.score_samples(X), weights=sample_weight))
 
+    @consistent
     def log_likelihood(self, X, n_importance_samples=100, random_state=None):
         """Importance-weighted estimate of ``log p(x)`` of each sample, in nats.
 
@@ -550,6 +554,7 @@ class VariationalAutoencoderTransformer(
         )
         return logsumexp(log_weights, axis=1) - math.log(n_draws)
 
+    @consistent
     def sample(self, n_samples=1, random_state=None):
         """Generate new data: decode latent codes drawn from the prior.
 

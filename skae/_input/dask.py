@@ -1,10 +1,14 @@
 """Lazy inference on Dask collections.
 
-``transform``, ``score_samples``, ``predict``, ``decision_function``,
-``reconstruct`` and ``feature_errors`` of a Dask array return a lazy Dask
-array, and of a Dask DataFrame a lazy Dask DataFrame (or Series), computed block by block where the blocks live. The
-fitted estimator enters the graph once, as one ``dask.delayed`` key: a
-distributed scheduler ships it to each worker once, not once per block.
+``transform``, ``inverse_transform``, ``reconstruct``, ``score_samples``,
+and the detector's ``predict``, ``decision_function``, ``predict_proba``,
+``predict_confidence`` and ``feature_errors`` of a Dask array return a lazy
+Dask array, and of a Dask DataFrame a lazy Dask DataFrame (or Series),
+computed block by block where the blocks live; arrays of unknown chunk
+sizes too. The fitted estimator enters the graph once, as one
+``dask.delayed`` key: a distributed scheduler ships it to each worker once,
+not once per block. It is the model of the call (``_concurrency.snapshot``):
+a fit of the estimator before the blocks are computed does not change them.
 
 Shapes are checked at once (the number of features, image shapes, that
 the estimator is fitted); the values (NaN, strings) only when the blocks are
@@ -15,6 +19,8 @@ Dask is imported only when a Dask collection is given.
 import functools
 
 import numpy as np
+
+from .._concurrency import snapshot
 
 
 def is_dask_collection(X):
@@ -31,9 +37,11 @@ def lazy_on_dask(output, *, conditioned=False):
     ``output`` is ``"rows"`` (one row of ``_n_features_out`` columns per
     sample, ``transform``), ``"values"`` (one value per sample: scores,
     labels), ``"probabilities"`` (two float64 columns per sample, inlier
-    then outlier: ``predict_proba``), or ``"like_input"`` (X's shape and
+    then outlier: ``predict_proba``), ``"like_input"`` (X's shape and
     columns: ``reconstruct``, in X's float dtype; ``feature_errors``, in
-    float64).
+    float64), or ``"decoded"`` (X holds codes, ``n_components_`` columns;
+    one sample per row in the form seen in ``fit``, rows of its features or
+    images, in X's float dtype: ``inverse_transform``).
 
     ``conditioned``: the method is ``method(self, X, y)``, ``y`` the
     conditions of X's rows, which go with X block by block: a NumPy array or
@@ -77,8 +85,9 @@ def _lazy(estimator, name, X, output, y=None):
 
     check_is_fitted(estimator)
     n_features = estimator.n_features_in_
-    # one graph key for the fitted estimator, whatever the number of blocks
-    shipped = dask.delayed(estimator, pure=False)
+    # one graph key for the fitted estimator, whatever the number of blocks:
+    # the model of this call, whatever is fitted before the blocks compute
+    shipped = dask.delayed(snapshot(estimator), pure=False)
     if hasattr(X, "map_partitions"):
         if y is not None and not is_dask_collection(y):
             raise ValueError(
@@ -88,7 +97,14 @@ def _lazy(estimator, name, X, output, y=None):
             )
         conditions = () if y is None else (y,)
         return _lazy_frame(estimator, name, X, output, shipped, n_features, conditions)
-    if X.ndim < 2 or int(np.prod(X.shape[1:])) != n_features:
+    if output == "decoded":
+        if X.ndim != 2 or X.shape[1] != estimator.n_components_:
+            raise ValueError(
+                f"X has shape {X.shape}, but {type(estimator).__name__}.{name} "
+                f"expects codes with n_components={estimator.n_components_} "
+                "features: (n_samples, n_components), as transform returns them."
+            )
+    elif X.ndim < 2 or int(np.prod(X.shape[1:])) != n_features:
         raise ValueError(
             f"X has shape {X.shape}, but {type(estimator).__name__} was fitted "
             f"on samples of {n_features} features: give rows (n_samples, "
@@ -103,11 +119,13 @@ def _lazy(estimator, name, X, output, y=None):
     meta = np.empty(shape, dtype=out_dtype)
     if output == "like_input":
         return X.map_blocks(_apply, shipped, name, dtype=out_dtype, meta=meta)
-    trailing = list(range(1, X.ndim))
-    if len(shape) == 2:  # one row of columns per sample
-        placed = dict(drop_axis=trailing[1:], chunks=(X.chunks[0], shape[1:]))
-    else:  # one value per sample
-        placed = dict(drop_axis=trailing)
+    # the rows' chunks kept; each sample's axes as the output has them
+    axes = range(1, max(X.ndim, len(shape)))
+    placed = dict(
+        drop_axis=[axis for axis in axes if axis >= len(shape)],
+        new_axis=[axis for axis in axes if axis >= X.ndim],
+        chunks=(X.chunks[0], *((size,) for size in shape[1:])),
+    )
     return X.map_blocks(_apply, shipped, name, dtype=out_dtype, meta=meta, **placed)
 
 
@@ -116,11 +134,35 @@ def _output_block(estimator, name, output, n_rows, sample_shape, dtype):
     if output == "like_input":
         dtype = np.dtype(np.float64) if name == "feature_errors" else dtype
         return (n_rows,) + tuple(sample_shape), dtype
+    if output == "decoded":
+        return (n_rows,) + _decoded_shape(estimator), dtype
     if output == "rows":
         return (n_rows, int(estimator._n_features_out)), dtype
     if output == "probabilities":
         return (n_rows, 2), np.dtype(np.float64)
     return (n_rows,), np.dtype(np.int64) if name == "predict" else np.dtype(np.float64)
+
+
+def _decoded_shape(estimator):
+    """Shape of one sample ``inverse_transform`` returns: the form seen in ``fit``."""
+    n_features = int(np.prod(estimator._network_shape()))
+    return estimator._rows_as_given(np.empty((0, n_features)), estimator._fit_ndim).shape[1:]
+
+
+def _decoded_columns(estimator, name):
+    """Names of the features ``inverse_transform`` returns, as fitted: ``x0``... without names."""
+    if len(_decoded_shape(estimator)) != 1:
+        raise ValueError(
+            f"{type(estimator).__name__}.{name} decodes images of shape "
+            f"{tuple(estimator.image_shape_)}, which a DataFrame cannot hold: give "
+            "the codes as a Dask array (frame.to_dask_array(lengths=True))."
+        )
+    names = getattr(estimator, "feature_names_in_", None)
+    if names is None:
+        names = [f"x{i}" for i in range(estimator.n_features_in_)]
+    # columns read as the condition are not decoded
+    condition = set(getattr(estimator, "condition_columns_", None) or ())
+    return [str(c) for i, c in enumerate(names) if i not in condition]
 
 
 def _lazy_conditioned(estimator, name, X, y, output, shipped, dtype):
@@ -152,12 +194,20 @@ def _lazy_conditioned(estimator, name, X, y, output, shipped, dtype):
 def _lazy_frame(estimator, name, X, output, shipped, n_features, conditions=()):
     import pandas as pd
 
-    if len(X.columns) != n_features:
+    if output == "decoded" and len(X.columns) != estimator.n_components_:
+        raise ValueError(
+            f"X has {len(X.columns)} columns, but {type(estimator).__name__}.{name} "
+            f"expects codes with n_components={estimator.n_components_} features."
+        )
+    if output != "decoded" and len(X.columns) != n_features:
         raise ValueError(
             f"X has {len(X.columns)} columns, but {type(estimator).__name__} was "
             f"fitted with {n_features} features."
         )
-    if output == "like_input":
+    if output == "decoded":
+        columns = _decoded_columns(estimator, name)
+        meta = pd.DataFrame({c: np.empty(0, dtype=np.float64) for c in columns})
+    elif output == "like_input":
         columns = list(X.columns)
         meta = pd.DataFrame({c: np.empty(0, dtype=np.float64) for c in columns})
     elif output == "rows":

@@ -29,6 +29,7 @@ import numpy as np
 from keras import ops
 from sklearn.utils.validation import check_is_fitted
 
+from .._concurrency import state_lock
 from .._engine.inference import backend_computes_float64, overridden_together
 from ..architectures._blocks import model_name
 from .output_paths import checked_output, written_whole
@@ -400,14 +401,15 @@ class ExportMixin:
         >>> codes.shape, codes.dtype
         ((3, 2), dtype('float32'))
         """
-        export_inference(
-            self,
-            path,
-            format=format,
-            method=method,
-            methods=TRANSFORMER_METHODS,
-            overwrite=overwrite,
-        )
+        with state_lock(self):  # one model, whatever other threads fit
+            export_inference(
+                self,
+                path,
+                format=format,
+                method=method,
+                methods=TRANSFORMER_METHODS,
+                overwrite=overwrite,
+            )
 
 
 class DetectorExportMixin:
@@ -446,15 +448,16 @@ class DetectorExportMixin:
         -------
         None
         """
-        check_is_fitted(self)
-        export_inference(
-            self,
-            path,
-            format=format,
-            method=method,
-            methods=DETECTOR_METHODS,
-            overwrite=overwrite,
-            network_owner=self.backbone_,
-            offset=self.offset_ if method == "decision_function" else None,
-            prescale=(self.center_, self.scale_),
-        )
+        with state_lock(self):  # one model and threshold, whatever other threads fit
+            check_is_fitted(self)
+            export_inference(
+                self,
+                path,
+                format=format,
+                method=method,
+                methods=DETECTOR_METHODS,
+                overwrite=overwrite,
+                network_owner=self.backbone_,
+                offset=self.offset_ if method == "decision_function" else None,
+                prescale=(self.center_, self.scale_),
+            )

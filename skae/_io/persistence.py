@@ -22,6 +22,7 @@ import zipfile
 
 import numpy as np
 
+from .._concurrency import state_lock
 from .._version import __version__
 from .output_paths import checked_output, written_whole
 
@@ -118,7 +119,8 @@ class SaveMixin:
         --------
         skae.load : Load the estimator back.
         """
-        save(self, path)
+        with state_lock(self):  # one model, whatever other threads fit
+            save(self, path)
         return self
 
     def _validate_params(self):
