@@ -8,6 +8,7 @@ that "auto" must leave alone, and float32 kept from the input to the scores.
 
 import numpy as np
 import pytest
+from scipy.stats import norm
 from sklearn.datasets import make_blobs
 
 from skae import (
@@ -199,9 +200,10 @@ def test_auto_contamination_flags_few_rows_of_gaussian_blobs(backbone):
 # the "auto" rule itself
 # ----------------------------------------------------------------------
 def test_the_fence_is_median_plus_three_robust_standard_deviations():
+    assert AUTO_Z == 3 and MAD_TO_STD == pytest.approx(1 / norm.ppf(0.75))
     values = np.array([1.0, 2.0, 3.0, 4.0, 100.0])
     # median 3, deviations 2, 1, 0, 1, 97: MAD 1
-    assert robust_upper_fence(values) == pytest.approx(3.0 + AUTO_Z * MAD_TO_STD)
+    assert robust_upper_fence(values) == pytest.approx(3.0 + 3 / norm.ppf(0.75))
 
 
 def test_the_fence_ignores_up_to_half_the_values():
@@ -216,7 +218,8 @@ def test_the_fence_ignores_up_to_half_the_values():
 
 def test_a_zero_mad_falls_back_on_the_mean_deviation():
     values = np.array([1.0, 1.0, 1.0, 1.0, 5.0])
-    assert robust_upper_fence(values) == pytest.approx(1.0 + AUTO_Z * 1.2533141373155003 * 0.8)
+    # median 1, MAD 0; mean deviation 0.8, sqrt(pi / 2) of it a standard deviation
+    assert robust_upper_fence(values) == pytest.approx(1.0 + 3 * np.sqrt(np.pi / 2) * 0.8)
 
 
 @pytest.mark.parametrize("squared_errors", [True, False])
@@ -230,7 +233,7 @@ def test_squared_errors_are_fenced_on_their_cube_roots():
     errors = np.random.RandomState(0).chisquare(1, 1000) / 3  # long right tail
     roots = np.cbrt(errors)
     median = np.median(roots)
-    fence = median + AUTO_Z * MAD_TO_STD * np.median(np.abs(roots - median))
+    fence = median + 3 / norm.ppf(0.75) * np.median(np.abs(roots - median))
     assert auto_offset(-errors, squared_errors=True) == pytest.approx(-(fence**3))
     # the raw errors' fence would flag several times as many normal samples
     flagged = np.mean(errors > -auto_offset(-errors, squared_errors=True))
