@@ -301,17 +301,30 @@ def _fitted_sequence_shape(estimator, given, n_features):
     return shape
 
 
-def check_finite_scores(scores, estimator_name):
-    """``scores``, or a clear error when some overflowed to infinity or NaN.
+def check_finite_scores(scores, estimator_name, dtype=np.float64):
+    """``scores`` in ``dtype``, or a clear error when some overflowed to infinity or NaN.
 
-    Squared errors of values far beyond the training data's (near 1e154 and
-    more) overflow float64; an infinite score would rank nothing and poison
-    every mean computed from it.
+    Scores are computed in float64 and returned in the scored rows' float
+    ``dtype``: float32 rows get float32 scores, as scikit-learn's
+    ``LocalOutlierFactor`` and ``PCA`` keep float32. Squared errors of values
+    far beyond the training data's (near 1e154 and more) overflow float64;
+    in float32, beyond about 1e19. An infinite score would rank nothing and
+    poison every mean computed from it.
     """
+    scores = np.asarray(scores, dtype=np.float64)
     if not np.all(np.isfinite(scores)):
         raise ValueError(
             f"{estimator_name} cannot score some rows of X: their squared errors "
             "overflow float64 (values far beyond 1e150 in magnitude). Rescale X "
             "as the training data was, or drop those rows."
         )
-    return scores
+    dtype = np.dtype(dtype)
+    with np.errstate(over="ignore"):  # refused just below
+        narrowed = scores.astype(dtype, copy=False)
+    if not np.all(np.isfinite(narrowed)):
+        raise ValueError(
+            f"{estimator_name} cannot return the scores of some rows of X in "
+            f"{dtype.name}, X's dtype: they lie beyond {np.finfo(dtype).max:.3g} in "
+            "magnitude. Pass X as float64, or rescale X as the training data was."
+        )
+    return narrowed

@@ -98,7 +98,7 @@ def test_fit_transform_and_score_keep_shapes_and_dtypes(fitted, digits, name):
     for dtype in (np.float32, np.float64):
         outputs = _outputs(estimator, X.astype(dtype), name)
         assert outputs["score_samples"].shape == (20,)
-        assert outputs["score_samples"].dtype == np.float64
+        assert outputs["score_samples"].dtype == dtype
         assert np.all(np.isfinite(outputs["score_samples"]))
         if name in DETECTORS:
             assert set(np.unique(outputs["predict"])) <= {-1, 1}

@@ -101,27 +101,12 @@ def test_sparse_input_raises_type_error_about_dense(digits, to_sparse):
         AutoencoderTransformer(2, **FAST).fit(to_sparse(X))
 
 
-def test_single_sample_raises(digits):
-    X, _ = digits
-    with pytest.raises(ValueError, match="sample"):
-        AutoencoderTransformer(2, **FAST).fit(X[:1])
-
-
 def test_fewer_samples_than_batch_size_works(digits):
     X, _ = digits
     ae = AutoencoderTransformer(2, **{**FAST, "batch_size": 64}).fit(X[:10])
     assert ae.n_iter_ == FAST["epochs"]
     assert ae.transform(X[:10]).shape == (10, 2)
     assert np.all(np.isfinite(ae.transform(X[:10])))
-
-
-def test_validation_fraction_leaving_no_validation_sample_raises(digits):
-    X, _ = digits
-    ae = AutoencoderTransformer(
-        2, **{**FAST, "early_stopping": True, "validation_fraction": 0.1}
-    )
-    with pytest.raises(ValueError, match="validation_fraction"):
-        ae.fit(X[:5])
 
 
 # ----------------------------------------------------------------------

@@ -46,6 +46,7 @@ from .training import (
     in_memory_fit_data,
     register_trainer,
     training_callbacks,
+    uses_validation,
 )
 
 # idle trainers kept per architecture, and architectures kept (least
@@ -72,11 +73,15 @@ def train_epochs(estimator, rows, *, seed, epochs, partial):
     ``rows`` is the validated ``Rows`` (in memory, or ``StreamedRows``).
     On TensorFlow the compiled loop of this module runs, on PyTorch the
     eager loop of ``eager_fit``; on JAX, or with a ``distribution`` or
-    ``run_eagerly`` on TensorFlow, Keras's ``Model.fit``.
+    ``run_eagerly`` on TensorFlow, Keras's ``Model.fit``. Sets
+    ``estimator.early_stopping_``: whether this fit held rows out for early
+    stopping (``training.uses_validation``).
     """
     initial_epoch = len(estimator.history_.get("loss", ()))
-    validation = estimator.early_stopping and not partial
-    callbacks = training_callbacks(estimator, "val_loss" if validation else "loss", partial)
+    # too few rows to hold any out: trained as with early_stopping=False
+    validation = uses_validation(estimator, rows.n_samples, partial)
+    estimator.early_stopping_ = validation
+    callbacks = training_callbacks(estimator, validation, partial)
     streamed = isinstance(rows.inputs, StreamedRows)
     compiled, eager = usable(estimator), eager_fit.usable(estimator)
     if not (compiled or eager):

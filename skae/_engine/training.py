@@ -120,6 +120,33 @@ def apply_learning_rate(optimizer, new, old):
     optimizer.learning_rate.assign(float(new))
 
 
+def holds_out_validation(n_samples, validation_fraction):
+    """Whether ``validation_fraction`` of ``n_samples`` rows is a split at all.
+
+    True when ``floor(validation_fraction * n_samples)`` rows can be held out
+    and at least one row is left to train on: 10 rows or more with the
+    default ``validation_fraction=0.1``. Otherwise a fit with early stopping
+    trains on every row without it (``uses_validation``), as it would with
+    ``early_stopping=False``, instead of refusing data this small.
+    """
+    n_val = int(np.floor(validation_fraction * n_samples))
+    return 1 <= n_val < n_samples
+
+
+def uses_validation(estimator, n_samples, partial):
+    """Whether a fit of ``estimator`` on ``n_samples`` rows holds some out.
+
+    Early stopping, only in ``fit`` (never ``partial_fit``), and only where
+    ``validation_fraction`` of the rows is at least one row
+    (``holds_out_validation``).
+    """
+    return (
+        bool(estimator.early_stopping)
+        and not partial
+        and holds_out_validation(n_samples, estimator.validation_fraction)
+    )
+
+
 def validation_split(n_samples, validation_fraction, seed):
     """Sorted ``(train, validation)`` row indices, the split seeded by ``seed``."""
     n_val = check_validation_size(n_samples, validation_fraction)
@@ -239,11 +266,17 @@ class _SnapshotWeights:
         setattr(self._model, name, value)
 
 
-def training_callbacks(estimator, monitor, partial):
-    """skae's callbacks for one fit (plus the user's), watching ``monitor``."""
+def training_callbacks(estimator, validation, partial):
+    """skae's callbacks for one fit (plus the user's).
+
+    With ``validation`` (``uses_validation``), early stopping and the
+    learning-rate reduction watch the validation loss; otherwise there is no
+    early stopping, and the reduction watches the training loss.
+    """
+    monitor = "val_loss" if validation else "loss"
     callbacks = [_StopOnNonFiniteLoss()]
     user_callbacks = list(estimator.callbacks or [])
-    if estimator.early_stopping and not partial:
+    if validation:
         callbacks.append(
             _EarlyStopping(
                 monitor=monitor,
@@ -301,12 +334,6 @@ def check_training_rows(estimator, X, sample_weight):
 
     Returns ``sample_weight`` validated (float64), or None.
     """
-    n_samples = X.shape[0]
-    if n_samples < 2:
-        raise ValueError(
-            f"{type(estimator).__name__} needs at least 2 samples to fit, got "
-            f"n_samples = {n_samples} (1 sample)."
-        )
     if estimator.loss == "binary_crossentropy" and (X.min() < 0 or X.max() > 1):
         raise ValueError(
             "loss='binary_crossentropy' needs X in [0, 1], but X ranges from "

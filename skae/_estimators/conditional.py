@@ -136,6 +136,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
         Per-epoch ``loss`` (and ``val_loss`` with early stopping): minus the
         beta-weighted ELBO per sample, on standardised data.
     {n_iter_}
+    {early_stopping_}
     kl_per_dimension_ : ndarray of shape (n_components,)
         KL divergence of the posterior from the prior in each latent
         dimension, in nats, averaged over the training data.
@@ -463,12 +464,13 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            The ELBO of each sample, as float64.
+            The ELBO of each sample, computed in float64 and returned in
+            X's float dtype (float32 for float32 X).
         """
         rows = self._conditioned(X, y, "score_samples")
         with np.errstate(over="ignore", invalid="ignore"):  # refused just below
             scores = self._score_samples(rows)
-        return check_finite_scores(scores, type(self).__name__)
+        return check_finite_scores(scores, type(self).__name__, rows.inputs.dtype)
 
     def score(self, X, y=None, sample_weight=None):
         """Mean ELBO of the samples given their conditions, in nats per sample.

@@ -118,4 +118,4 @@ class ConditionalAutoencoder(AutoencoderTransformer):
         rows = self._conditioned(X, y, "score_samples")
         with np.errstate(over="ignore", invalid="ignore"):
             scores = self._score_samples(rows)
-        return check_finite_scores(scores, type(self).__name__)
+        return check_finite_scores(scores, type(self).__name__, rows.inputs.dtype)

@@ -90,6 +90,7 @@ class DenoisingAutoencoder(
     {decoder_}
     {history_}
     {n_iter_}
+    {early_stopping_}
     {data_attributes}
 
     See Also

@@ -10,8 +10,14 @@ from scipy.stats import binom
 
 from .._input.statistics import robust_center_scale
 
-# contamination="auto": Tukey's fence, the end of a box plot's upper whisker.
-TUKEY_FENCE = 1.5
+# contamination="auto": a training sample is an outlier when its error lies
+# more than this many robust standard deviations above the median error
+# (Iglewicz and Hoaglin's modified z-score; see ``auto_offset``)
+AUTO_Z = 3.0
+# a normal distribution's standard deviation from its median absolute
+# deviation (1 / Phi^-1(3/4)), and from its mean absolute deviation (sqrt(pi/2))
+MAD_TO_STD = 1.482602218505602
+MEAN_DEVIATION_TO_STD = 1.2533141373155003
 
 # Features whose spread is below this fraction of the data's global scale
 # (constant in the training data, as a digit's blank border pixels) keep the
@@ -71,16 +77,67 @@ def center_and_scale(rows, scaling):
     return mean + center * scale, spread * scale
 
 
-def offset_for_contamination(contamination, scores):
-    """The threshold on ``scores`` that ``contamination`` asks for."""
+def robust_upper_fence(values, z=AUTO_Z):
+    """``median + z * spread`` of ``values``, the spread a robust standard deviation.
+
+    The spread is the median absolute deviation from the median times
+    ``MAD_TO_STD`` (a standard deviation for normal values): it ignores
+    up to half of the values however far out they lie, where the
+    interquartile range of a box plot's fence ignores a quarter. Where more
+    than half the values are equal (a MAD of 0), the mean absolute deviation
+    times ``MEAN_DEVIATION_TO_STD`` stands in, as in Iglewicz and Hoaglin's
+    modified z-score; where all are equal, the fence is their value.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    median = np.median(values)
+    deviations = np.abs(values - median)
+    spread = MAD_TO_STD * np.median(deviations)
+    if not spread > 0:
+        spread = MEAN_DEVIATION_TO_STD * np.mean(deviations)
+    return float(median + z * spread)
+
+
+def auto_offset(scores, *, squared_errors):
+    """``offset_`` for ``contamination="auto"``: a robust fence on the training errors.
+
+    The errors are minus the ``scores``. With ``squared_errors`` (the
+    autoencoder backbone's mean squared errors, never negative) the fence
+    is set on their cube roots: squared errors of normal residuals follow a
+    scaled chi-square distribution, long-tailed to the right, whose cube
+    root is nearly normal (Wilson and Hilferty, 1931), so that "``AUTO_Z``
+    robust standard deviations above the median" means about what it means
+    for normal values, instead of flagging the long tail of the errors of
+    perfectly normal samples. Otherwise (minus the ELBO, in nats, of any
+    sign) the fence is set on the errors themselves.
+    """
+    errors = -np.asarray(scores, dtype=np.float64)
+    if not squared_errors:
+        return -robust_upper_fence(errors)
+    roots = np.cbrt(errors)
+    fence = robust_upper_fence(roots)
+    # cubed back, the fence may round below errors it lies on (all equal, say):
+    # those stay inliers
+    return -max(fence**3, float(np.max(errors[roots <= fence])))
+
+
+def offset_for_contamination(contamination, scores, *, squared_errors=True):
+    """The threshold on ``scores`` that ``contamination`` asks for.
+
+    A fraction: that quantile of the training ``scores``. "auto":
+    ``auto_offset``, ``squared_errors`` saying what the scores are minus.
+    """
     if contamination == "auto":
-        q1, q3 = np.percentile(-scores, [25, 75])
-        return -float(q3 + TUKEY_FENCE * (q3 - q1))
+        return auto_offset(scores, squared_errors=squared_errors)
     return float(np.percentile(scores, 100.0 * contamination))
 
 
 def outlier_probability(decision, training_scores):
-    """``Phi(-decision / spread)``, spread the training scores' robust deviation."""
+    """``Phi(-decision / spread)``, spread the training scores' robust deviation.
+
+    In float64 whatever the scores' dtype.
+    """
+    decision = np.asarray(decision, dtype=np.float64)
+    training_scores = np.asarray(training_scores, dtype=np.float64)
     q1, q3 = np.percentile(training_scores, [25, 75])
     spread = (q3 - q1) / NORMAL_IQR
     if not spread > 0:
@@ -89,8 +146,9 @@ def outlier_probability(decision, training_scores):
 
 
 def exceed_confidence(decision, training_scores, offset):
-    """ExCeeD's confidence in each prediction (see ``predict_confidence``)."""
-    training = np.sort(training_scores)
+    """ExCeeD's confidence in each prediction (see ``predict_confidence``), in float64."""
+    decision = np.asarray(decision, dtype=np.float64)
+    training = np.sort(np.asarray(training_scores, dtype=np.float64))
     n = len(training)
     n_flagged = int(np.sum(training < offset))
     # training samples scoring at least as high: normal beside the sample

@@ -145,7 +145,11 @@ SHARED_DOCS = {
         "early_stopping : bool, default=True",
         "Hold out ``validation_fraction`` of the data, stop when its loss has not "
         "improved by ``tol`` for ``n_iter_no_change`` epochs, and restore the "
-        "best weights.",
+        "best weights. Where ``validation_fraction`` of the rows is less than "
+        "one row (fewer than 10 rows with the default 0.1), ``fit`` trains on "
+        "every row without early stopping, as with False, instead of refusing "
+        "so few rows; ``early_stopping_`` says which it did. ``partial_fit`` "
+        "never stops early.",
     ),
     "validation_fraction": (
         "validation_fraction : float, default=0.1",
@@ -229,6 +233,12 @@ SHARED_DOCS = {
         "learning rate when it was reduced), in standardised units.",
     ),
     "n_iter_": ("n_iter_ : int", "Number of epochs trained."),
+    "early_stopping_": (
+        "early_stopping_ : bool",
+        "Whether the last fit held out ``validation_fraction`` of the rows for "
+        "early stopping: ``early_stopping``, but False where X had too few rows "
+        "to hold out one (see ``early_stopping``), and after ``partial_fit``.",
+    ),
     "mean_": (
         "mean_ : ndarray of shape (n_features,)",
         "Per-feature mean subtracted before the network.",
@@ -290,7 +300,14 @@ SHARED_GROUPS["autoencoder_parameters"] = (
     + SHARED_GROUPS["training_parameters"]
 )
 SHARED_GROUPS |= {
-    "network_attributes": ("model_", "encoder_", "decoder_", "history_", "n_iter_"),
+    "network_attributes": (
+        "model_",
+        "encoder_",
+        "decoder_",
+        "history_",
+        "n_iter_",
+        "early_stopping_",
+    ),
     "fit_parameters": ("training_X", "ignored_y", "sample_weight"),
     "data_attributes": (
         "mean_",

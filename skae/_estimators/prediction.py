@@ -192,13 +192,14 @@ class PredictionMixin:
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            ``-mean((X - reconstruct(X)) ** 2, axis=1)``, as float64.
+            ``-mean((X - reconstruct(X)) ** 2, axis=1)``, computed in float64
+            and returned in X's float dtype (float32 for float32 X).
         """
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
         with np.errstate(over="ignore", invalid="ignore"):  # refused just below
             scores = self._score_samples(X)
-        return check_finite_scores(scores, type(self).__name__)
+        return check_finite_scores(scores, type(self).__name__, X.dtype)
 
     def score(self, X, y=None, sample_weight=None):
         """Mean of ``score_samples``: minus the mean squared reconstruction error.

@@ -158,6 +158,7 @@ class VariationalAutoencoderTransformer(
         learning rate when it was reduced): minus the beta-weighted ELBO per
         sample, on standardised data.
     {n_iter_}
+    {early_stopping_}
     kl_per_dimension_ : ndarray of shape (n_components,)
         KL divergence of the posterior from the prior in each latent
         dimension, in nats, averaged over the training data.
@@ -467,13 +468,14 @@ class VariationalAutoencoderTransformer(
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            The ELBO of each sample, as float64.
+            The ELBO of each sample, computed in float64 and returned in
+            X's float dtype (float32 for float32 X).
         """
         check_is_fitted(self)
         X = self._check_input(X, reset=False)
         with np.errstate(over="ignore", invalid="ignore"):  # refused just below
             scores = self._score_samples(X)
-        return check_finite_scores(scores, type(self).__name__)
+        return check_finite_scores(scores, type(self).__name__, X.dtype)
 
     def _score_samples(self, X):
         # X: validated rows, or a Rows of them with their condition

@@ -22,6 +22,9 @@ import numpy as np
 
 from .._concurrency import snapshot
 
+# the per-sample values returned in X's float dtype (float32 stays float32)
+SCORES_IN_X_DTYPE = ("score_samples", "decision_function")
+
 
 def is_dask_collection(X):
     """Whether X is a Dask array or DataFrame (Dask itself is not imported)."""
@@ -35,13 +38,14 @@ def lazy_on_dask(output, *, conditioned=False):
     """Decorate a public method ``method(self, X)`` to be lazy on Dask input.
 
     ``output`` is ``"rows"`` (one row of ``_n_features_out`` columns per
-    sample, ``transform``), ``"values"`` (one value per sample: scores,
-    labels), ``"probabilities"`` (two float64 columns per sample, inlier
-    then outlier: ``predict_proba``), ``"like_input"`` (X's shape and
-    columns: ``reconstruct``, in X's float dtype; ``feature_errors``, in
-    float64), or ``"decoded"`` (X holds codes, ``n_components_`` columns;
-    one sample per row in the form seen in ``fit``, rows of its features or
-    images, in X's float dtype: ``inverse_transform``).
+    sample, ``transform``), ``"values"`` (one value per sample: scores in
+    X's float dtype, labels, confidences in float64), ``"probabilities"``
+    (two float64 columns per sample, inlier then outlier: ``predict_proba``),
+    ``"like_input"`` (X's shape and columns: ``reconstruct``, in X's float
+    dtype; ``feature_errors``, in float64), or ``"decoded"`` (X holds codes,
+    ``n_components_`` columns; one sample per row in the form seen in
+    ``fit``, rows of its features or images, in X's float dtype:
+    ``inverse_transform``).
 
     ``conditioned``: the method is ``method(self, X, y)``, ``y`` the
     conditions of X's rows, which go with X block by block: a NumPy array or
@@ -140,7 +144,10 @@ def _output_block(estimator, name, output, n_rows, sample_shape, dtype):
         return (n_rows, int(estimator._n_features_out)), dtype
     if output == "probabilities":
         return (n_rows, 2), np.dtype(np.float64)
-    return (n_rows,), np.dtype(np.int64) if name == "predict" else np.dtype(np.float64)
+    if name == "predict":
+        return (n_rows,), np.dtype(np.int64)
+    # scores in X's float dtype; other values (confidences) in float64
+    return (n_rows,), dtype if name in SCORES_IN_X_DTYPE else np.dtype(np.float64)
 
 
 def _decoded_shape(estimator):

@@ -9,9 +9,9 @@ called during fit or prediction.
 
 Every formula below is the estimator's, in the same precision: the network
 in float32 (as the estimator runs float32 input), the scores in float64 (as
-``score_samples`` returns them; float32 on JAX without ``jax_enable_x64``,
-which skae must not switch on, and on PyTorch, whose Keras ops compute
-float64 in float32). What differs between estimators comes from
+``score_samples`` computes them, before it returns them in X's dtype;
+float32 on JAX without ``jax_enable_x64``, which skae must not switch on,
+and on PyTorch, whose Keras ops compute float64 in float32). What differs between estimators comes from
 their hooks (``_encode_batch``, ``_decode_batch``, ``_codes``,
 ``_export_scores``), never from a test of their class here.
 """
@@ -242,7 +242,7 @@ class _Inference(keras.layers.Layer):
             if prescale is None
             else tuple(np.asarray(p, dtype=self._wide_dtype()) for p in prescale)
         )
-        # the scores' precision: float64 as score_samples, unless the backend
+        # the scores' precision: float64 as score_samples computes them, unless the backend
         # cannot compute in it (JAX without jax_enable_x64, which skae must
         # not switch on; PyTorch): float32 there
         self.score_dtype = np.dtype("float64" if backend_computes_float64() else "float32")
@@ -360,11 +360,10 @@ class ExportMixin:
         method : {"transform", "reconstruct", "score_samples"}, default="transform"
             The method to export: the codes (float32; for a variational
             autoencoder the posterior mean), the reconstruction in the
-            input's shape (float32), or the scores (float64 as
-            ``score_samples``, float32 on JAX without ``jax_enable_x64``
-            and on PyTorch;
-            for a variational autoencoder the ELBO with the same fixed
-            draws).
+            input's shape (float32), or the scores (float64, as
+            ``score_samples`` computes them; float32 on JAX without
+            ``jax_enable_x64`` and on PyTorch; for a variational
+            autoencoder the ELBO with the same fixed draws).
         overwrite : bool, default=False
             Write over an existing ``path``; otherwise an existing path is
             refused with ``FileExistsError``.
