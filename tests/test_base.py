@@ -274,7 +274,8 @@ def test_subclasses_override_exactly_the_documented_hooks():
         for name in vars(cls):
             if name.startswith("_") and not name.startswith("__") and hasattr(BaseAutoencoder, name):
                 overridden.add(name)
-    overridden.discard("_parameter_constraints")
+    # the two declarations the Notes name after the hooks, not hooks
+    overridden -= {"_parameter_constraints", "_fitted_schema"}
     assert overridden <= documented, overridden - documented
     assert documented <= overridden, documented - overridden
 

@@ -163,9 +163,11 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
 
     A new parameter goes in the subclass's explicit ``__init__`` signature
     (stored under its own name, as scikit-learn asks) and in its
-    ``_parameter_constraints``. Each public method validates X once and
-    passes the validated rows down. The user guide's "Your own variants"
-    page has two complete variants, each one file.
+    ``_parameter_constraints``; a fitted attribute of its own goes in its
+    ``_fitted_schema`` (the base's ``.extended({...})``), which
+    ``skae.load`` checks a file's state against. Each public method
+    validates X once and passes the validated rows down. The user guide's
+    "Your own variants" page has two complete variants, each one file.
 
     Examples
     --------

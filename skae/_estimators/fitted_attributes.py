@@ -100,6 +100,8 @@ AUTOENCODER = FittedSchema(
         "model_": Network(),
         "history_": History(),
         "n_iter_": Integer(0),
+        # files written before small fits trained without a validation split lack it
+        "early_stopping_": Flag(required=False),
     },
     dimensions={"network_features": network_features},
     relations=(_sample_shape, _epochs),
