@@ -31,6 +31,7 @@ from ._compat import no_retracing_warning, scikeras_wrappers
 from ._concurrency import state_lock
 from ._engine.training import in_memory_batches
 from ._estimators.registry import estimator_classes
+from .architectures.fine_tuned import ENCODER_NAME, build_fine_tuned_network
 
 __all__ = [
     "EncoderClassifier",
@@ -41,9 +42,6 @@ __all__ = [
 
 _KerasClassifier, _KerasRegressor = scikeras_wrappers()
 
-# Name of the copied encoder inside the fine-tuned network, by which fit finds
-# it to freeze and unfreeze it (kept through pickling: it is saved with the model).
-ENCODER_NAME = "pretrained_encoder"
 
 
 def _skae_estimators():
@@ -130,38 +128,6 @@ def _seed_from(random_state):
     return int(copy.randint(np.iinfo(np.int32).max))
 
 
-def _build_network(encoder, mean, scale, input_shape, n_outputs, output_activation, seed):
-    """A network from raw rows to a Dense layer on a copy of ``encoder``'s codes.
-
-    Pure Keras: rows ``(batch, len(mean))`` -> standardisation ``(x - mean) /
-    scale`` (a ``Normalization`` layer, not trained) -> reshape to
-    ``input_shape`` when that is an image shape -> a copy of ``encoder`` with
-    its weights, named ``ENCODER_NAME`` -> Dense ``n_outputs`` units with
-    ``output_activation``, its kernel initialised with ``seed``. ``encoder``
-    itself is never modified.
-    """
-    copy = keras.models.clone_model(encoder)
-    copy.set_weights(encoder.get_weights())
-    # one input, one output: the codes (a VAE's second output, the
-    # log-variance, is left out with the layer that computes it)
-    pretrained = keras.Model(copy.inputs[0], copy.outputs[0], name=ENCODER_NAME)
-
-    mean = np.asarray(mean, dtype=np.float64)
-    inputs = keras.Input(shape=mean.shape, name="x")
-    hidden = keras.layers.Normalization(
-        mean=mean, variance=np.full(mean.shape, float(scale) ** 2), name="standardize"
-    )(inputs)
-    if tuple(input_shape) != mean.shape:
-        hidden = keras.layers.Reshape(tuple(input_shape), name="to_image")(hidden)
-    outputs = keras.layers.Dense(
-        n_outputs,
-        activation=output_activation,
-        kernel_initializer=keras.initializers.GlorotUniform(seed=seed),
-        name="head",
-    )(pretrained(hidden))
-    return keras.Model(inputs, outputs, name="fine_tuned_encoder")
-
-
 class _FineTuning:
     """What the classifier and the regressor share: the network and its schedule.
 
@@ -184,7 +150,7 @@ class _FineTuning:
                 if source.architecture != "dense"
                 else (source.n_features_in_,)
             )
-            model = _build_network(
+            model = build_fine_tuned_network(
                 source.encoder_,
                 source.mean_,
                 source.scale_,
