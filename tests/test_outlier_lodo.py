@@ -65,6 +65,7 @@ def test_sized_layers_follow_the_features(lodo):
     assert lodo.sized_layers(4) == (16, 8)
     assert lodo.sized_layers(30) == (60, 30)
     assert lodo.sized_layers(784) == (128, 64)
+    assert [lodo.sized_code(d) for d in (4, 30, 64, 784)] == [2, 3, 8, 8]
 
 
 def test_candidate_parameters_keep_unit_data_on_the_global_scale(lodo):
