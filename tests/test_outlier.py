@@ -354,6 +354,18 @@ def test_backbone_is_the_transformer_with_the_detector_s_parameters(fitted, digi
     assert not hasattr(fitted, "model_")
 
 
+@pytest.mark.parametrize("n_features, expected", [(2, 2), (23, 2), (30, 3), (64, 8), (784, 8)])
+def test_auto_code_is_an_eighth_of_the_features_between_2_and_8(n_features, expected):
+    # the default chosen by leave-one-data-set-out (benchmarks/outlier_lodo.py)
+    X = np.random.default_rng(0).normal(size=(40, n_features))
+    detector = AutoencoderOutlierDetector(**{**FAST, "epochs": 1}).fit(X)
+    assert detector.n_components == "auto"
+    assert detector.n_components_ == detector.backbone_.n_components == expected
+    # the same network as the code size given outright
+    given = AutoencoderOutlierDetector(expected, **{**FAST, "epochs": 1}).fit(X)
+    np.testing.assert_array_equal(detector.score_samples(X), given.score_samples(X))
+
+
 def test_warm_start_keeps_training_the_same_backbone(digits):
     X, _ = digits
     detector = AutoencoderOutlierDetector(2, warm_start=True, **FAST).fit(X)

@@ -32,6 +32,25 @@ MIN_RELATIVE_SCALE = 1e-6
 NORMAL_IQR = 1.3489795003921634
 
 
+# n_components="auto": an eighth of the features, within these bounds (chosen
+# by leave-one-data-set-out on benchmarks/outlier_lodo.py's extended suite)
+AUTO_COMPONENTS_PER_FEATURE = 1 / 8
+AUTO_COMPONENTS_BOUNDS = (2, 8)
+
+
+def resolved_n_components(n_components, n_features):
+    """``n_components`` with "auto" resolved for ``n_features`` values per sample.
+
+    "auto": ``n_features // 8``, at least 2 and at most 8 (2 up to 23
+    features, 8 from 64 on: 3 for breast cancer's 30, 8 for 8x8 digits and
+    MNIST's 784 pixels).
+    """
+    if n_components != "auto":
+        return n_components
+    low, high = AUTO_COMPONENTS_BOUNDS
+    return int(min(high, max(low, int(n_features * AUTO_COMPONENTS_PER_FEATURE))))
+
+
 def resolved_scaling(scaling, loss, rows):
     """``scaling`` with "auto" resolved for the training ``rows``."""
     if loss == "binary_crossentropy":
