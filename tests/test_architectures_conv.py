@@ -28,6 +28,42 @@ def test_depth_filters_kernel_and_strides_are_honoured():
     assert convs[-1].output.shape[1:3] == (2, 2)
 
 
+def test_encoder_does_not_pad_and_decoder_crops_the_excess():
+    # "same" strided convolutions round up: 28 -> 14 -> 7 -> 4, with no
+    # padding layer; the decoder upsamples 4 -> 32 and crops back to 28
+    encoder = build_conv_encoder((28, 28, 1), 4, filters=(4, 8, 16))
+    kinds = [type(layer).__name__ for layer in encoder.layers]
+    assert "ZeroPadding2D" not in kinds
+    convs = [layer for layer in encoder.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert [c.output.shape[1] for c in convs] == [14, 7, 4]
+    decoder = build_conv_decoder(4, (28, 28, 1), filters=(16, 8, 4))
+    assert decoder.get_layer("decoder_crop").cropping == ((2, 2), (2, 2))
+    assert decoder.output_shape == (None, 28, 28, 1)
+
+
+def test_decoder_mirrors_the_encoder_layer_for_layer():
+    # each transposed convolution undoes one convolution: back to the
+    # channels it read, at the resolution it read them, the last to the image
+    encoder = build_conv_encoder((16, 16, 3), 4, filters=(4, 8, 16))
+    decoder = build_conv_decoder(4, (16, 16, 3), filters=(16, 8, 4), output_activation="sigmoid")
+    convs = [layer for layer in encoder.layers if isinstance(layer, keras.layers.Conv2D)]
+    deconvs = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
+    assert [(c.input.shape[1], c.input.shape[3]) for c in convs][::-1] == [
+        (d.output.shape[1], d.output.shape[3]) for d in deconvs
+    ]
+    assert deconvs[-1].name == "decoder_output"
+    assert deconvs[-1].activation is keras.activations.sigmoid
+    assert decoder.get_layer("decoder_reshape").output.shape[1:] == (2, 2, 16)
+
+
+def test_no_convolution_at_all_maps_the_dense_layer_to_the_image():
+    encoder = build_conv_encoder((6, 5, 2), 3, filters=())
+    decoder = build_conv_decoder(3, (6, 5, 2), filters=())
+    assert type(decoder.get_layer("decoder_output")).__name__ == "Conv2D"
+    images = np.random.RandomState(0).rand(2, 6, 5, 2).astype("float32")
+    assert decoder.predict_on_batch(encoder.predict_on_batch(images)).shape == images.shape
+
+
 def test_latent_layer_is_linear_and_output_activation_is_chosen():
     encoder = build_conv_encoder((8, 8, 1), 3, filters=(4,))
     assert encoder.layers[-1].activation is keras.activations.linear
@@ -96,9 +132,11 @@ def test_condition_is_joined_to_every_hidden_layer(tmp_path):
     # the last feature maps, flattened, hold the condition's channels too
     assert encoder.get_layer("encoder_codes").kernel.shape[0] == 2 * 2 * (6 + 2)
     deconvs = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
-    # a transposed convolution's kernel is (k, k, filters, input channels)
-    assert [layer.kernel.shape[3] for layer in deconvs] == [6, 6 + 2]
-    assert decoder.get_layer("decoder_output").kernel.shape[2] == 4 + 2
+    # a transposed convolution's kernel is (k, k, filters, input channels):
+    # the hidden one reads the dense layer's 6 channels, the output one the
+    # hidden one's 4 and the condition's 2
+    assert [layer.kernel.shape[3] for layer in deconvs] == [6, 4 + 2]
+    assert decoder.get_layer("decoder_output").kernel.shape[3] == 4 + 2
     rng = np.random.default_rng(0)
     condition = np.repeat(rng.random((3, 1, 1, 2)), 8, axis=1).repeat(8, axis=2)
     images = np.concatenate([rng.random((3, 8, 8, 1)), condition], axis=-1).astype("float32")

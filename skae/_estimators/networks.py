@@ -188,8 +188,8 @@ def _conv_layers(image_shape, n_components, filters, kernel_size, strides, bn, *
         cells *= -(-size // factor)  # ceil, exact for any size
     kernel_cells = kernel_size ** len(spatial)
     chain = [channels, *filters]
-    if decoder:  # transposed convolutions back to filters[0], then one to the channels
-        chain = [chain[-1], *filters[::-1], channels]
+    if decoder:  # each transposed convolution undoes one convolution, the last to the channels
+        chain = [*filters[::-1], channels] if filters else [channels, channels]
     layers = []
     for i, (n_in, n_out) in enumerate(zip(chain, chain[1:])):
         normalized = bn and (not decoder or i < len(chain) - 2)

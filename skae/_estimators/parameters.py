@@ -81,8 +81,8 @@ SHARED_DOCS = {
         "filters : tuple of int, default=(32, 64, 128)",
         "Filters of the encoder's convolutions, input side first; the decoder "
         'mirrors them. Used by ``architecture="conv"`` and ``"sequence"``; '
-        "images and windows of any size are padded and cropped inside the "
-        "model to round-trip exactly.",
+        "images and windows of any size round-trip exactly: what the strided "
+        "layers round up is cropped off inside the model.",
     ),
     "kernel_size": (
         "kernel_size : int, default=3",

@@ -11,7 +11,7 @@ from ._docs import SPATIAL_DROPOUT, fill_builder_docs
 
 
 def _padding(image_shape, strides, depth):
-    """Zero-padding ((top, bottom), (left, right)) to a multiple of strides**depth."""
+    """The crop ((top, bottom), (left, right)) from a multiple of strides**depth back to the image."""
     factor = strides**depth
     pads = []
     for size in image_shape[:2]:
@@ -65,9 +65,10 @@ def build_conv_encoder(
     """Build a convolutional encoder: image -> strided convolutions -> codes.
 
     The usual Keras convolutional autoencoder's encoder (Conv2D 32/64/128
-    with stride 2, then a dense latent layer) generalised to any image size: the image is zero-padded to
-    a multiple of ``strides ** len(filters)`` inside the model, and
-    :func:`build_conv_decoder` crops the same amount back off.
+    with stride 2, then a dense latent layer) generalised to any image size:
+    each ``"same"``-padded strided convolution rounds its feature map's size
+    up (28 -> 14 -> 7 -> 4), and :func:`build_conv_decoder` crops the excess
+    off its output.
 
     Parameters
     ----------
@@ -101,12 +102,11 @@ def build_conv_encoder(
     condition = trailing_condition(
         inputs, as_int(n_conditions, "n_conditions"), name=name, dtype=dtype
     )
-    x = keras.layers.ZeroPadding2D(
-        _padding(image_shape, strides, len(filters)), name=f"{name}_pad", dtype=dtype
-    )(inputs)
     next_seed = layer_seeds(seed)
+    # "same" strided convolutions need no padding: each rounds its map's
+    # size up (28 -> 14 -> 7 -> 4), and the decoder crops the excess off
     x = _conv_layers(
-        x, keras.layers.Conv2D, filters, kernel_size=kernel_size, strides=strides,
+        inputs, keras.layers.Conv2D, filters, kernel_size=kernel_size, strides=strides,
         activation=activation, dropout=dropout, batch_normalization=batch_normalization,
         dtype=dtype, name=f"{name}_conv", next_seed=next_seed, condition=condition,
     )
@@ -140,18 +140,23 @@ def build_conv_decoder(
 ):
     """Build a convolutional decoder: codes -> transposed convolutions -> image.
 
-    The mirror of :func:`build_conv_encoder`: a dense layer to a small
-    feature map, ``Conv2DTranspose`` layers that upsample by ``strides`` each,
-    a final convolution to the image's channels, and a crop to exactly
-    ``image_shape``.
+    The mirror of :func:`build_conv_encoder`: a dense layer to its last
+    feature map, then one ``Conv2DTranspose`` per convolution of the encoder,
+    each upsampling by ``strides`` back to the channels that convolution
+    read: ``filters[1:]``, then the image's channels (with
+    ``output_activation``), and a crop to exactly ``image_shape``. Each
+    resolution so keeps the encoder's width: the decoder costs about what the
+    encoder does, not a multiple of it.
 
     Parameters
     ----------
     {n_components}
     {image_shape}
     filters : tuple of int, default=(128, 64, 32)
-        Filters of each transposed convolution, code side first (the
-        encoder's, reversed).
+        The encoder's filters, reversed: the channels of the feature map the
+        dense layer reshapes to, then of each hidden transposed convolution;
+        its length is the number of transposed convolutions (with none, a
+        convolution maps the feature map to the image's channels).
     {kernel_size}
     strides : int, default=2
         Upsampling factor of each transposed convolution.
@@ -192,14 +197,18 @@ def build_conv_decoder(
         dtype=dtype,
     )(inputs)
     x = keras.layers.Reshape((height, width, first), name=f"{name}_reshape", dtype=dtype)(x)
+    # each transposed convolution undoes one convolution of the encoder, back
+    # to the channels that convolution read: the last one to the image's
     x = _conv_layers(
-        x, keras.layers.Conv2DTranspose, filters, kernel_size=kernel_size, strides=strides,
-        activation=activation, dropout=dropout, batch_normalization=batch_normalization,
-        dtype=dtype, name=f"{name}_deconv", next_seed=next_seed, condition=condition,
+        x, keras.layers.Conv2DTranspose, filters[1:], kernel_size=kernel_size,
+        strides=strides, activation=activation, dropout=dropout,
+        batch_normalization=batch_normalization, dtype=dtype, name=f"{name}_deconv",
+        next_seed=next_seed, condition=condition,
     )
-    x = keras.layers.Conv2D(
+    x = (keras.layers.Conv2DTranspose if depth else keras.layers.Conv2D)(
         image_shape[2],
         kernel_size,
+        strides=strides if depth else 1,
         padding="same",
         activation=output_activation,
         kernel_initializer=glorot_uniform(next_seed),
