@@ -245,7 +245,7 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
         spec = tf.TensorSpec((None,) + tuple(sample_shape), dtype)
         if condition_shape is not None:
             specs = (spec, tf.TensorSpec((None,) + tuple(condition_shape), dtype))
-            concrete = tf.function(function).get_concrete_function(specs)
+            concrete = traced(function, specs)
             options = call_options(dtype)
 
             def run_with_condition(batch):
@@ -253,7 +253,7 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
                     return concrete(tuple(map(tf.constant, batch))).numpy()
 
             return run_with_condition
-        concrete = tf.function(function).get_concrete_function(spec)
+        concrete = traced(function, spec)
         single_threaded = single_threaded_executor(concrete, sample_shape, dtype)
         return numpy_call(concrete, (), single_threaded, dtype)
     if backend == "jax":
@@ -279,6 +279,22 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
 
         return without_gradients
     return eager
+
+
+def traced(function, *signature):
+    """``function``'s TensorFlow concrete function for ``signature``, traced without AutoGraph.
+
+    The hooks are ``keras.ops`` code (export and every backend run them):
+    converting their source with AutoGraph is most of a first inference
+    call's tracing. A hook that needs it (Python control flow on a tensor)
+    fails that tracing, and is traced again with AutoGraph.
+    """
+    import tensorflow as tf
+
+    try:
+        return tf.function(function, autograph=False).get_concrete_function(*signature)
+    except (TypeError, tf.errors.OperatorNotAllowedInGraphError):
+        return tf.function(function).get_concrete_function(*signature)
 
 
 def single_threaded_executor(call, sample_shape, dtype):
@@ -377,7 +393,7 @@ class _SharedFunction:
         arguments = [v.value for v in own]
         self.signature = _signature(own)
         self.dtype = dtype
-        self.concrete = concrete = tf.function(function).get_concrete_function(spec, arguments)
+        self.concrete = concrete = traced(function, spec, arguments)
         self.single_threaded = single_threaded_executor(
             lambda tensor: concrete(tensor, arguments), sample_shape, dtype
         )
