@@ -389,6 +389,7 @@ class _Trainer:
         self._copies = {}
         self._copied = set()  # the directions copied once already
         self._snapshots = None
+        self._snapshots_used = False
         if pooled:
             register_trainer(model, self)
 
@@ -438,22 +439,32 @@ class _Trainer:
         Python, about 4 ms for a small network, more than the epoch. A read
         here is one compiled call returning immutable tensors (TensorFlow
         copies a variable's buffer before updating it while a read of it
-        lives); the write assigns them back in one call.
+        lives); the write assigns them back in one call. As with
+        ``copy_state``, a trainer's first fit reads and writes from Python
+        (the same values; tracing the two calls costs more than one fit's
+        snapshots), and only a trainer used again traces them.
         """
+        import tensorflow as tf
+
+        weights = list(self.model.weights)
+
+        def read():
+            return [tf.identity(v.value) for v in weights]
+
+        def write(values):
+            for weight, value in zip(weights, values, strict=True):
+                weight.assign(value)
+            return tf.constant(0)
+
+        if not self._snapshots_used:
+            self._snapshots_used = True
+            return read, write
         if self._snapshots is None:
-            import tensorflow as tf
-
-            weights = list(self.model.weights)
-            read = tf.function(lambda: [tf.identity(v.value) for v in weights], autograph=False)
-
-            def write(values):
-                for weight, value in zip(weights, values, strict=True):
-                    weight.assign(value)
-                return tf.constant(0)
-
             specs = [tf.TensorSpec(v.shape, v.dtype) for v in weights]
-            write = tf.function(write, autograph=False).get_concrete_function(specs)
-            self._snapshots = (read.get_concrete_function(), write)
+            self._snapshots = tuple(
+                tf.function(function, autograph=False).get_concrete_function(*signature)
+                for function, signature in ((read, ()), (write, (specs,)))
+            )
         return self._snapshots
 
 
