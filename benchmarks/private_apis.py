@@ -86,7 +86,7 @@ _CONCRETE_FUNCTION = type(tf.function(lambda: tf.constant(0)).get_concrete_funct
 
 # (key, internal, where skae used it, kept in skae now)
 INTERNALS = (
-    ("call_flat_inference", "`ConcreteFunction.inference_fn.call_flat`",
+    ("call_flat_inference", "`ConcreteFunction.inference_fn`, `eager.execute.execute`",
      "inference calls (`_compat.concrete_function_call`)", True),
     ("executor", "`tf.experimental.function_executor_type`",
      "inference calls (`_engine.inference.single_threaded_executor`)", True),

@@ -46,34 +46,83 @@ def no_retracing_warning():
 # ----------------------------------------------------------------------
 
 
-def concrete_function_call(concrete, variables=()):
+def concrete_function_call(concrete, variables=(), *, executor_type=None, remapper=True):
     """``concrete``, a TensorFlow ``ConcreteFunction`` of one tensor, as a plain call.
 
     ``ConcreteFunction.__call__`` binds and canonicalises its arguments in
-    Python first, about 0.06 ms a call: a third of a one-row ``transform``
-    (``benchmarks/private_apis.py``). The function returned here calls the
-    traced graph (its ``inference_fn``) with the tensor and the captured
-    variables directly, as ``__call__`` does in the end; it returns the one
-    output tensor. Falls back to ``concrete`` itself if TensorFlow's
-    internals moved, or if the function has other than one output: the
-    same graph, so the same results bit for bit.
+    Python first, and its ``call_flat`` then builds the call's options and
+    enters three contexts before TensorFlow runs the graph: together more
+    than half of a one-row ``transform`` (``benchmarks/private_apis.py``).
+    The function returned here runs the traced graph (its ``inference_fn``)
+    as ``call_flat`` does in the end, one ``execute`` of the function's op,
+    with the tensor, the variables' handles and the captured inputs, and
+    call options fixed once: ``executor_type`` and, with ``remapper=False``,
+    Grappler's remapper off (see ``without_remapper``). It returns the one
+    output tensor. Falls back to ``concrete`` itself, called in the public
+    ``tf.experimental.function_executor_type`` and in ``without_remapper``
+    as asked, if TensorFlow's internals moved or if the function has other
+    than one output: the same graph with the same options, so the same
+    results bit for bit.
 
     ``variables``: TensorFlow variables the function takes after the tensor
     (traced as ``function(tensor, variables)``); each call passes their
     handles, so the graph reads the variables' values of the moment.
+    ``executor_type``: the executor the graph runs on (None: TensorFlow's
+    default), as ``tf.experimental.function_executor_type`` names it.
     """
-    inference = getattr(concrete, "inference_fn", None)
     variables = list(variables)
-    if not callable(getattr(inference, "call_flat", None)) or len(concrete.outputs) != 1:
-        if variables:
-            return lambda tensor: concrete(tensor, variables)
-        return concrete
-    handles = [v.handle for v in variables]
+    try:
+        return _direct_call(concrete, variables, executor_type, remapper)
+    except Exception:  # noqa: BLE001 - TensorFlow moved its internals
+        pass
+    call = (lambda tensor: concrete(tensor, variables)) if variables else concrete
+    if executor_type is None and remapper:
+        return call
+    return _in_call_options(call, executor_type, remapper)
+
+
+def _direct_call(concrete, variables, executor_type, remapper):
+    """``concrete`` as one ``execute`` of its function's op, the call options fixed."""
+    from tensorflow.python.eager import context, execute
+
+    inference = concrete.inference_fn
+    if len(concrete.outputs) != 1:
+        raise ValueError("not one output")
+    name = inference.name.decode()
+    ctx = context.context()
+    options = ctx.function_call_options
+    if not remapper:
+        options = _remapper_off(options.config_proto_serialized, options.executor_type)
+    attrs = ("executor_type", executor_type or "", "config_proto", options.as_attrs()["config_proto"])
+    inputs = [v.handle for v in variables] + list(concrete.captured_inputs)
+    if len(inference.cached_definition.signature.input_arg) != 1 + len(inputs):
+        raise ValueError("not a function of one tensor and the variables")
+    run = execute.execute
 
     def call(tensor):
-        return inference.call_flat(tensor, *handles, *concrete.captured_inputs)[0]
+        return run(name, num_outputs=1, inputs=[tensor, *inputs], attrs=attrs, ctx=ctx)[0]
 
+    # the function stays registered with TensorFlow while its concrete
+    # function lives: the call holds it, as call_flat's bound method did
+    call.concrete = concrete
     return call
+
+
+def _in_call_options(call, executor_type, remapper):
+    """``call`` made in ``executor_type`` (None: the default) and, unless ``remapper``, without it."""
+    import tensorflow as tf
+
+    executor = getattr(tf.experimental, "function_executor_type", None)
+
+    def in_options(tensor):
+        with contextlib.ExitStack() as stack:
+            if not remapper:
+                stack.enter_context(without_remapper())
+            if executor_type is not None and executor is not None:
+                stack.enter_context(executor(executor_type))
+            return call(tensor)
+
+    return in_options
 
 
 def without_remapper():

@@ -106,6 +106,38 @@ def test_inference_without_call_flat_gives_the_same_outputs(monkeypatch, digits)
         _assert_bitwise_equal(_inference_outputs(estimator, X), expected)
 
 
+def test_inference_without_execute_gives_the_same_outputs(monkeypatch, digits):
+    # the function's op executed directly, with the call options fixed once,
+    # runs the graph call_flat runs, with the options the contexts set
+    import tensorflow as tf
+
+    X, _ = digits
+    fast = AutoencoderTransformer(3, **FAST).fit(X)
+    expected = _inference_outputs(fast, X)
+    concrete = tf.function(lambda x: 2 * x).get_concrete_function(tf.TensorSpec(None, tf.float32))
+    assert concrete_function_call(concrete) is not concrete  # the internal is used
+    monkeypatch.setattr(_compat, "_direct_call", _fail)
+    assert concrete_function_call(concrete) is concrete  # the fallback is taken
+    refitted = AutoencoderTransformer(3, **FAST).fit(X)
+    unpickled = pickle.loads(pickle.dumps(fast))
+    for estimator in (refitted, unpickled):
+        _assert_bitwise_equal(_inference_outputs(estimator, X), expected)
+
+
+def test_direct_call_keeps_its_function_alive():
+    # TensorFlow unregisters a traced function when its last Python
+    # reference goes: the call holds one
+    import gc
+
+    import tensorflow as tf
+
+    call = concrete_function_call(
+        tf.function(lambda x: x + 1).get_concrete_function(tf.TensorSpec(None, tf.float32))
+    )
+    gc.collect()
+    np.testing.assert_array_equal(call(tf.constant([1.0])).numpy(), [2.0])
+
+
 def test_inference_on_the_default_executor_gives_the_same_outputs(monkeypatch, digits):
     # the executor decides on which threads the ops run, not what they compute
     import tensorflow as tf

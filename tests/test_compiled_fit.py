@@ -69,6 +69,41 @@ def test_one_architecture_is_compiled_once(digits):
     assert len(_compiled_fit._pool) == 2
 
 
+def test_a_train_step_that_needs_autograph_is_traced_with_it(digits):
+    # the epoch is traced without AutoGraph first; a train_step that
+    # branches on a tensor in Python fails that, and is traced again with it
+    X, _ = digits
+
+    class Branching(keras.Model):
+        def train_step(self, data):
+            logs = keras.Model.train_step(self, data)
+            if logs["loss"] < 0:  # never: a Python branch on a tensor
+                logs = {**logs, "loss": -logs["loss"]}
+            return logs
+
+    class Estimator(AutoencoderTransformer):
+        def _assemble(self, input_shape, seeds):
+            encoder, decoder = self._build_networks(input_shape, seeds)
+            inputs = keras.Input(shape=input_shape)
+            return Branching(inputs, decoder(encoder(inputs)))
+
+    _compiled_fit.clear_cache()
+    estimator = Estimator(3, **{**PARAMS, "early_stopping": False}, random_state=0).fit(X)
+    assert len(estimator.history_["loss"]) == PARAMS["epochs"]
+    assert np.all(np.isfinite(estimator.transform(X)))
+
+
+def test_a_trainer_copies_state_from_python_once_then_through_its_graph(digits):
+    # the first copy each way assigns from Python, later ones call the
+    # traced graph of assignments: the same fits either way
+    X, _ = digits
+    _compiled_fit.clear_cache()
+    fits = [AutoencoderTransformer(3, **PARAMS, random_state=s).fit(X) for s in (0, 1, 0)]
+    (trainers,) = _compiled_fit._pool.values()
+    assert set(trainers[0]._copies) == {True, False}
+    _assert_same(_outputs(fits[2], X), _outputs(fits[0], X))
+
+
 def test_concurrent_fits_of_one_architecture_equal_serial_fits(digits):
     X, _ = digits
     seeds = [0, 1, 2]

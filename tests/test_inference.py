@@ -350,3 +350,29 @@ def test_an_aligned_chunk_is_lent_to_tensorflow_without_a_copy():
     assert lent_to_backend(unaligned) is unaligned
     chunk.flags.writeable = False
     assert lent_to_backend(chunk) is chunk
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow",
+    reason="AutoGraph is TensorFlow's; jax.jit cannot trace a Python branch on a tensor",
+)
+def test_a_hook_that_needs_autograph_is_traced_with_it(digits):
+    # inference is traced without AutoGraph first; a hook that branches on
+    # a tensor in Python fails that, and is traced again with it
+    class Branching(skae.AutoencoderTransformer):
+        def _encode_batch(self, encoder, batch):
+            codes = encoder(batch, training=False)
+            if keras.ops.sum(codes) > 1e30:  # never: a Python branch on a tensor
+                codes = -codes
+            return codes
+
+        def _inference_key(self):
+            return ()
+
+    X, _ = digits
+    branching = Branching(3, **FAST).fit(X)
+    plain = skae.AutoencoderTransformer(3, **FAST).fit(X)
+    for dtype in (np.float64, np.float32):
+        np.testing.assert_array_equal(
+            branching.transform(X.astype(dtype)), plain.transform(X.astype(dtype))
+        )

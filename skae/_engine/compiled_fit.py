@@ -198,8 +198,18 @@ class _EpochFunction:
         self._functions = {}
         self.n_traces = 0
         jit = getattr(model, "jit_compile", False) is True
-        self._train_step = tf.function(model.train_step, jit_compile=jit, reduce_retracing=True)
-        self._test_step = tf.function(model.test_step, jit_compile=jit, reduce_retracing=True)
+        # without AutoGraph: Keras's steps need none (they run under
+        # jax.jit too), and converting them is a third of a first fit's
+        # tracing; a step that does need it (a user's layer branching on a
+        # tensor in Python) is traced again with it (``_compiled``)
+        self._steps = {
+            autograph: tuple(
+                tf.function(step, jit_compile=jit, reduce_retracing=True, autograph=autograph)
+                for step in (model.train_step, model.test_step)
+            )
+            for autograph in (False, True)
+        }
+        self._train_step, self._test_step = self._steps[False]
 
     def logs(self):
         """The metrics' results: tensors in a traced function, else eager."""
@@ -216,19 +226,48 @@ class _EpochFunction:
         for metric in self.model.metrics:
             metric.reset_state()
 
+    def _loop(self, n, body):
+        """``body(i)`` for ``i`` in ``range(n)``, ``n`` a scalar tensor: one graph loop."""
+        tf = self._tf
+
+        def step(i):
+            body(i)
+            return (i + 1,)
+
+        tf.while_loop(lambda i: i < n, step, (tf.zeros_like(n),))
+
     def _batches(self, step, arrays, order, batch_size):
         tf = self._tf
         n_batches = (tf.shape(order)[0] + batch_size - 1) // batch_size
-        for i in tf.range(n_batches):
+
+        def batch(i):
             rows = order[i * batch_size : (i + 1) * batch_size]
             step(tf.nest.map_structure(lambda a: tf.gather(a, rows), arrays))
 
+        self._loop(n_batches, batch)
+
     def _compiled(self, key, function, signature):
+        """``function`` traced once for ``signature``: without AutoGraph, else with it.
+
+        skae's epoch and steps write their loops as graph loops, and
+        Keras's steps need no AutoGraph: tracing without it skips
+        converting their source. A model whose own code needs it (Python
+        control flow on a tensor) fails that tracing; it is traced again
+        with AutoGraph, steps included.
+        """
         compiled = self._functions.get(key)
         if compiled is None:
+            tf = self._tf
             with no_retracing_warning():
-                concrete = self._tf.function(function, input_signature=signature)
-                compiled = concrete.get_concrete_function()
+                try:
+                    compiled = tf.function(
+                        function, input_signature=signature, autograph=False
+                    ).get_concrete_function()
+                except (TypeError, tf.errors.OperatorNotAllowedInGraphError):
+                    self._train_step, self._test_step = self._steps[True]
+                    compiled = tf.function(
+                        function, input_signature=signature
+                    ).get_concrete_function()
             self._functions[key] = compiled
         return compiled
 
@@ -282,14 +321,16 @@ class _EpochFunction:
         copied).
         """
         tf = self._tf
-        step = self._train_step if training else self._test_step
         present = group.present()
 
         def run(arrays):
             self.n_traces += 1
-            for i in tf.range(tf.shape(arrays[0])[0]):
-                batch = Rows.from_arrays([a[i] for a in arrays], present)
-                step(batch.network_data())
+
+            def batch(i):
+                step = self._train_step if training else self._test_step
+                step(Rows.from_arrays([a[i] for a in arrays], present).network_data())
+
+            self._loop(tf.shape(arrays[0])[0], batch)
             return tf.constant(0)
 
         arrays = group.arrays()
@@ -346,7 +387,9 @@ class _Trainer:
         self.model = model
         self.epoch = _EpochFunction(model)
         self._copies = {}
+        self._copied = set()  # the directions copied once already
         self._snapshots = None
+        self._snapshots_used = False
         if pooled:
             register_trainer(model, self)
 
@@ -355,12 +398,23 @@ class _Trainer:
 
         Some hundred ``assign`` calls from Python cost about 25 ms a fit;
         one graph of assignments, traced once per trainer and direction and
-        given ``model``'s variables as arguments, costs well under 1 ms.
+        given ``model``'s variables as arguments, costs well under 1 ms. The
+        tracing costs some 70 ms, more than a few fits' ``assign`` calls: a
+        trainer's first copy each way assigns from Python (the same values),
+        and only a trainer used again traces its graph.
         """
         import tensorflow as tf
 
-        others = [v.value for v in _state(model)]
         call = self._copies.get(into_trainer)
+        if call is None and into_trainer not in self._copied:
+            self._copied.add(into_trainer)
+            for own, other in zip(_state(self.model), _state(model), strict=True):
+                if into_trainer:
+                    own.assign(other.value)
+                else:
+                    other.assign(own.value)
+            return
+        others = [v.value for v in _state(model)]
         if call is None:
             mine = _state(self.model)
 
@@ -372,7 +426,7 @@ class _Trainer:
                         other.assign(own)
                 return tf.constant(0)
 
-            call = tf.function(copy).get_concrete_function(others)
+            call = tf.function(copy, autograph=False).get_concrete_function(others)
             self._copies[into_trainer] = call
         call(others)
 
@@ -385,22 +439,32 @@ class _Trainer:
         Python, about 4 ms for a small network, more than the epoch. A read
         here is one compiled call returning immutable tensors (TensorFlow
         copies a variable's buffer before updating it while a read of it
-        lives); the write assigns them back in one call.
+        lives); the write assigns them back in one call. As with
+        ``copy_state``, a trainer's first fit reads and writes from Python
+        (the same values; tracing the two calls costs more than one fit's
+        snapshots), and only a trainer used again traces them.
         """
+        import tensorflow as tf
+
+        weights = list(self.model.weights)
+
+        def read():
+            return [tf.identity(v.value) for v in weights]
+
+        def write(values):
+            for weight, value in zip(weights, values, strict=True):
+                weight.assign(value)
+            return tf.constant(0)
+
+        if not self._snapshots_used:
+            self._snapshots_used = True
+            return read, write
         if self._snapshots is None:
-            import tensorflow as tf
-
-            weights = list(self.model.weights)
-            read = tf.function(lambda: [tf.identity(v.value) for v in weights])
-
-            def write(values):
-                for weight, value in zip(weights, values, strict=True):
-                    weight.assign(value)
-                return tf.constant(0)
-
             specs = [tf.TensorSpec(v.shape, v.dtype) for v in weights]
-            write = tf.function(write).get_concrete_function(specs)
-            self._snapshots = (read.get_concrete_function(), write)
+            self._snapshots = tuple(
+                tf.function(function, autograph=False).get_concrete_function(*signature)
+                for function, signature in ((read, ()), (write, (specs,)))
+            )
         return self._snapshots
 
 

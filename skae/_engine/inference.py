@@ -242,21 +242,20 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
     if backend == "tensorflow":
         import tensorflow as tf
 
-        from .._compat import concrete_function_call
-
         spec = tf.TensorSpec((None,) + tuple(sample_shape), dtype)
         if condition_shape is not None:
             specs = (spec, tf.TensorSpec((None,) + tuple(condition_shape), dtype))
-            concrete = tf.function(function).get_concrete_function(specs)
+            concrete = traced(function, specs)
             options = call_options(dtype)
 
             def run_with_condition(batch):
                 with options():
-                    return concrete(tuple(map(tf.convert_to_tensor, batch))).numpy()
+                    return concrete(tuple(map(tf.constant, batch))).numpy()
 
             return run_with_condition
-        call = concrete_function_call(tf.function(function).get_concrete_function(spec))
-        return numpy_call(call, single_threaded_executor(call, sample_shape, dtype), dtype)
+        concrete = traced(function, spec)
+        single_threaded = single_threaded_executor(concrete, sample_shape, dtype)
+        return numpy_call(concrete, (), single_threaded, dtype)
     if backend == "jax":
         import jax
 
@@ -282,8 +281,24 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
     return eager
 
 
+def traced(function, *signature):
+    """``function``'s TensorFlow concrete function for ``signature``, traced without AutoGraph.
+
+    The hooks are ``keras.ops`` code (export and every backend run them):
+    converting their source with AutoGraph is most of a first inference
+    call's tracing. A hook that needs it (Python control flow on a tensor)
+    fails that tracing, and is traced again with AutoGraph.
+    """
+    import tensorflow as tf
+
+    try:
+        return tf.function(function, autograph=False).get_concrete_function(*signature)
+    except (TypeError, tf.errors.OperatorNotAllowedInGraphError):
+        return tf.function(function).get_concrete_function(*signature)
+
+
 def single_threaded_executor(call, sample_shape, dtype):
-    """Whether ``call`` (TensorFlow) runs on the single-threaded executor.
+    """Whether ``call`` (TensorFlow, of one tensor) runs on the single-threaded executor.
 
     That executor (``tf.experimental.function_executor_type``, experimental)
     runs the ops on the calling thread instead of handing them to a pool of
@@ -318,25 +333,29 @@ def call_options(dtype):
     return without_remapper if np.dtype(dtype) == np.float64 else contextlib.nullcontext
 
 
-def numpy_call(call, single_threaded, dtype):
-    """``call`` of a TensorFlow tensor as a function of numpy rows of ``dtype``, on its executor."""
+def numpy_call(concrete, variables, single_threaded, dtype):
+    """``concrete`` (TensorFlow) as a function of numpy rows of ``dtype``, on its executor.
+
+    ``concrete`` is traced as ``function(tensor)``, or as
+    ``function(tensor, variables)`` given ``variables``; it is called
+    without its binding (``_compat.concrete_function_call``), with the
+    options of ``call_options``, on the single-threaded executor if
+    ``single_threaded``. ``tf.constant`` converts the rows: it is what
+    ``tf.convert_to_tensor`` does to a NumPy array, without the dispatch
+    around it.
+    """
     import tensorflow as tf
 
-    options = call_options(dtype)
-    executor_type = getattr(tf.experimental, "function_executor_type", None)
-    if single_threaded and executor_type is not None:
+    from .._compat import concrete_function_call
 
-        def run(batch):
-            with options(), executor_type("SINGLE_THREADED_EXECUTOR"):
-                return call(tf.convert_to_tensor(batch)).numpy()
-
-        return run
-
-    def run_default(batch):
-        with options():
-            return call(tf.convert_to_tensor(batch)).numpy()
-
-    return run_default
+    call = concrete_function_call(
+        concrete,
+        variables,
+        executor_type="SINGLE_THREADED_EXECUTOR" if single_threaded else None,
+        remapper=np.dtype(dtype) != np.float64,
+    )
+    constant = tf.constant
+    return lambda batch: call(constant(batch)).numpy()
 
 
 # Compiled inference functions shared by every fitted estimator of one
@@ -359,8 +378,6 @@ class _SharedFunction:
     def __init__(self, estimator, own, dtype, sample_shape, encode, decode):
         import tensorflow as tf
 
-        from .._compat import concrete_function_call
-
         encoder, decoder = (
             network_copy(network, dtype) for network in (estimator.encoder_, estimator.decoder_)
         )
@@ -376,17 +393,16 @@ class _SharedFunction:
         arguments = [v.value for v in own]
         self.signature = _signature(own)
         self.dtype = dtype
-        self.concrete = tf.function(function).get_concrete_function(spec, arguments)
+        self.concrete = concrete = traced(function, spec, arguments)
         self.single_threaded = single_threaded_executor(
-            concrete_function_call(self.concrete, arguments), sample_shape, dtype
+            lambda tensor: concrete(tensor, arguments), sample_shape, dtype
         )
 
     def bind(self, variables):
         """A numpy call reading ``variables`` (Keras variables of this architecture)."""
-        from .._compat import concrete_function_call
-
-        call = concrete_function_call(self.concrete, [v.value for v in variables])
-        return numpy_call(call, self.single_threaded, self.dtype)
+        return numpy_call(
+            self.concrete, [v.value for v in variables], self.single_threaded, self.dtype
+        )
 
 
 def _hooks(estimator, encoder, decoder, encode, decode):

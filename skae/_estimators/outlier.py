@@ -21,6 +21,7 @@ from .outlier_input import ScaledInputMixin
 from .outlier_scores import offset_for_contamination, resolved_n_components
 from .outlier_threshold import ThresholdMixin
 from .parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
+from .prediction import check_fitted
 from .registry import BACKBONES, backbone_class
 
 
@@ -491,7 +492,7 @@ class AutoencoderOutlierDetector(
             The scores, computed in float64 and returned in X's float
             dtype (float32 for float32 X, as ``LocalOutlierFactor``'s).
         """
-        check_is_fitted(self)
+        check_fitted(self)
         return self.backbone_.score_samples(*self._backbone_input(X, reset=False, stream=True))
 
     @consistent
