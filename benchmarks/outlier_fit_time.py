@@ -82,15 +82,13 @@ def build_costs(sets):
     parts = {"networks and model": [], "compile": [], "optimizer variables": []}
     for seed, X in enumerate(sets):
         backbone = AutoencoderOutlierDetector(random_state=seed % len(SEEDS)).fit(X).backbone_
-        backbone._layer_seeds = random.Random(seed)
         start = time.perf_counter()
-        model = backbone._assemble(backbone._fitted_network_shape)
+        model = backbone._assemble(backbone._fitted_network_shape, random.Random(seed))
         built = time.perf_counter()
         backbone._compile(model)
         compiled = time.perf_counter()
         model.optimizer.build(model.trainable_variables)
         done = time.perf_counter()
-        del backbone._layer_seeds
         parts["networks and model"].append(built - start)
         parts["compile"].append(compiled - built)
         parts["optimizer variables"].append(done - compiled)
