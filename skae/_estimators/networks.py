@@ -175,11 +175,16 @@ def _dense_layers(n_features, n_components, hidden_layer_sizes, bn, *, decoder):
     return layers
 
 
-def _conv_layers(image_shape, n_components, filters, kernel_size, strides, bn, *, decoder):
+def _conv_layers(
+    image_shape, n_components, filters, kernel_size, strides, bn, *, decoder, mirrored
+):
     """``(weights, parameter that sizes it)`` of each layer of a conv encoder or decoder.
 
     ``image_shape`` is ``(height, width, channels)``, or ``(timesteps,
-    features)`` for the 1-D convolutions of windows.
+    features)`` for the 1-D convolutions of windows. ``mirrored``: the
+    decoder undoes the encoder layer for layer (images); otherwise (windows)
+    its transposed convolutions go back to ``filters[0]`` and one more to
+    the features, as Keras's time-series example.
     """
     *spatial, channels = image_shape  # (height, width) of images, (timesteps,) of windows
     factor = strides ** len(filters)
@@ -188,8 +193,10 @@ def _conv_layers(image_shape, n_components, filters, kernel_size, strides, bn, *
         cells *= -(-size // factor)  # ceil, exact for any size
     kernel_cells = kernel_size ** len(spatial)
     chain = [channels, *filters]
-    if decoder:  # each transposed convolution undoes one convolution, the last to the channels
+    if decoder and mirrored:  # each transposed convolution undoes one convolution
         chain = [*filters[::-1], channels] if filters else [channels, channels]
+    elif decoder:  # transposed convolutions back to filters[0], then one to the features
+        chain = [chain[-1], *filters[::-1], channels]
     layers = []
     for i, (n_in, n_out) in enumerate(zip(chain, chain[1:])):
         normalized = bn and (not decoder or i < len(chain) - 2)
@@ -214,6 +221,7 @@ def _layer_weights(params, input_shape):
             layers += _conv_layers(
                 input_shape, sizes["n_components"], sizes["filters"], sizes["kernel_size"],
                 sizes["strides"], bn, decoder=decoder,
+                mirrored=params.architecture != "sequence",
             )
         else:
             layers += _dense_layers(
