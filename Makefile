@@ -13,7 +13,8 @@ TORCH_STAMP := $(VENV)/.torch-installed
 # estimator fits, transforms, scores, pickles, saves and loads, exports, and
 # repeats itself for one random_state (tests/test_backends.py); training from
 # streamed rows, failed fits that change nothing, export, the fine-tuning
-# bridge. Measured on a quiet 2-core machine: 58 s on PyTorch, 115 s on JAX.
+# bridge, the conditional VAE. Measured on a quiet 2-core machine: 91 s on
+# PyTorch, 237 s on JAX (the tests alone, installs apart).
 SMOKE_TESTS := tests/test_backends.py tests/test_streaming.py tests/test_fit_state.py \
 	tests/test_export.py tests/test_fine_tuning.py tests/test_bundle.py tests/test_variants.py \
 	tests/test_conditional.py
