@@ -19,6 +19,7 @@ from skae import (
     VariationalAutoencoderTransformer,
 )
 from skae._engine import compiled_fit as _compiled_fit
+from skae._engine import initial_state as _initial_state
 from skae._engine import training as _training
 from skae._engine.training import validation_split
 
@@ -93,15 +94,26 @@ def test_a_train_step_that_needs_autograph_is_traced_with_it(digits):
     assert np.all(np.isfinite(estimator.transform(X)))
 
 
-def test_a_trainer_copies_state_from_python_once_then_through_its_graph(digits):
+@pytest.mark.parametrize("recipes", [False, True], ids=["models", "recipes"])
+def test_a_trainer_copies_state_from_python_once_then_through_its_graph(
+    recipes, digits, monkeypatch
+):
     # the first copy each way assigns from Python, later ones call the
-    # traced graph of assignments: the same fits either way
+    # traced graph of assignments: the same fits either way. Fits that
+    # build their model copy it in and back; fits from a recipe load the
+    # recipe's state and read the trained state out (initial_state.py)
+    monkeypatch.setattr(_initial_state, "ENABLED", recipes)
     X, _ = digits
     _compiled_fit.clear_cache()
-    fits = [AutoencoderTransformer(3, **PARAMS, random_state=s).fit(X) for s in (0, 1, 0)]
+    seeds = (0, 1, 0, 1)
+    fits = [AutoencoderTransformer(3, **PARAMS, random_state=s).fit(X) for s in seeds]
     (trainers,) = _compiled_fit._pool.values()
-    assert set(trainers[0]._copies) == {True, False}
+    if recipes:
+        assert trainers[0]._load is not None and trainers[0]._read is not None
+    else:
+        assert set(trainers[0]._copies) == {True, False}
     _assert_same(_outputs(fits[2], X), _outputs(fits[0], X))
+    _assert_same(_outputs(fits[3], X), _outputs(fits[1], X))
 
 
 def test_concurrent_fits_of_one_architecture_equal_serial_fits(digits):

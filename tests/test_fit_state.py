@@ -41,6 +41,8 @@ class _PoisonWeights(keras.callbacks.Callback):
 
 
 def _snapshot(estimator, X):
+    # a fit from a recipe builds its model when first asked for: ask first
+    estimator.model_
     fitted = {k: v for k, v in vars(estimator).items() if k.endswith("_") and not k.startswith("_")}
     history = {k: list(v) for k, v in estimator.history_.items()}
     return sorted(fitted), history, estimator.transform(X), estimator.get_params(deep=False)

@@ -236,15 +236,22 @@ def test_one_architecture_shares_one_traced_inference_reading_each_ones_weights(
     shared = {(id(first), d): first._forward(X[:7].astype(d)) for d in (np.float32, np.float64)}
     n_built = len(built)
     assert n_built >= 2  # float32 and float64 reconstructions
+    # the second fit starts from a recipe (_engine/initial_state.py) and keeps
+    # its state as tensors: its inference traces the call taking tensors, once
     second = Own(2, **{**FAST, "random_state": 1}).fit(X)
     for dtype in (np.float32, np.float64):
         shared[id(second), dtype] = second._forward(X[:7].astype(dtype))
-    assert len(built) == n_built  # the second fit and its inference traced nothing
+    n_built = len(built)
+    third = Own(2, **{**FAST, "random_state": 2}).fit(X)
+    for dtype in (np.float32, np.float64):
+        shared[id(third), dtype] = third._forward(X[:7].astype(dtype))
+    assert len(built) == n_built  # the third fit and its inference traced nothing
     assert not np.allclose(shared[id(first), np.float64], shared[id(second), np.float64])
+    assert not np.allclose(shared[id(third), np.float64], shared[id(second), np.float64])
     monkeypatch.setattr(
         "skae._engine.inference.shared_inference_function", lambda *args, **kwargs: None
     )
-    for est in (first, second):
+    for est in (first, second, third):
         est._inference = InferenceCache()  # what a new fit starts with
         for dtype in (np.float32, np.float64):
             own = est._forward(X[:7].astype(dtype))

@@ -41,7 +41,9 @@ from . import eager_fit
 from .distribution import distributed
 from .epochs import Streamed, build, floats, run_epochs
 from .streamed_training import streamed_epochs, streamed_fit_data
+from . import initial_state
 from .training import (
+    exploded,
     in_memory_arrays,
     in_memory_fit_data,
     register_trainer,
@@ -105,6 +107,24 @@ def train_epochs(estimator, rows, *, seed, epochs, partial):
         batch_size = min(estimator.batch_size, train.n_samples)
         in_memory = InMemory if compiled else eager_fit.InMemory
         data = in_memory(train, val, seed=seed, batch_size=batch_size)
+    learning = None
+    if "model_" not in vars(estimator):  # a fresh fit whose model waits (``deferrable``)
+        key = initial_state.parameters_key(estimator, data.sample)
+        try:
+            recipe = initial_state.lookup(key) if key is not None else None
+        except KeyError:  # the first fit of these parameters: its model teaches the recipe
+            recipe = None
+            learning = key
+        if recipe is not None:
+            history = _fit_from_recipe(
+                estimator, recipe, data, rows, epochs=epochs, callbacks=callbacks
+            )
+            if history is not None:
+                return history
+        stream = initial_state.RecordingRandom(estimator._seed)
+        estimator._build_model(stream)
+        if learning is not None:
+            learning = (learning, stream)
     if eager:
         return eager_fit.fit(
             estimator.model_,
@@ -123,7 +143,57 @@ def train_epochs(estimator, rows, *, seed, epochs, partial):
         verbose=estimator.verbose,
         # the user's callbacks keep the model they trained: the estimator's own
         reuse=not estimator.callbacks,
+        learning=learning,
     )
+
+
+def deferrable(estimator):
+    """Whether a fresh fit of ``estimator`` may leave building its model to ``train_epochs``.
+
+    It may where the compiled loop trains it on a pooled trainer (no
+    callbacks of the user's, who would see the model), and where every
+    hook that builds or reads the networks is skae's own: a recipe
+    (``initial_state``) stands for what they build.
+    """
+    hooks = (
+        "_assemble", "_build_networks", "_compile", "_compile_options", "_networks",
+        "_link_networks", "_new_model",
+        "_encode_batch", "_decode_batch", "_build_model",
+    )
+    cls = type(estimator)
+    return (
+        initial_state.ENABLED
+        and usable(estimator)
+        and not estimator.callbacks
+        and all(getattr(cls, hook).__module__.startswith("skae.") for hook in hooks)
+    )
+
+
+def _fit_from_recipe(estimator, recipe, data, rows, *, epochs, callbacks):
+    """A fresh fit without the estimator's model: a trainer starts from the recipe's state.
+
+    The trained state comes back as tensors (``initial_state.FittedState``),
+    checked for divergence on the trainer's networks before it is let go.
+    """
+    trainer = _checkout(recipe.template, recipe.architecture, data.sample)
+    if trainer is None:  # none to be had: the estimator builds its model
+        return None
+    trainer.load(recipe.values(estimator._seed))
+    try:
+        history = run_epochs(
+            trainer.model, trainer.epoch, data, epochs, 0, callbacks, estimator.verbose
+        )
+        values = trainer.read()
+        n_weights = len(trainer.model.weights)
+        healthy = all(
+            np.all(np.isfinite(keras.ops.convert_to_numpy(v))) for v in values[:n_weights]
+        ) and not exploded(estimator, rows, estimator._networks(trainer.model))
+    finally:
+        _checkin(recipe.architecture, trainer)
+    estimator._fitted_state = initial_state.FittedState(
+        recipe, values, healthy, estimator.get_params(deep=False)
+    )
+    return history
 
 
 def usable(estimator):
@@ -137,9 +207,10 @@ def usable(estimator):
 
 
 def clear_cache():
-    """Drop every cached trainer (their compiled functions go with them)."""
+    """Drop every cached trainer (their compiled functions go with them) and recipe."""
     with _pool_lock:
         _pool.clear()
+    initial_state.clear()
 
 
 def _canonical(config):
@@ -390,6 +461,8 @@ class _Trainer:
         self._copied = set()  # the directions copied once already
         self._snapshots = None
         self._snapshots_used = False
+        self._load = self._read = None
+        self._loaded = self._was_read = False
         if pooled:
             register_trainer(model, self)
 
@@ -430,6 +503,48 @@ class _Trainer:
             self._copies[into_trainer] = call
         call(others)
 
+
+    def load(self, values):
+        """Assign ``values`` (tensors, in ``_state`` order) to the trainer's state.
+
+        As ``copy_state``: from Python the first time, then one compiled call.
+        """
+        import tensorflow as tf
+
+        mine = _state(self.model)
+        if self._load is None:
+            if not self._loaded:
+                self._loaded = True
+                for own, value in zip(mine, values, strict=True):
+                    own.assign(value)
+                return
+
+            def load(values):
+                for own, value in zip(mine, values, strict=True):
+                    own.assign(value)
+                return tf.constant(0)
+
+            specs = [tf.TensorSpec(v.shape, v.dtype) for v in values]
+            self._load = tf.function(load, autograph=False).get_concrete_function(specs)
+        self._load(list(values))
+
+    def read(self):
+        """The trainer's state (``_state`` order) as immutable tensors.
+
+        TensorFlow copies a variable's buffer before updating it while a
+        read of it lives: the next fit of the trainer leaves them alone.
+        """
+        import tensorflow as tf
+
+        mine = _state(self.model)
+        if self._read is None:
+            if not self._was_read:
+                self._was_read = True
+                return [tf.identity(v.value) for v in mine]
+            self._read = tf.function(
+                lambda: [tf.identity(v.value) for v in mine], autograph=False
+            ).get_concrete_function()
+        return self._read()
 
     def weight_snapshots(self):
         """``(read, write)``: ``model.weights``'s values as tensors, and back; one call each.
@@ -507,7 +622,7 @@ def _checkin(key, trainer):
             _pool.popitem(last=False)
 
 
-def fit(model, data, *, epochs, initial_epoch, callbacks, verbose, reuse=True):
+def fit(model, data, *, epochs, initial_epoch, callbacks, verbose, reuse=True, learning=None):
     """Train ``model`` on ``data``; return its history as a dict.
 
     Parameters
@@ -525,6 +640,9 @@ def fit(model, data, *, epochs, initial_epoch, callbacks, verbose, reuse=True):
         state back. False when the user's callbacks are given: they see,
         and may keep, the model they trained, which must be the estimator's
         own, never a shared trainer.
+    learning : tuple or None
+        ``(parameters key, initial_state.RecordingRandom)``: ``model`` is
+        fresh from that stream; learn its recipe before it trains.
     """
     key = None
     if reuse:
@@ -540,6 +658,8 @@ def fit(model, data, *, epochs, initial_epoch, callbacks, verbose, reuse=True):
         build(model, data.sample)
         trainer, key = _Trainer(model, pooled=False), None
     else:
+        if learning is not None:
+            initial_state.learn(learning[0], model, learning[1], key)
         trainer.copy_state(model, into_trainer=True)
     try:
         history = run_epochs(
@@ -553,6 +673,12 @@ def fit(model, data, *, epochs, initial_epoch, callbacks, verbose, reuse=True):
         with _pool_lock:
             _trained[model] = key
     return history
+
+
+def register_trained(model, key):
+    """Record that ``model`` holds the state of a fit under the architecture ``key``."""
+    with _pool_lock:
+        _trained[model] = key
 
 
 def trained_architecture(model):

@@ -375,12 +375,12 @@ class _SharedFunction:
     weights, and nothing of one estimator stays in the function.
     """
 
-    def __init__(self, estimator, own, dtype, sample_shape, encode, decode):
+    def __init__(self, estimator, own, dtype, sample_shape, encode, decode, networks=None):
         import tensorflow as tf
 
-        encoder, decoder = (
-            network_copy(network, dtype) for network in (estimator.encoder_, estimator.decoder_)
-        )
+        if networks is None:
+            networks = estimator.encoder_, estimator.decoder_
+        encoder, decoder = (network_copy(network, dtype) for network in networks)
         private = _unique_variables([encoder] * encode + [decoder] * decode)
         network = _hooks(estimator, encoder, decoder, encode, decode)
 
@@ -390,7 +390,7 @@ class _SharedFunction:
                 return network(batch)
 
         spec = tf.TensorSpec((None,) + tuple(sample_shape), dtype)
-        arguments = [v.value for v in own]
+        arguments = _arguments(own)
         self.signature = _signature(own)
         self.dtype = dtype
         self.concrete = concrete = traced(function, spec, arguments)
@@ -399,10 +399,14 @@ class _SharedFunction:
         )
 
     def bind(self, variables):
-        """A numpy call reading ``variables`` (Keras variables of this architecture)."""
-        return numpy_call(
-            self.concrete, [v.value for v in variables], self.single_threaded, self.dtype
-        )
+        """A numpy call reading ``variables`` (Keras variables of this architecture, or
+        the tensors of a fit's state)."""
+        return numpy_call(self.concrete, _arguments(variables), self.single_threaded, self.dtype)
+
+
+def _arguments(variables):
+    """What a shared call is given: each Keras variable's own, or a state's tensor."""
+    return [v.value if isinstance(v, keras.Variable) else v for v in variables]
 
 
 def _hooks(estimator, encoder, decoder, encode, decode):
@@ -429,7 +433,7 @@ def _unique_variables(networks):
 
 
 def _signature(variables):
-    return [(tuple(v.shape), str(v.dtype)) for v in variables]
+    return [(tuple(v.shape), keras.backend.standardize_dtype(v.dtype)) for v in variables]
 
 
 def _defining_class(cls, name):
@@ -479,7 +483,18 @@ def shared_inference_function(estimator, dtype, sample_shape, *, encode, decode)
     if keras.backend.backend() != "tensorflow" or not _shares_inference(type(estimator)):
         return None
     dtype = np.dtype(dtype).name
-    architecture = trained_architecture(estimator.model_)
+    # a fit from a recipe: its state's tensors, read through the recipe's
+    # template (``initial_state``); else the model's variables
+    state = vars(estimator).get("_fitted_state")
+    if state is not None:
+        architecture = state.recipe.architecture
+        networks = estimator._networks(state.recipe.template)
+        template = _unique_variables([networks[0]] * encode + [networks[1]] * decode)
+        own = [state.values[i] for i in state.recipe.positions(template)]
+    else:
+        architecture = trained_architecture(estimator.model_)
+        networks = None
+        own = shared_variables(estimator, encode, decode)
     if architecture is None:
         return None
     key = (
@@ -490,14 +505,16 @@ def shared_inference_function(estimator, dtype, sample_shape, *, encode, decode)
         tuple(sample_shape),
         encode,
         decode,
+        state is not None,  # tensors, or variables, as arguments
     )
-    own = shared_variables(estimator, encode, decode)
     with BUILD_LOCK:
         shared = _shared.get(key)
         if shared is None:
             try:
                 with no_retracing_warning():
-                    shared = _SharedFunction(estimator, own, dtype, sample_shape, encode, decode)
+                    shared = _SharedFunction(
+                        estimator, own, dtype, sample_shape, encode, decode, networks
+                    )
             except Exception:  # noqa: BLE001 - a network Keras cannot copy
                 return None
             _shared[key] = shared

@@ -412,8 +412,9 @@ DIVERGENCE_FACTOR = 1e4
 DIVERGENCE_ROWS = 256
 
 
-def _exploded(estimator, rows):
-    """Whether the trained network's outputs dwarf the standardised inputs it was given."""
+def exploded(estimator, rows, networks):
+    """Whether the trained ``networks`` (encoder, decoder) output values that dwarf
+    the standardised inputs they were given."""
     if rows is None or not isinstance(rows.inputs, np.ndarray):
         return False  # streamed rows: the finite checks only
     sample = rows.take(slice(0, DIVERGENCE_ROWS))
@@ -429,8 +430,9 @@ def _exploded(estimator, rows):
     def given(batch):
         return batch if condition is None else (batch, condition)
 
-    encoded = estimator._encode_batch(estimator.encoder_, given(keras.ops.convert_to_tensor(inputs)))
-    reconstruction = estimator._decode_batch(estimator.decoder_, given(encoded))
+    encoder, decoder = networks
+    encoded = estimator._encode_batch(encoder, given(keras.ops.convert_to_tensor(inputs)))
+    reconstruction = estimator._decode_batch(decoder, given(encoded))
     largest = float(np.max(np.abs(keras.ops.convert_to_numpy(reconstruction))))
     bound = DIVERGENCE_FACTOR * max(1.0, float(np.max(np.abs(inputs))))
     return not largest <= bound
@@ -443,10 +445,14 @@ def check_training_finite(estimator, rows=None):
     The estimator's fit then puts its previous state back.
     """
     losses = estimator.history_.get("loss", [])
-    weights_finite = all(
-        np.all(np.isfinite(keras.ops.convert_to_numpy(w))) for w in estimator.model_.weights
-    )
-    if np.all(np.isfinite(losses)) and weights_finite and not _exploded(estimator, rows):
+    state = vars(estimator).get("_fitted_state")
+    if state is not None:  # a fit from a recipe: checked on its trainer
+        healthy = state.healthy
+    else:
+        healthy = all(
+            np.all(np.isfinite(keras.ops.convert_to_numpy(w))) for w in estimator.model_.weights
+        ) and not exploded(estimator, rows, (estimator.encoder_, estimator.decoder_))
+    if np.all(np.isfinite(losses)) and healthy:
         return
     raise ValueError(
         f"Training of {type(estimator).__name__} diverged: the loss became NaN or "

@@ -25,7 +25,8 @@ from sklearn.utils import check_random_state
 
 from .._concurrency import changing, fitted_aside, state_lock, without_private
 from .._docstrings import DocLinkMixin
-from .._engine.compiled_fit import train_epochs
+from .._engine.compiled_fit import deferrable, register_trained, train_epochs
+from .._engine.initial_state import state_variables
 from .._engine.distribution import distributed, steps_per_execution
 from .._engine.inference import (
     InferenceCache,
@@ -62,6 +63,38 @@ from .fitted_attributes import AUTOENCODER
 from .networks import build_networks
 from .parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from .prediction import PredictionMixin
+
+
+def _fitted(estimator):
+    """Whether ``estimator`` holds a fit: its model, or the state to build it from."""
+    state = vars(estimator)
+    return "model_" in state or "_fitted_state" in state
+
+
+class _LazyNetwork:
+    """``model_``, ``encoder_`` or ``decoder_``, built on first access after a fit from a recipe.
+
+    A fit from a recipe (``_engine/initial_state.py``) keeps its trained
+    state as tensors; inference reads them, and the Keras model is built
+    from them only when something asks for it (``_materialize``). An
+    estimator's own attribute always wins: this is read only when there is
+    none, and an unfitted estimator raises ``AttributeError``.
+    """
+
+    def __init__(self, name):
+        self.name = name
+
+    def __get__(self, estimator, cls=None):
+        if estimator is None:
+            return self
+        if "_fitted_state" in vars(estimator):
+            estimator._materialize()
+        try:
+            return vars(estimator)[self.name]
+        except KeyError:
+            raise AttributeError(
+                f"{type(estimator).__name__!r} object has no attribute {self.name!r}"
+            ) from None
 
 
 @fill_shared_docs()
@@ -125,8 +158,17 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
     - ``_compile(model)``: compile it (the ``loss`` parameter's Keras loss by
       default; ``_compile_options()`` gives the optimizer and speed options
       every skae model shares).
+    - ``_networks(model)``: ``(encoder, decoder)``, the parts of a model
+      ``_assemble`` built (by default its last two layers).
     - ``_link_networks()``: set ``encoder_`` and ``decoder_`` to the parts of
-      ``model_`` (by default its last two layers); also run after loading.
+      ``model_`` (``_networks(model_)`` by default); also run after loading.
+
+    On TensorFlow, where these hooks are skae's own (``compiled_fit.deferrable``:
+    a variant's fits build their model first, as before),
+    a fresh fit need not build ``model_``: a pooled trainer starts from the
+    initial state a recipe makes for the estimator's seeds
+    (``_engine/initial_state.py``), the trained state is kept as tensors that
+    inference reads, and ``model_`` is built from them when first accessed.
     - ``_validation_inputs(inputs, seed)``: the held-out rows as the network
       meets them in training (themselves by default).
     - ``_after_fit(rows)``: fitted attributes computed from the trained
@@ -260,9 +302,40 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
             tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
 
+    # the Keras model of a fit from a recipe is built when first asked for
+    # (``_LazyNetwork``, ``_materialize``)
+    model_ = _LazyNetwork("model_")
+    encoder_ = _LazyNetwork("encoder_")
+    decoder_ = _LazyNetwork("decoder_")
+
     def __sklearn_is_fitted__(self):
         # O(1): check_is_fitted would otherwise scan every attribute per call
-        return hasattr(self, "model_")
+        return _fitted(self)
+
+    def _materialize(self):
+        """Build ``model_`` from the fitted state of a fit from a recipe; once.
+
+        The model, its networks and its optimizer are built as a fit builds
+        them (the same layer seeds), then take the fitted state: weights,
+        random layers' states and optimizer slots, exactly as trained.
+        """
+        with state_lock(self):
+            state = vars(self).get("_fitted_state")
+            if state is None:
+                return
+            # built with the parameters of the fit, not those set since
+            twin = type(self).__new__(type(self))
+            vars(twin).update(without_private(vars(self)))
+            twin.set_params(**state.params)
+            model = twin._new_model(random.Random(self._seed))
+            model.optimizer.build(model.trainable_variables)
+            state.restore(model)
+            register_trained(model, state.recipe.architecture)
+            self.model_ = model
+            self._link_networks()
+            del vars(self)["_fitted_state"]
+            # calls bound to the state's tensors give way to the model's variables
+            self._inference = InferenceCache()
 
     def __getstate__(self):
         # Plain data only (see _persistence): the Keras model as the bytes of
@@ -272,6 +345,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         # Read under the estimator's lock: one model, never half of a fit's
         # (_concurrency); the lock itself is never part of the state.
         with state_lock(self):
+            self._materialize()
             state = without_private(super().__getstate__())
             for name in ("encoder_", "decoder_", "_inference"):
                 state.pop(name, None)
@@ -293,7 +367,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         if "history_" in state:
             state["history_"] = defaultdict(list, state["history_"])
         super().__setstate__(state)
-        if hasattr(self, "model_"):
+        if "model_" in vars(self):
             self._link_networks()
             self._inference = InferenceCache()
 
@@ -377,8 +451,26 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
             steps_per_execution=steps_per_execution(self.distribution, STEPS_PER_EXECUTION),
         )
 
+    def _networks(self, model):
+        """``(encoder, decoder)`` of a model ``_assemble`` built."""
+        *_, encoder, decoder = model.layers
+        return encoder, decoder
+
     def _link_networks(self):
-        *_, self.encoder_, self.decoder_ = self.model_.layers
+        self.encoder_, self.decoder_ = self._networks(self.model_)
+
+    def _new_model(self, seeds):
+        """A compiled model, its random layers seeded from ``seeds`` (a ``random.Random``)."""
+        model = self._assemble(self._fitted_network_shape, seeds)
+        self._compile(model)
+        return model
+
+    def _build_model(self, seeds):
+        """Build and compile ``model_`` (``_new_model``) and link its networks."""
+        with distributed(self):
+            # variables are created (and the optimizer's too) where they train
+            self.model_ = self._new_model(seeds)
+        self._link_networks()
 
     def _validation_inputs(self, inputs, seed):
         return inputs
@@ -429,7 +521,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         self : object
             The fitted estimator.
         """
-        reset = not (self.warm_start and hasattr(self, "model_"))
+        reset = not (self.warm_start and _fitted(self))
         return self._fit(X, y, sample_weight, epochs=self.epochs, reset=reset)
 
     @fill_shared_docs()
@@ -445,7 +537,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         self : object
             The estimator, trained one epoch further.
         """
-        first_call = not hasattr(self, "model_")
+        first_call = not _fitted(self)
         if first_call:
             self._validate_params()
         return self._fit(X, y, sample_weight, epochs=1, reset=first_call, partial=True)
@@ -506,15 +598,14 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
             tuple(self.image_shape_) if self.architecture != "dense" else (X.shape[1],)
         )
         self._fitted_learning_rate = self.learning_rate
-        # variables are created (and the optimizer's too) where they train
-        with distributed(self):
+        for name in ("model_", "encoder_", "decoder_", "_fitted_state"):
+            vars(self).pop(name, None)
+        if not deferrable(self):
             # every random layer skae builds is seeded from this stream (Python's
             # global random is never read): the seeds Keras would draw after
-            # random.seed(self._seed)
-            model = self._assemble(self._fitted_network_shape, random.Random(self._seed))
-            self._compile(model)
-        self.model_ = model
-        self._link_networks()
+            # random.seed(self._seed). A deferred model is built by the
+            # training loop, or never (a recipe: _engine/initial_state.py)
+            self._build_model(random.Random(self._seed))
         self._inference = InferenceCache()
         self.history_ = defaultdict(list)
 

@@ -71,9 +71,8 @@ class ConditionalAutoencoder(AutoencoderTransformer):
         outputs = decoder([encoder([samples, condition]), condition])
         return keras.Model([samples, condition], outputs, name=model_name(type(self)))
 
-    def _link_networks(self):
-        self.encoder_ = self.model_.get_layer("conditional_encoder")
-        self.decoder_ = self.model_.get_layer("conditional_decoder")
+    def _networks(self, model):
+        return model.get_layer("conditional_encoder"), model.get_layer("conditional_decoder")
 
     # with a condition, each hook gets (its batch, the condition)
     def _encode_batch(self, encoder, batch):

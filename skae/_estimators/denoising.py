@@ -299,7 +299,7 @@ class DenoisingAutoencoder(
         self._corrupt_inputs = not paired
         # salt and pepper without clip_range uses the training data's range
         self._data_range = (float(X.min()), float(X.max()))
-        if not reset and hasattr(self, "model_"):
+        if not reset and self.__sklearn_is_fitted__():
             # a fit from scratch builds a new model; the previous one is left alone
             self._update_corruption()
         if not paired:

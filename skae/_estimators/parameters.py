@@ -223,7 +223,10 @@ SHARED_DOCS = {
     # fitted attributes
     "model_": (
         "model_ : keras.Model",
-        "The trained autoencoder (input -> encoder -> decoder), on standardised data.",
+        "The trained autoencoder (input -> encoder -> decoder), on standardised data. "
+        "On TensorFlow a fit may keep its trained state as tensors and build this "
+        "model when it is first accessed (the same weights and optimizer state): "
+        "``transform`` and the scores never need it.",
     ),
     "encoder_": ("encoder_ : keras.Model", "The encoder, a sub-model of ``model_`` sharing its layers."),
     "decoder_": ("decoder_ : keras.Model", "The decoder, a sub-model of ``model_`` sharing its layers."),

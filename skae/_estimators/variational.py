@@ -303,9 +303,8 @@ class VariationalAutoencoderTransformer(
         model(keras.Input(shape=tuple(input_shape)))  # build, and record the shape
         return model
 
-    def _link_networks(self):
-        self.encoder_ = self.model_.encoder
-        self.decoder_ = self.model_.decoder
+    def _networks(self, model):
+        return model.encoder, model.decoder
 
     def _compile(self, model):
         # no compiled loss: the model's compute_loss is the negative ELBO
