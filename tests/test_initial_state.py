@@ -65,13 +65,16 @@ def test_a_fit_from_a_recipe_is_the_fit_that_builds_its_model(make, digits, monk
     _state.X = X
     compiled_fit.clear_cache()
     make(0).fit(X)  # teaches the recipe
-    fitted = [make(seed).fit(X) for seed in (1, 2)]
+    # the first values made eagerly, later ones by one compiled call
+    seeds = range(1, initial_state.COMPILE_AFTER + 2)
+    fitted = [make(seed).fit(X) for seed in seeds]
     network = getattr(fitted[0], "backbone_", fitted[0])
     assert "model_" not in vars(network) and "_fitted_state" in vars(network)
+    assert network._fitted_state.recipe._compiled is not None
     from_recipes = [_state(estimator) for estimator in fitted]
     compiled_fit.clear_cache()
     monkeypatch.setattr(initial_state, "ENABLED", False)
-    built = [_state(make(seed).fit(X)) for seed in (1, 2)]
+    built = [_state(make(seed).fit(X)) for seed in seeds]
     for a, b in zip(from_recipes, built, strict=True):
         _assert_same(a, b)
 

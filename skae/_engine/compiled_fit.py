@@ -43,7 +43,6 @@ from .epochs import Streamed, build, floats, run_epochs
 from .streamed_training import streamed_epochs, streamed_fit_data
 from . import initial_state
 from .training import (
-    exploded,
     in_memory_arrays,
     in_memory_fit_data,
     register_trainer,
@@ -117,7 +116,7 @@ def train_epochs(estimator, rows, *, seed, epochs, partial):
             learning = key
         if recipe is not None:
             history = _fit_from_recipe(
-                estimator, recipe, data, rows, epochs=epochs, callbacks=callbacks
+                estimator, recipe, data, epochs=epochs, callbacks=callbacks
             )
             if history is not None:
                 return history
@@ -169,11 +168,11 @@ def deferrable(estimator):
     )
 
 
-def _fit_from_recipe(estimator, recipe, data, rows, *, epochs, callbacks):
+def _fit_from_recipe(estimator, recipe, data, *, epochs, callbacks):
     """A fresh fit without the estimator's model: a trainer starts from the recipe's state.
 
     The trained state comes back as tensors (``initial_state.FittedState``),
-    checked for divergence on the trainer's networks before it is let go.
+    with whether its weights are finite (``training.check_training_finite``).
     """
     trainer = _checkout(recipe.template, recipe.architecture, data.sample)
     if trainer is None:  # none to be had: the estimator builds its model
@@ -185,13 +184,11 @@ def _fit_from_recipe(estimator, recipe, data, rows, *, epochs, callbacks):
         )
         values = trainer.read()
         n_weights = len(trainer.model.weights)
-        healthy = all(
-            np.all(np.isfinite(keras.ops.convert_to_numpy(v))) for v in values[:n_weights]
-        ) and not exploded(estimator, rows, estimator._networks(trainer.model))
     finally:
         _checkin(recipe.architecture, trainer)
+    finite = all(np.all(np.isfinite(keras.ops.convert_to_numpy(v))) for v in values[:n_weights])
     estimator._fitted_state = initial_state.FittedState(
-        recipe, values, healthy, estimator.get_params(deep=False)
+        recipe, values, finite, estimator.get_params(deep=False)
     )
     return history
 

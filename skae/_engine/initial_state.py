@@ -54,6 +54,10 @@ NOT_IN_NETWORK = frozenset(
 SEED_HIGH = int(1e9)
 MAX_RECIPES = 32
 
+# a recipe's values() calls made eagerly before they are compiled (tracing
+# costs some tens of calls; most parameters are fitted once or twice)
+COMPILE_AFTER = 3
+
 # False: every fit builds its model first, as before this module (the
 # fallback; benchmarks/outlier_fit_time.py times both in one run)
 ENABLED = True
@@ -220,7 +224,9 @@ class Recipe:
         self.architecture = architecture
         self.template = model
         self._positions = {id(v): i for i, v in enumerate(variables)}
-        made = self.values(stream.initial_seed)
+        self._lock = threading.Lock()
+        self._calls, self._compiled = 0, None
+        made = self._eager_values(draws)
         for variable, value in zip(variables, made, strict=True):
             if not np.array_equal(
                 keras.ops.convert_to_numpy(variable.value), keras.ops.convert_to_numpy(value)
@@ -231,8 +237,22 @@ class Recipe:
         """The initial state (tensors, in ``state_variables`` order) of a fit seeded ``seed``.
 
         ``seed`` starts the stream of layer seeds (``random.Random(seed)``).
+        The random initial values come from the initializers called one by
+        one, eagerly, or, from the ``COMPILE_AFTER``-th call of a recipe on,
+        from one compiled call (``_compiled_values``) that reproduced them.
         """
         draws = replayed_draws(seed, self.n_draws)
+        with self._lock:
+            self._calls += 1
+            compile_now = self._calls == COMPILE_AFTER
+            compiled = self._compiled
+        if compile_now:  # one caller only: the one whose call is the COMPILE_AFTER-th
+            compiled = self._compiled = _compiled_values(self, draws)
+        if compiled is None:
+            return self._eager_values(draws)
+        return compiled(draws)
+
+    def _eager_values(self, draws):
         made = []
         for rule in self._rules:
             kind = rule[0]
@@ -251,6 +271,65 @@ class Recipe:
         return [self._positions[id(v)] for v in variables]
 
 
+def _compiled_values(recipe, draws):
+    """``recipe``'s initial values as one compiled TensorFlow call of the draws; or None.
+
+    Each random initializer is given a ``keras.random.SeedGenerator`` of its
+    own as its seed, its state set to ``[draw, 0]`` inside the call before
+    the initializer reads it: what an initializer seeded with the int
+    ``draw`` computes (Keras draws ``[seed, 0]`` for an int seed). Kept only
+    where it gives ``draws``' eager values bit for bit; a lock keeps two
+    calls from sharing the generators at once. None on another backend, or
+    where it differs.
+    """
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    rules = recipe._rules
+    randoms = [i for i, rule in enumerate(rules) if rule[0] == "random"]
+    seeds = [i for i, rule in enumerate(rules) if rule[0] == "seed"]
+    generators = [keras.random.SeedGenerator(1) for _ in randoms]
+    initializers = [
+        rules[i][2](**{**rules[i][3], "seed": generator})
+        for i, generator in zip(randoms, generators, strict=True)
+    ]
+
+    def make(draws):
+        made = [rule[1] if rule[0] == "constant" else None for rule in rules]
+        for i, generator, initializer in zip(randoms, generators, initializers, strict=True):
+            position, shape, dtype = rules[i][1], rules[i][4], rules[i][5]
+            state = generator.state
+            seed = tf.cast(draws[position], state.dtype)
+            state.assign(tf.stack([seed, tf.zeros((), state.dtype)]))
+            made[i] = tf.cast(initializer(shape, dtype=dtype), dtype)
+        for i in seeds:
+            dtype = keras.backend.standardize_dtype(rules[i][2])
+            made[i] = tf.stack([tf.cast(draws[rules[i][1]], dtype), tf.zeros((), dtype)])
+        return made
+
+    try:
+        concrete = tf.function(make, autograph=False).get_concrete_function(
+            tf.TensorSpec((len(draws),), tf.int64)
+        )
+    except Exception:  # noqa: BLE001 - an initializer that cannot be traced: eager
+        return None
+
+    lock = threading.Lock()  # the generators' states are the call's own
+
+    def call(draws):
+        with lock:
+            return list(concrete(tf.constant(draws, tf.int64)))
+
+    eager, compiled = recipe._eager_values(draws), call(draws)
+    if not all(
+        np.array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+        for a, b in zip(eager, compiled, strict=True)
+    ):
+        return None
+    return call
+
+
 def _snapshot(variable):
     """An immutable copy of ``variable``'s value (shared by every fit: never written)."""
     return keras.ops.convert_to_tensor(keras.ops.convert_to_numpy(variable.value))
@@ -266,16 +345,15 @@ class FittedState:
     values : list of tensors
         The trained state, in ``state_variables`` order: the model's
         variables, then its optimizer's.
-    healthy : bool
-        Whether the weights are finite and the outputs on the training rows
-        did not explode (``training.check_training_finite``).
+    finite : bool
+        Whether the trained weights are finite (``training.check_training_finite``).
     params : dict
         The estimator's parameters at the fit: its model is built from
         them, whatever ``set_params`` said since.
     """
 
-    def __init__(self, recipe, values, healthy, params):
-        self.recipe, self.values, self.healthy = recipe, list(values), bool(healthy)
+    def __init__(self, recipe, values, finite, params):
+        self.recipe, self.values, self.finite = recipe, list(values), bool(finite)
         self.params = dict(params)
 
     def restore(self, model):

@@ -412,12 +412,17 @@ DIVERGENCE_FACTOR = 1e4
 DIVERGENCE_ROWS = 256
 
 
-def exploded(estimator, rows, networks):
-    """Whether the trained ``networks`` (encoder, decoder) output values that dwarf
-    the standardised inputs they were given."""
+def exploded(estimator, rows):
+    """Whether the trained network's outputs dwarf the standardised inputs it was given."""
     if rows is None or not isinstance(rows.inputs, np.ndarray):
         return False  # streamed rows: the finite checks only
     sample = rows.take(slice(0, DIVERGENCE_ROWS))
+    if "_fitted_state" in vars(estimator):
+        # a fit from a recipe has no networks of its own: the compiled
+        # inference reads its state (deterministic, as the hooks are)
+        inputs = estimator._standardize(sample.inputs)
+        reconstruction = estimator._standardize(estimator._forward(sample))
+        return not _within_bound(reconstruction, inputs)
     floatx = keras.backend.floatx()
     inputs = estimator._to_network(estimator._standardize(sample.inputs), floatx)
     # the inference hooks, eagerly: deterministic, and no random layer's
@@ -430,12 +435,16 @@ def exploded(estimator, rows, networks):
     def given(batch):
         return batch if condition is None else (batch, condition)
 
-    encoder, decoder = networks
-    encoded = estimator._encode_batch(encoder, given(keras.ops.convert_to_tensor(inputs)))
-    reconstruction = estimator._decode_batch(decoder, given(encoded))
-    largest = float(np.max(np.abs(keras.ops.convert_to_numpy(reconstruction))))
-    bound = DIVERGENCE_FACTOR * max(1.0, float(np.max(np.abs(inputs))))
-    return not largest <= bound
+    encoded = estimator._encode_batch(
+        estimator.encoder_, given(keras.ops.convert_to_tensor(inputs))
+    )
+    reconstruction = estimator._decode_batch(estimator.decoder_, given(encoded))
+    return not _within_bound(keras.ops.convert_to_numpy(reconstruction), inputs)
+
+
+def _within_bound(reconstruction, inputs):
+    largest = float(np.max(np.abs(reconstruction)))
+    return largest <= DIVERGENCE_FACTOR * max(1.0, float(np.max(np.abs(inputs))))
 
 
 def check_training_finite(estimator, rows=None):
@@ -446,13 +455,13 @@ def check_training_finite(estimator, rows=None):
     """
     losses = estimator.history_.get("loss", [])
     state = vars(estimator).get("_fitted_state")
-    if state is not None:  # a fit from a recipe: checked on its trainer
-        healthy = state.healthy
+    if state is not None:  # a fit from a recipe: its weights checked as they came back
+        weights_finite = state.finite
     else:
-        healthy = all(
+        weights_finite = all(
             np.all(np.isfinite(keras.ops.convert_to_numpy(w))) for w in estimator.model_.weights
-        ) and not exploded(estimator, rows, (estimator.encoder_, estimator.decoder_))
-    if np.all(np.isfinite(losses)) and healthy:
+        )
+    if np.all(np.isfinite(losses)) and weights_finite and not exploded(estimator, rows):
         return
     raise ValueError(
         f"Training of {type(estimator).__name__} diverged: the loss became NaN or "
