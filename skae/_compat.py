@@ -66,7 +66,8 @@ def concrete_function_call(concrete, variables=(), *, executor_type=None, remapp
 
     ``variables``: TensorFlow variables the function takes after the tensor
     (traced as ``function(tensor, variables)``); each call passes their
-    handles, so the graph reads the variables' values of the moment.
+    handles, so the graph reads the variables' values of the moment. Or
+    tensors (traced as tensors), passed as they are.
     ``executor_type``: the executor the graph runs on (None: TensorFlow's
     default), as ``tf.experimental.function_executor_type`` names it.
     """
@@ -94,7 +95,11 @@ def _direct_call(concrete, variables, executor_type, remapper):
     if not remapper:
         options = _remapper_off(options.config_proto_serialized, options.executor_type)
     attrs = ("executor_type", executor_type or "", "config_proto", options.as_attrs()["config_proto"])
-    inputs = [v.handle for v in variables] + list(concrete.captured_inputs)
+    from tensorflow import Variable
+
+    # a variable's handle (read at each call), or a tensor as it is
+    inputs = [v.handle if isinstance(v, Variable) else v for v in variables]
+    inputs += list(concrete.captured_inputs)
     if len(inference.cached_definition.signature.input_arg) != 1 + len(inputs):
         raise ValueError("not a function of one tensor and the variables")
     run = execute.execute

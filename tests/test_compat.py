@@ -124,6 +124,26 @@ def test_inference_without_execute_gives_the_same_outputs(monkeypatch, digits):
         _assert_bitwise_equal(_inference_outputs(estimator, X), expected)
 
 
+def test_direct_call_takes_variables_and_tensors_alike():
+    # a fit from a recipe binds its state's tensors where a built model binds
+    # its variables (_engine/initial_state.py): both run as the direct call
+    import tensorflow as tf
+
+    weights = [tf.Variable([2.0]), tf.constant([3.0])]
+
+    def function(x, weights):
+        return x * weights[0] + weights[1]
+
+    concrete = tf.function(function).get_concrete_function(
+        tf.TensorSpec(None, tf.float32), weights
+    )
+    call = concrete_function_call(concrete, weights)
+    assert call is not concrete and hasattr(call, "concrete")  # the internal is used
+    np.testing.assert_array_equal(call(tf.constant([1.0])).numpy(), [5.0])
+    weights[0].assign([4.0])  # a variable is read at each call
+    np.testing.assert_array_equal(call(tf.constant([1.0])).numpy(), [7.0])
+
+
 def test_direct_call_keeps_its_function_alive():
     # TensorFlow unregisters a traced function when its last Python
     # reference goes: the call holds one
