@@ -24,10 +24,12 @@ architecture and reuses it for every later estimator with the same network
    compiled epochs against ``Model.fit``, in the same process.
 
 3. In fresh processes, taking turns (median of 3 each): the imports
-   (``python -c "import skae; from skae import AutoencoderTransformer"``)
-   and the command line's fit of the raw wine CSV, end to end
+   (``python -c "import skae; from skae import AutoencoderTransformer"``),
+   the command line's fit of the raw wine CSV, end to end
    (``skae fit wine.csv -o m.skae``: imports, reading, the first fit of its
-   process, saving).
+   process, saving), and the first fit of a process alone, timed in it
+   after its imports and data (item 1's first row, once per process: one
+   process's figure varies by a few tenths of a second).
 
 4. On the JAX backend (when jax is installed), where skae trains through
    Keras's ``Model.fit`` and every new model compiles its training step
@@ -40,8 +42,8 @@ Goals (issue 15): the median fresh fit at most 0.25x the plain Keras fit and
 at most 0.8 s, at a mean test error no higher than through ``Model.fit``
 (within 2%, the spread of the mean over 10 seeds); the grid search at most
 0.4x the wall time of the ``Model.fit`` path, best score within 0.005.
-Goals (issue 27): the first estimator of the process at most 1.0 s; the
-command line's fit at most 2x the imports' time.
+Goals (issue 27): the first fit of a fresh process at most 1.0 s (the
+median of 3 processes); the command line's fit at most 2x the imports' time.
 
 Run: ``python benchmarks/small_fits.py`` (``--quick`` for a smoke run,
 ``--check`` to exit 1 when a goal fails). Writes
@@ -158,13 +160,22 @@ def grid_search(quick):
 
 IMPORTS = "import skae; from skae import AutoencoderTransformer"
 COMMAND_LINE = "import sys; from skae.cli import main; sys.exit(main())"
+# the first fit of a fresh process, timed after its imports and data
+FIRST_FIT = (
+    "import sys, time; sys.path.insert(0, {folder!r}); "
+    "from small_fits import AutoencoderTransformer, wine_split; "
+    "X, _ = wine_split(); start = time.perf_counter(); "
+    "AutoencoderTransformer(n_components=2, random_state=0).fit(X); "
+    "print(time.perf_counter() - start)"
+)
 
 
 def command_line_fits(n_runs):
-    """``(median s of the imports, median s of `skae fit wine.csv -o m.skae`)``, fresh processes."""
+    """Medians over fresh processes taking turns: ``(imports s, `skae fit wine.csv -o
+    m.skae` s, the first fit of a process s)``."""
     from sklearn.datasets import load_wine as wine_frame
 
-    times = {"imports": [], "command line": []}
+    times = {"imports": [], "command line": [], "first fit": []}
     with tempfile.TemporaryDirectory() as directory:
         csv = Path(directory) / "wine.csv"
         wine_frame(as_frame=True).data.to_csv(csv, index=False)
@@ -174,13 +185,19 @@ def command_line_fits(n_runs):
                 sys.executable, "-c", COMMAND_LINE,
                 "fit", str(csv), "-o", str(Path(directory) / "m.skae"), "--force",
             ],
+            "first fit": [
+                sys.executable, "-c", FIRST_FIT.format(folder=str(Path(__file__).parent)),
+            ],
         }
         for _ in range(n_runs):
             for name, command in commands.items():
                 start = time.perf_counter()
-                subprocess.run(command, check=True, capture_output=True)
-                times[name].append(time.perf_counter() - start)
-    return float(np.median(times["imports"])), float(np.median(times["command line"]))
+                done = subprocess.run(command, check=True, capture_output=True, text=True)
+                seconds = time.perf_counter() - start
+                if name == "first fit":  # the fit alone, as the process measured it
+                    seconds = float(done.stdout.strip().splitlines()[-1])
+                times[name].append(seconds)
+    return tuple(float(np.median(times[name])) for name in times)
 
 
 def jax_worker(cache_dir, n_fits):
@@ -228,7 +245,7 @@ def main(argv=None):
 
     rows, fresh, plain, errors = small_fits(2 if args.quick else 5, 2 if args.quick else 10)
     searches = grid_search(args.quick)
-    imports, command_line = command_line_fits(1 if args.quick else 3)
+    imports, command_line, first_fit = command_line_fits(1 if args.quick else 3)
     on_jax = jax_fits(3 if args.quick else 6)
     error_new, error_old = np.mean(errors[True]), np.mean(errors[False])
     (time_new, score_new, params_new), (time_old, score_old, params_old) = searches[True], searches[False]
@@ -268,6 +285,10 @@ def main(argv=None):
         f"| `python -c \"{IMPORTS}\"` | {imports:.2f} |",
         f"| `skae fit wine.csv -o m.skae` (raw wine, 178 rows) | {command_line:.2f} |",
         "",
+        f"The first fit of a fresh process (the first row above, timed in the process "
+        f"after its imports and data; median of 3 processes taking turns with the two "
+        f"above): {first_fit:.3f} s.",
+        "",
     ]
     if on_jax:
         lines += [
@@ -282,7 +303,11 @@ def main(argv=None):
     goals = [
         (f"median fresh fit <= 0.25x plain Keras", fresh <= 0.25 * plain, f"{fresh / plain:.2f}x"),
         ("median fresh fit <= 0.8 s", fresh <= 0.8, f"{fresh:.3f} s"),
-        ("first estimator of the process <= 1.0 s", rows[0][1] <= 1.0, f"{rows[0][1]:.3f} s"),
+        (
+            "first estimator of a fresh process <= 1.0 s (median of 3 processes)",
+            first_fit <= 1.0,
+            f"{first_fit:.3f} s",
+        ),
         (
             "skae fit wine.csv <= 2x the imports",
             command_line <= 2 * imports,

@@ -139,7 +139,7 @@ def _load_estimators():
 
 def _training_params(args):
     params = {
-        "n_components": args.n_components,
+        "n_components": _n_components(args),
         "hidden_layer_sizes": args.hidden_layer_sizes,
         "batch_size": args.batch_size,
         "random_state": args.random_state,
@@ -220,10 +220,24 @@ def _read_input(args):
     return header, X
 
 
+def _n_components(args):
+    """``--n-components``, or the estimator's own default: ``auto`` for the detector, else 2."""
+    if args.n_components is not None:
+        return args.n_components
+    return "auto" if args.model == "detector" else 2
+
+
 def _check_n_components(args, X, path):
-    if args.n_components > X.shape[1]:
+    n_components = _n_components(args)
+    if n_components == "auto":
+        if args.model != "detector":
+            raise CommandError(
+                "--n-components auto is the detector's (detect, or fit --model "
+                "detector); give the size of the code, e.g. --n-components 2."
+            )
+    elif n_components > X.shape[1]:
         raise CommandError(
-            f"--n-components {args.n_components} is larger than the "
+            f"--n-components {n_components} is larger than the "
             f"{X.shape[1]} columns of {path}; a code is meant to be smaller than "
             "the data."
         )

@@ -105,6 +105,21 @@ def test_too_many_components_is_a_clear_error(table, tmp_path):
     assert "--n-components 9 is larger than the 5 columns" in err
 
 
+def test_n_components_defaults_to_each_estimators_own(table, tmp_path, capsys):
+    """2 for the autoencoders, ``auto`` for the detector, as their classes."""
+    parser = cli.build_parser()
+    detect = parser.parse_args(["detect", str(table), "-o", "o.csv"])
+    embed = parser.parse_args(["embed", str(table), "-o", "o.csv"])
+    fit = parser.parse_args(["fit", str(table), "-o", "m.skae", "--model", "detector"])
+    assert cli._training_params(detect)["n_components"] == "auto"
+    assert cli._training_params(fit)["n_components"] == "auto"
+    assert cli._training_params(embed)["n_components"] == 2
+    status, _, err = run("embed", table, "-o", tmp_path / "o.csv", "--n-components", "auto")
+    assert status == 1 and "--n-components auto is the detector's" in err
+    status, _, _ = run("detect", table, "-o", tmp_path / "o.csv", "--n-components", "two")
+    assert status == 2 and "expected a positive integer, got 'two'" in capsys.readouterr().err
+
+
 def test_an_existing_output_is_kept_unless_force_is_given(table, tmp_path):
     out = tmp_path / "codes.csv"
     out.write_text("keep me\n")

@@ -323,6 +323,11 @@ def positive_int(text):
     return value
 
 
+def n_components(text):
+    """``--n-components``: a positive integer, or ``auto`` (the detector's)."""
+    return "auto" if text == "auto" else positive_int(text)
+
+
 def positive_float(text):
     try:
         value = float(text)

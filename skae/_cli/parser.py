@@ -16,6 +16,7 @@ from .csv_io import (
     layer_sizes,
     open_fraction,
     positive_float,
+    n_components,
     positive_int,
 )
 
@@ -42,10 +43,10 @@ def _add_training_options(parser, **output):
     _add_output_options(parser, **output)
     parser.add_argument(
         "--n-components",
-        type=positive_int,
-        default=2,
+        type=n_components,
         metavar="K",
-        help="size of the code (default: %(default)s)",
+        help="size of the code, or 'auto' for the detector (default: 2; the "
+        "detector's: auto, chosen from the number of columns)",
     )
     parser.add_argument(
         "--hidden-layer-sizes",
