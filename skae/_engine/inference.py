@@ -153,13 +153,16 @@ def run_in_chunks(X, step, dtype, chunks=None, condition=None):
     With ``condition`` (a ``Rows`` condition, row for row with X),
     ``step(chunk, condition_chunk)`` gets the same rows of it.
     """
+    pad = compiles_per_batch_shape()
+    if chunks is None and condition is None and not pad and X.shape[0] <= INFERENCE_BATCH_SIZE:
+        # one chunk (a one-row request, say): its result is the output, uncopied
+        return np.asarray(step(X), dtype=dtype)
     if chunks is None:
         chunks = (
             (start, X[start : start + INFERENCE_BATCH_SIZE])
             for start in range(0, X.shape[0], INFERENCE_BATCH_SIZE)
         )
     out = None
-    pad = compiles_per_batch_shape()
     for start, chunk in chunks:
         n_rows = len(chunk)
         arguments = [chunk]
