@@ -2,9 +2,11 @@
 
 import random
 import re
+from functools import partial
 
 import keras
 
+from .._validation import as_int, as_int_tuple
 from ..layers import TrailingCondition
 
 
@@ -112,3 +114,73 @@ def trailing_condition(inputs, n_conditions, *, name, dtype=None):
     if not n_conditions:
         return None
     return TrailingCondition(n_conditions, name=f"{name}_condition", dtype=dtype)(inputs)
+
+
+# ----------------------------------------------------------------------
+# what the convolutional builders share, in 2-D (images) and 1-D (windows)
+# ----------------------------------------------------------------------
+def conv_sizes(n_components, filters, kernel_size, strides):
+    """The convolutional builders' sizes as Python ints (Keras refuses NumPy integers)."""
+    return (
+        as_int(n_components, "n_components"),
+        as_int_tuple(filters, "filters"),
+        as_int(kernel_size, "kernel_size"),
+        as_int(strides, "strides"),
+    )
+
+
+def conv_blocks(x, conv, dropout_layer, filters, *, kernel_size, strides, name, **options):
+    """One hidden block per entry of ``filters``: ``conv`` layers (``"same"`` padding).
+
+    ``conv`` is ``Conv2D``, ``Conv2DTranspose``, ``Conv1D`` or
+    ``Conv1DTranspose``; ``dropout_layer`` the matching spatial dropout;
+    ``options`` the blocks' ``activation``, ``dropout``,
+    ``batch_normalization``, ``dtype``, ``next_seed`` and ``condition``
+    (see ``hidden_layers``).
+    """
+    layer = partial(
+        conv, kernel_size=kernel_size, strides=strides, padding="same", dtype=options["dtype"]
+    )
+    return hidden_layers(x, filters, layer, name=name, dropout_layer=dropout_layer, **options)
+
+
+def strided_codes(x, conv, dropout_layer, filters, n_components, *, latent_activation, **options):
+    """The codes of an encoder: ``x`` through strided ``conv_blocks``, flattened, then dense.
+
+    ``options`` are ``conv_blocks``'s, ``name`` the encoder's.
+    """
+    name, dtype, next_seed = options["name"], options["dtype"], options["next_seed"]
+    x = conv_blocks(x, conv, dropout_layer, filters, **{**options, "name": f"{name}_conv"})
+    x = keras.layers.Flatten(name=f"{name}_flatten", dtype=dtype)(x)
+    return keras.layers.Dense(
+        n_components,
+        activation=latent_activation,
+        kernel_initializer=glorot_uniform(next_seed),
+        name=f"{name}_codes",
+        dtype=dtype,
+    )(x)
+
+
+def decoder_input(n_components, map_shape, *, activation, n_conditions, dtype, name, seed):
+    """``(inputs, condition, next_seed, x)``: a decoder's codes, densely mapped to a feature map.
+
+    ``map_shape`` is the first feature map's shape without the batch axis
+    (``(height, width, channels)`` or ``(timesteps, channels)``).
+    """
+    inputs = keras.Input(shape=(n_components,), name=f"{name}_input", dtype=dtype)
+    condition = trailing_condition(
+        inputs, as_int(n_conditions, "n_conditions"), name=name, dtype=dtype
+    )
+    next_seed = layer_seeds(seed)
+    size = 1
+    for dimension in map_shape:
+        size *= dimension
+    x = keras.layers.Dense(
+        size,
+        activation=activation,
+        kernel_initializer=glorot_uniform(next_seed),
+        name=f"{name}_dense",
+        dtype=dtype,
+    )(inputs)
+    x = keras.layers.Reshape(tuple(map_shape), name=f"{name}_reshape", dtype=dtype)(x)
+    return inputs, condition, next_seed, x

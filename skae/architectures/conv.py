@@ -1,12 +1,19 @@
 """Convolutional encoder and decoder builders for images of any size."""
 
 import math
-from functools import partial
 
 import keras
 
-from .._validation import as_int, as_int_tuple, check_image_shape
-from ._blocks import glorot_uniform, hidden_layers, layer_seeds, trailing_condition
+from .._validation import as_int, check_image_shape
+from ._blocks import (
+    conv_blocks,
+    conv_sizes,
+    decoder_input,
+    glorot_uniform,
+    layer_seeds,
+    strided_codes,
+    trailing_condition,
+)
 from ._docs import SPATIAL_DROPOUT, fill_builder_docs
 
 
@@ -18,31 +25,6 @@ def _padding(image_shape, strides, depth):
         extra = math.ceil(size / factor) * factor - size
         pads.append((extra // 2, extra - extra // 2))
     return tuple(pads)
-
-
-def _conv_sizes(n_components, filters, kernel_size, strides):
-    """The builders' sizes as Python ints (Keras refuses NumPy integers)."""
-    return (
-        as_int(n_components, "n_components"),
-        as_int_tuple(filters, "filters"),
-        as_int(kernel_size, "kernel_size"),
-        as_int(strides, "strides"),
-    )
-
-
-def _conv_layers(x, conv, filters, *, kernel_size, strides, name, **options):
-    """One hidden block per entry of ``filters``: convolutions, spatial dropout.
-
-    ``conv`` is ``Conv2D`` or ``Conv2DTranspose`` (with ``"same"`` padding);
-    ``options`` are the blocks' ``activation``, ``dropout``,
-    ``batch_normalization``, ``dtype`` and ``next_seed``.
-    """
-    layer = partial(
-        conv, kernel_size=kernel_size, strides=strides, padding="same", dtype=options["dtype"]
-    )
-    return hidden_layers(
-        x, filters, layer, name=name, dropout_layer=keras.layers.SpatialDropout2D, **options
-    )
 
 
 @fill_builder_docs(dropout=SPATIAL_DROPOUT)
@@ -95,29 +77,21 @@ def build_conv_encoder(
     (None, 16)
     """
     image_shape = check_image_shape(image_shape)
-    n_components, filters, kernel_size, strides = _conv_sizes(
+    n_components, filters, kernel_size, strides = conv_sizes(
         n_components, filters, kernel_size, strides
     )
     inputs = keras.Input(shape=image_shape, name=f"{name}_input", dtype=dtype)
     condition = trailing_condition(
         inputs, as_int(n_conditions, "n_conditions"), name=name, dtype=dtype
     )
-    next_seed = layer_seeds(seed)
     # "same" strided convolutions need no padding: each rounds its map's
     # size up (28 -> 14 -> 7 -> 4), and the decoder crops the excess off
-    x = _conv_layers(
-        inputs, keras.layers.Conv2D, filters, kernel_size=kernel_size, strides=strides,
+    codes = strided_codes(
+        inputs, keras.layers.Conv2D, keras.layers.SpatialDropout2D, filters, n_components,
+        latent_activation=latent_activation, kernel_size=kernel_size, strides=strides,
         activation=activation, dropout=dropout, batch_normalization=batch_normalization,
-        dtype=dtype, name=f"{name}_conv", next_seed=next_seed, condition=condition,
+        dtype=dtype, name=name, next_seed=layer_seeds(seed), condition=condition,
     )
-    x = keras.layers.Flatten(name=f"{name}_flatten", dtype=dtype)(x)
-    codes = keras.layers.Dense(
-        n_components,
-        activation=latent_activation,
-        kernel_initializer=glorot_uniform(next_seed),
-        name=f"{name}_codes",
-        dtype=dtype,
-    )(x)
     return keras.Model(inputs, codes, name=name)
 
 
@@ -175,7 +149,7 @@ def build_conv_decoder(
     (None, 27, 19, 1)
     """
     image_shape = check_image_shape(image_shape)
-    n_components, filters, kernel_size, strides = _conv_sizes(
+    n_components, filters, kernel_size, strides = conv_sizes(
         n_components, filters, kernel_size, strides
     )
     depth = len(filters)
@@ -183,25 +157,15 @@ def build_conv_decoder(
     height = (image_shape[0] + top + bottom) // strides**depth
     width = (image_shape[1] + left + right) // strides**depth
     first = filters[0] if depth else image_shape[2]
-
-    inputs = keras.Input(shape=(n_components,), name=f"{name}_input", dtype=dtype)
-    condition = trailing_condition(
-        inputs, as_int(n_conditions, "n_conditions"), name=name, dtype=dtype
+    inputs, condition, next_seed, x = decoder_input(
+        n_components, (height, width, first), activation=activation,
+        n_conditions=n_conditions, dtype=dtype, name=name, seed=seed,
     )
-    next_seed = layer_seeds(seed)
-    x = keras.layers.Dense(
-        height * width * first,
-        activation=activation,
-        kernel_initializer=glorot_uniform(next_seed),
-        name=f"{name}_dense",
-        dtype=dtype,
-    )(inputs)
-    x = keras.layers.Reshape((height, width, first), name=f"{name}_reshape", dtype=dtype)(x)
     # each transposed convolution undoes one convolution of the encoder, back
     # to the channels that convolution read: the last one to the image's
-    x = _conv_layers(
-        x, keras.layers.Conv2DTranspose, filters[1:], kernel_size=kernel_size,
-        strides=strides, activation=activation, dropout=dropout,
+    x = conv_blocks(
+        x, keras.layers.Conv2DTranspose, keras.layers.SpatialDropout2D, filters[1:],
+        kernel_size=kernel_size, strides=strides, activation=activation, dropout=dropout,
         batch_normalization=batch_normalization, dtype=dtype, name=f"{name}_deconv",
         next_seed=next_seed, condition=condition,
     )

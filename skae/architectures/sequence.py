@@ -10,12 +10,19 @@ and cropped back by the decoder.
 """
 
 import math
-from functools import partial
 
 import keras
 
-from .._validation import as_int, as_int_tuple, check_sequence_shape
-from ._blocks import glorot_uniform, hidden_layers, layer_seeds, trailing_condition
+from .._validation import as_int, check_sequence_shape
+from ._blocks import (
+    conv_blocks,
+    conv_sizes,
+    decoder_input,
+    glorot_uniform,
+    layer_seeds,
+    strided_codes,
+    trailing_condition,
+)
 from ._docs import fill_builder_docs
 
 SEQUENCE_DROPOUT = (
@@ -29,26 +36,6 @@ def sequence_padding(timesteps, strides, depth):
     factor = strides**depth
     extra = math.ceil(timesteps / factor) * factor - timesteps
     return extra // 2, extra - extra // 2
-
-
-def _sizes(n_components, filters, kernel_size, strides):
-    """The builders' sizes as Python ints (Keras refuses NumPy integers)."""
-    return (
-        as_int(n_components, "n_components"),
-        as_int_tuple(filters, "filters"),
-        as_int(kernel_size, "kernel_size"),
-        as_int(strides, "strides"),
-    )
-
-
-def _conv_layers(x, conv, filters, *, kernel_size, strides, name, **options):
-    """One hidden block per entry of ``filters`` (``Conv1D`` or ``Conv1DTranspose``)."""
-    layer = partial(
-        conv, kernel_size=kernel_size, strides=strides, padding="same", dtype=options["dtype"]
-    )
-    return hidden_layers(
-        x, filters, layer, name=name, dropout_layer=keras.layers.SpatialDropout1D, **options
-    )
 
 
 @fill_builder_docs(dropout=SEQUENCE_DROPOUT)
@@ -103,7 +90,7 @@ def build_sequence_encoder(
     (None, 8)
     """
     sequence_shape = check_sequence_shape(sequence_shape)
-    n_components, filters, kernel_size, strides = _sizes(
+    n_components, filters, kernel_size, strides = conv_sizes(
         n_components, filters, kernel_size, strides
     )
     inputs = keras.Input(shape=sequence_shape, name=f"{name}_input", dtype=dtype)
@@ -115,20 +102,12 @@ def build_sequence_encoder(
         name=f"{name}_pad",
         dtype=dtype,
     )(inputs)
-    next_seed = layer_seeds(seed)
-    x = _conv_layers(
-        x, keras.layers.Conv1D, filters, kernel_size=kernel_size, strides=strides,
+    codes = strided_codes(
+        x, keras.layers.Conv1D, keras.layers.SpatialDropout1D, filters, n_components,
+        latent_activation=latent_activation, kernel_size=kernel_size, strides=strides,
         activation=activation, dropout=dropout, batch_normalization=batch_normalization,
-        dtype=dtype, name=f"{name}_conv", next_seed=next_seed, condition=condition,
+        dtype=dtype, name=name, next_seed=layer_seeds(seed), condition=condition,
     )
-    x = keras.layers.Flatten(name=f"{name}_flatten", dtype=dtype)(x)
-    codes = keras.layers.Dense(
-        n_components,
-        activation=latent_activation,
-        kernel_initializer=glorot_uniform(next_seed),
-        name=f"{name}_codes",
-        dtype=dtype,
-    )(x)
     return keras.Model(inputs, codes, name=name)
 
 
@@ -183,31 +162,22 @@ def build_sequence_decoder(
     (None, 50, 3)
     """
     sequence_shape = check_sequence_shape(sequence_shape)
-    n_components, filters, kernel_size, strides = _sizes(
+    n_components, filters, kernel_size, strides = conv_sizes(
         n_components, filters, kernel_size, strides
     )
     depth = len(filters)
     left, right = sequence_padding(sequence_shape[0], strides, depth)
     length = (sequence_shape[0] + left + right) // strides**depth
     first = filters[0] if depth else sequence_shape[1]
-
-    inputs = keras.Input(shape=(n_components,), name=f"{name}_input", dtype=dtype)
-    condition = trailing_condition(
-        inputs, as_int(n_conditions, "n_conditions"), name=name, dtype=dtype
+    inputs, condition, next_seed, x = decoder_input(
+        n_components, (length, first), activation=activation, n_conditions=n_conditions,
+        dtype=dtype, name=name, seed=seed,
     )
-    next_seed = layer_seeds(seed)
-    x = keras.layers.Dense(
-        length * first,
-        activation=activation,
-        kernel_initializer=glorot_uniform(next_seed),
-        name=f"{name}_dense",
-        dtype=dtype,
-    )(inputs)
-    x = keras.layers.Reshape((length, first), name=f"{name}_reshape", dtype=dtype)(x)
-    x = _conv_layers(
-        x, keras.layers.Conv1DTranspose, filters, kernel_size=kernel_size, strides=strides,
-        activation=activation, dropout=dropout, batch_normalization=batch_normalization,
-        dtype=dtype, name=f"{name}_deconv", next_seed=next_seed, condition=condition,
+    x = conv_blocks(
+        x, keras.layers.Conv1DTranspose, keras.layers.SpatialDropout1D, filters,
+        kernel_size=kernel_size, strides=strides, activation=activation, dropout=dropout,
+        batch_normalization=batch_normalization, dtype=dtype, name=f"{name}_deconv",
+        next_seed=next_seed, condition=condition,
     )
     x = keras.layers.Conv1DTranspose(
         sequence_shape[1],
