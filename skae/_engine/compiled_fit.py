@@ -37,11 +37,10 @@ import numpy as np
 from .._compat import no_retracing_warning
 from .._input.bundle import Rows, first_rows
 from .._input.streaming import StreamedRows
-from . import eager_fit
+from . import eager_fit, initial_state
 from .distribution import distributed
 from .epochs import Streamed, build, floats, run_epochs
 from .streamed_training import streamed_epochs, streamed_fit_data
-from . import initial_state
 from .training import (
     in_memory_arrays,
     in_memory_fit_data,
@@ -580,9 +579,8 @@ class _Trainer:
         return self._snapshots
 
 
-def _state(model):
-    optimizer = model.optimizer
-    return list(model.variables) + (list(optimizer.variables) if optimizer is not None else [])
+# the variables a fit's state holds: the model's, then its optimizer's
+_state = initial_state.state_variables
 
 
 def _compatible(a, b):
