@@ -23,10 +23,9 @@ from keras import ops
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 
-from .._concurrency import changing, fitted_aside, state_lock, without_private
+from .._concurrency import changing, fitted_aside, snapshot, state_lock, without_private
 from .._docstrings import DocLinkMixin
 from .._engine.compiled_fit import deferrable, register_trained, train_epochs
-from .._engine.initial_state import state_variables
 from .._engine.distribution import distributed, steps_per_execution
 from .._engine.inference import (
     InferenceCache,
@@ -163,12 +162,6 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
     - ``_link_networks()``: set ``encoder_`` and ``decoder_`` to the parts of
       ``model_`` (``_networks(model_)`` by default); also run after loading.
 
-    On TensorFlow, where these hooks are skae's own (``compiled_fit.deferrable``:
-    a variant's fits build their model first, as before),
-    a fresh fit need not build ``model_``: a pooled trainer starts from the
-    initial state a recipe makes for the estimator's seeds
-    (``_engine/initial_state.py``), the trained state is kept as tensors that
-    inference reads, and ``model_`` is built from them when first accessed.
     - ``_validation_inputs(inputs, seed)``: the held-out rows as the network
       meets them in training (themselves by default).
     - ``_after_fit(rows)``: fitted attributes computed from the trained
@@ -210,6 +203,13 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
     ``skae.load`` checks a file's state against. Each public method
     validates X once and passes the validated rows down. The user guide's
     "Your own variants" page has two complete variants, each one file.
+
+    On TensorFlow, where the hooks are skae's own (``compiled_fit.deferrable``;
+    a variant's fits build their model first, as before), a fresh fit need
+    not build ``model_``: a pooled trainer starts from the initial state a
+    recipe makes for the estimator's seeds (``_engine/initial_state.py``),
+    the trained state is kept as tensors that inference reads, and
+    ``model_`` is built from them when first accessed.
 
     Examples
     --------
@@ -324,8 +324,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
             if state is None:
                 return
             # built with the parameters of the fit, not those set since
-            twin = type(self).__new__(type(self))
-            vars(twin).update(without_private(vars(self)))
+            twin = snapshot(self)
             twin.set_params(**state.params)
             model = twin._new_model(random.Random(self._seed))
             model.optimizer.build(model.trainable_variables)
