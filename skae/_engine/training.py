@@ -228,7 +228,7 @@ class _EarlyStopping(keras.callbacks.EarlyStopping):
 
 
 # a pooled trainer's model -> a weak reference to its trainer
-# (``compiled_fit._Trainer``), which takes its weight snapshots
+# (``trainer.Trainer``), which takes its weight snapshots
 _trainers = weakref.WeakKeyDictionary()
 _trainers_lock = threading.Lock()
 

@@ -59,41 +59,10 @@ from .._validation import (
 from ..architectures._blocks import model_name
 from .fit_state import restored_on_error
 from .fitted_attributes import AUTOENCODER
+from .lazy_network import LazyNetwork, fitted
 from .networks import build_networks
 from .parameters import PARAMETER_CONSTRAINTS, fill_shared_docs
 from .prediction import PredictionMixin
-
-
-def _fitted(estimator):
-    """Whether ``estimator`` holds a fit: its model, or the state to build it from."""
-    state = vars(estimator)
-    return "model_" in state or "_fitted_state" in state
-
-
-class _LazyNetwork:
-    """``model_``, ``encoder_`` or ``decoder_``, built on first access after a fit from a recipe.
-
-    A fit from a recipe (``_engine/initial_state.py``) keeps its trained
-    state as tensors; inference reads them, and the Keras model is built
-    from them only when something asks for it (``_materialize``). An
-    estimator's own attribute always wins: this is read only when there is
-    none, and an unfitted estimator raises ``AttributeError``.
-    """
-
-    def __init__(self, name):
-        self.name = name
-
-    def __get__(self, estimator, cls=None):
-        if estimator is None:
-            return self
-        if "_fitted_state" in vars(estimator):
-            estimator._materialize()
-        try:
-            return vars(estimator)[self.name]
-        except KeyError:
-            raise AttributeError(
-                f"{type(estimator).__name__!r} object has no attribute {self.name!r}"
-            ) from None
 
 
 @fill_shared_docs()
@@ -303,14 +272,14 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         return tags
 
     # the Keras model of a fit from a recipe is built when first asked for
-    # (``_LazyNetwork``, ``_materialize``)
-    model_ = _LazyNetwork("model_")
-    encoder_ = _LazyNetwork("encoder_")
-    decoder_ = _LazyNetwork("decoder_")
+    # (``LazyNetwork``, ``_materialize``)
+    model_ = LazyNetwork("model_")
+    encoder_ = LazyNetwork("encoder_")
+    decoder_ = LazyNetwork("decoder_")
 
     def __sklearn_is_fitted__(self):
         # O(1): check_is_fitted would otherwise scan every attribute per call
-        return _fitted(self)
+        return fitted(self)
 
     def _materialize(self):
         """Build ``model_`` from the fitted state of a fit from a recipe; once.
@@ -520,7 +489,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         self : object
             The fitted estimator.
         """
-        reset = not (self.warm_start and _fitted(self))
+        reset = not (self.warm_start and fitted(self))
         return self._fit(X, y, sample_weight, epochs=self.epochs, reset=reset)
 
     @fill_shared_docs()
@@ -536,7 +505,7 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         self : object
             The estimator, trained one epoch further.
         """
-        first_call = not _fitted(self)
+        first_call = not fitted(self)
         if first_call:
             self._validate_params()
         return self._fit(X, y, sample_weight, epochs=1, reset=first_call, partial=True)
