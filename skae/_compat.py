@@ -46,7 +46,7 @@ def no_retracing_warning():
 # ----------------------------------------------------------------------
 
 
-def concrete_function_call(concrete, variables=(), *, executor_type=None, remapper=True):
+def concrete_function_call(concrete, variables=(), *, remapper=True):
     """``concrete``, a TensorFlow ``ConcreteFunction`` of one tensor, as a plain call.
 
     ``ConcreteFunction.__call__`` binds and canonicalises its arguments in
@@ -56,33 +56,30 @@ def concrete_function_call(concrete, variables=(), *, executor_type=None, remapp
     The function returned here runs the traced graph (its ``inference_fn``)
     as ``call_flat`` does in the end, one ``execute`` of the function's op,
     with the tensor, the variables' handles and the captured inputs, and
-    call options fixed once: ``executor_type`` and, with ``remapper=False``,
-    Grappler's remapper off (see ``without_remapper``). It returns the one
-    output tensor. Falls back to ``concrete`` itself, called in the public
-    ``tf.experimental.function_executor_type`` and in ``without_remapper``
-    as asked, if TensorFlow's internals moved or if the function has other
-    than one output: the same graph with the same options, so the same
-    results bit for bit.
+    call options fixed once (with ``remapper=False``, Grappler's remapper
+    off: see ``without_remapper``). It returns the one output tensor. Falls
+    back to ``concrete`` itself, called in ``without_remapper`` as asked, if
+    TensorFlow's internals moved or if the function has other than one
+    output: the same graph with the same options, so the same results bit
+    for bit.
 
     ``variables``: TensorFlow variables the function takes after the tensor
     (traced as ``function(tensor, variables)``); each call passes their
     handles, so the graph reads the variables' values of the moment. Or
     tensors (traced as tensors), passed as they are.
-    ``executor_type``: the executor the graph runs on (None: TensorFlow's
-    default), as ``tf.experimental.function_executor_type`` names it.
     """
     variables = list(variables)
     try:
-        return _direct_call(concrete, variables, executor_type, remapper)
+        return _direct_call(concrete, variables, remapper)
     except Exception:  # noqa: BLE001 - TensorFlow moved its internals
         pass
     call = (lambda tensor: concrete(tensor, variables)) if variables else concrete
-    if executor_type is None and remapper:
+    if remapper:
         return call
-    return _in_call_options(call, executor_type, remapper)
+    return _without_remapper_call(call)
 
 
-def _direct_call(concrete, variables, executor_type, remapper):
+def _direct_call(concrete, variables, remapper):
     """``concrete`` as one ``execute`` of its function's op, the call options fixed."""
     from tensorflow.python.eager import context, execute
 
@@ -94,7 +91,7 @@ def _direct_call(concrete, variables, executor_type, remapper):
     options = ctx.function_call_options
     if not remapper:
         options = _remapper_off(options.config_proto_serialized, options.executor_type)
-    attrs = ("executor_type", executor_type or "", "config_proto", options.as_attrs()["config_proto"])
+    attrs = ("executor_type", "", "config_proto", options.as_attrs()["config_proto"])
     from tensorflow import Variable
 
     # a variable's handle (read at each call), or a tensor as it is
@@ -113,18 +110,11 @@ def _direct_call(concrete, variables, executor_type, remapper):
     return call
 
 
-def _in_call_options(call, executor_type, remapper):
-    """``call`` made in ``executor_type`` (None: the default) and, unless ``remapper``, without it."""
-    import tensorflow as tf
-
-    executor = getattr(tf.experimental, "function_executor_type", None)
+def _without_remapper_call(call):
+    """``call`` made without Grappler's remapper (``without_remapper``)."""
 
     def in_options(tensor):
-        with contextlib.ExitStack() as stack:
-            if not remapper:
-                stack.enter_context(without_remapper())
-            if executor_type is not None and executor is not None:
-                stack.enter_context(executor(executor_type))
+        with without_remapper():
             return call(tensor)
 
     return in_options

@@ -94,3 +94,20 @@ def quiet_tensorflow_startup():
             tf.config.list_physical_devices()
         except ImportError:
             return
+
+
+@contextlib.contextmanager
+def quiet_native_logs():
+    """Hide what TensorFlow's C++ writes to stderr meanwhile, unless the user set a log level.
+
+    For one-time native work skae starts on the user's behalf that logs
+    INFO lines no Python logger controls: XLA's first compilation in a
+    process ("XLA service ... initialized", "Compiled cluster using XLA!").
+    File descriptor 2 points at ``os.devnull`` meanwhile (as for the
+    import); with ``TF_CPP_MIN_LOG_LEVEL`` set, TensorFlow logs as that asks.
+    """
+    if "TF_CPP_MIN_LOG_LEVEL" in os.environ:
+        yield
+        return
+    with _stderr_silenced():
+        yield

@@ -312,7 +312,7 @@ def check_finite_scores(scores, estimator_name, dtype=np.float64):
     poison every mean computed from it.
     """
     scores = np.asarray(scores, dtype=np.float64)
-    if not np.all(np.isfinite(scores)):
+    if not np.isfinite(scores).all():
         raise ValueError(
             f"{estimator_name} cannot score some rows of X: their squared errors "
             "overflow float64 (values far beyond 1e150 in magnitude). Rescale X "
@@ -321,7 +321,7 @@ def check_finite_scores(scores, estimator_name, dtype=np.float64):
     dtype = np.dtype(dtype)
     with np.errstate(over="ignore"):  # refused just below
         narrowed = scores.astype(dtype, copy=False)
-    if not np.all(np.isfinite(narrowed)):
+    if narrowed is not scores and not np.isfinite(narrowed).all():
         raise ValueError(
             f"{estimator_name} cannot return the scores of some rows of X in "
             f"{dtype.name}, X's dtype: they lie beyond {np.finfo(dtype).max:.3g} in "

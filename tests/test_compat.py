@@ -158,23 +158,6 @@ def test_direct_call_keeps_its_function_alive():
     np.testing.assert_array_equal(call(tf.constant([1.0])).numpy(), [2.0])
 
 
-def test_inference_on_the_default_executor_gives_the_same_outputs(monkeypatch, digits):
-    # the executor decides on which threads the ops run, not what they compute
-    import tensorflow as tf
-
-    from skae._engine.inference import single_threaded_executor
-
-    X, _ = digits
-    fast = AutoencoderTransformer(3, **FAST).fit(X)
-    expected = _inference_outputs(fast, X)
-    monkeypatch.delattr(tf.experimental, "function_executor_type")
-    assert not single_threaded_executor(tf.identity, (4,), "float32")  # the fallback
-    refitted = AutoencoderTransformer(3, **FAST).fit(X)
-    unpickled = pickle.loads(pickle.dumps(fast))
-    for estimator in (refitted, unpickled):
-        _assert_bitwise_equal(_inference_outputs(estimator, X), expected)
-
-
 @pytest.fixture
 def no_global_tensorflow_seed():
     """No global TensorFlow seed during the test; the one before it afterwards."""

@@ -318,7 +318,7 @@ def test_an_estimator_that_has_served_requests_pickles_and_clones(fitted_pair, d
 
 
 class _ZeroIfNotFinite(keras.layers.Layer):
-    """Data-dependent control flow: TensorFlow's single-threaded executor refuses it."""
+    """Data-dependent control flow (a `cond`): compiled as a graph and by XLA alike."""
 
     def call(self, x):
         return keras.ops.cond(keras.ops.all(keras.ops.isfinite(x)), lambda: x, lambda: x * 0)

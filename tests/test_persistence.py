@@ -184,6 +184,18 @@ def test_feature_names_and_images_survive_saving(digits, tmp_path):
     assert skae.load(tmp_path / "c.skae").image_shape_ == (8, 8, 1)
 
 
+@pytest.mark.parametrize("backbone", ["autoencoder", "variational"])
+def test_a_detector_fitted_on_float32_rows_saves_and_loads(digits, tmp_path, backbone):
+    # its training scores keep the rows' float32: the file takes them as they are
+    X = digits[0].astype(np.float32)
+    detector = skae.AutoencoderOutlierDetector(2, backbone=backbone, **FAST).fit(X)
+    assert detector.training_scores_.dtype == np.float32
+    detector.save(tmp_path / "detector.skae")
+    loaded = skae.load(tmp_path / "detector.skae")
+    np.testing.assert_array_equal(loaded.training_scores_, detector.training_scores_)
+    np.testing.assert_array_equal(loaded.score_samples(X), detector.score_samples(X))
+
+
 def test_save_before_fit_raises(tmp_path):
     from sklearn.exceptions import NotFittedError
 

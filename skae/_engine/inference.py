@@ -13,9 +13,10 @@ import threading
 import keras
 import numpy as np
 
-from .._compat import no_retracing_warning, without_remapper
+from .._compat import no_retracing_warning
 from .._input.chunks import ALIGNMENT, INFERENCE_BATCH_SIZE
 from .compiled_fit import trained_architecture
+from .tf_calls import call_options, numpy_call, one_row_program, traced
 
 # Held while an estimator builds an inference function (a float64 copy of
 # its networks, a tracing): threads sharing one estimator build each
@@ -79,7 +80,7 @@ def float64_copy(model):
 
     float32 results for a row change by about 3e-8 with its position in the
     batch (oneDNN blocks the matrix products by batch size); float64 inference
-    makes every row's output independent of the other rows.
+    keeps those changes near 1e-15.
     """
     return network_copy(model, "float64")
 
@@ -211,9 +212,8 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
     whatever the batch (a function-cache lookup, argument binding, then the
     call), three quarters of a one-row ``transform``. On TensorFlow this
     builds one concrete function for batches of any size, called without
-    the binding (``_compat.concrete_function_call``), on TensorFlow's
-    single-threaded executor where the graph allows
-    (``single_threaded_executor``). On JAX, ``jax.jit`` with the ``variables``'
+    the binding (``_compat.concrete_function_call``), and a single row
+    through an XLA program of it (``tf_calls.OneRowProgram``). On JAX, ``jax.jit`` with the ``variables``'
     current values passed in as arguments (as Keras's own predict does), so
     that the compiled program reads the weights of the moment; it compiles
     once per batch shape, hence ``run_in_chunks``'s padding. Other backends
@@ -257,8 +257,8 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
 
             return run_with_condition
         concrete = traced(function, spec)
-        single_threaded = single_threaded_executor(concrete, sample_shape, dtype)
-        return numpy_call(concrete, (), single_threaded, dtype)
+        one_row = one_row_program(concrete, (), sample_shape, dtype)
+        return numpy_call(concrete, (), dtype, one_row)
     if backend == "jax":
         import jax
 
@@ -282,83 +282,6 @@ def compile_for_inference(function, variables, sample_shape, dtype, condition_sh
 
         return without_gradients
     return eager
-
-
-def traced(function, *signature):
-    """``function``'s TensorFlow concrete function for ``signature``, traced without AutoGraph.
-
-    The hooks are ``keras.ops`` code (export and every backend run them):
-    converting their source with AutoGraph is most of a first inference
-    call's tracing. A hook that needs it (Python control flow on a tensor)
-    fails that tracing, and is traced again with AutoGraph.
-    """
-    import tensorflow as tf
-
-    try:
-        return tf.function(function, autograph=False).get_concrete_function(*signature)
-    except (TypeError, tf.errors.OperatorNotAllowedInGraphError):
-        return tf.function(function).get_concrete_function(*signature)
-
-
-def single_threaded_executor(call, sample_shape, dtype):
-    """Whether ``call`` (TensorFlow, of one tensor) runs on the single-threaded executor.
-
-    That executor (``tf.experimental.function_executor_type``, experimental)
-    runs the ops on the calling thread instead of handing them to a pool of
-    threads: a sixth of a one-row ``transform`` or ``score_samples``, the
-    same time on 10,000 rows (each op still uses every core;
-    ``benchmarks/private_apis.py``). It refuses graphs with control flow (a
-    user's layer): those keep the default executor, as every call does if
-    TensorFlow drops the setting. The executor changes where the ops run,
-    not what they compute: the results are the same bit for bit.
-    """
-    import tensorflow as tf
-
-    executor_type = getattr(tf.experimental, "function_executor_type", None)
-    if executor_type is None:
-        return False
-    try:
-        with call_options(dtype)(), executor_type("SINGLE_THREADED_EXECUTOR"):
-            call(tf.zeros((1,) + tuple(sample_shape), dtype))
-    except tf.errors.OpError:
-        return False
-    return True
-
-
-def call_options(dtype):
-    """The context every call of a compiled TensorFlow function of ``dtype`` runs in.
-
-    float64 functions run without Grappler's remapper
-    (``_compat.without_remapper``): it would log a line to stderr for each
-    of their matrix products, and fuses none of them. Every call, the first
-    (which optimises the graph) included, must run in this context.
-    """
-    return without_remapper if np.dtype(dtype) == np.float64 else contextlib.nullcontext
-
-
-def numpy_call(concrete, variables, single_threaded, dtype):
-    """``concrete`` (TensorFlow) as a function of numpy rows of ``dtype``, on its executor.
-
-    ``concrete`` is traced as ``function(tensor)``, or as
-    ``function(tensor, variables)`` given ``variables``; it is called
-    without its binding (``_compat.concrete_function_call``), with the
-    options of ``call_options``, on the single-threaded executor if
-    ``single_threaded``. ``tf.constant`` converts the rows: it is what
-    ``tf.convert_to_tensor`` does to a NumPy array, without the dispatch
-    around it.
-    """
-    import tensorflow as tf
-
-    from .._compat import concrete_function_call
-
-    call = concrete_function_call(
-        concrete,
-        variables,
-        executor_type="SINGLE_THREADED_EXECUTOR" if single_threaded else None,
-        remapper=np.dtype(dtype) != np.float64,
-    )
-    constant = tf.constant
-    return lambda batch: call(constant(batch)).numpy()
 
 
 # Compiled inference functions shared by every fitted estimator of one
@@ -397,14 +320,12 @@ class _SharedFunction:
         self.signature = _signature(own)
         self.dtype = dtype
         self.concrete = concrete = traced(function, spec, arguments)
-        self.single_threaded = single_threaded_executor(
-            lambda tensor: concrete(tensor, arguments), sample_shape, dtype
-        )
+        self.one_row = one_row_program(concrete, arguments, sample_shape, dtype, function)
 
     def bind(self, variables):
         """A numpy call reading ``variables`` (Keras variables of this architecture, or
         the tensors of a fit's state)."""
-        return numpy_call(self.concrete, _arguments(variables), self.single_threaded, self.dtype)
+        return numpy_call(self.concrete, _arguments(variables), self.dtype, self.one_row)
 
 
 def _arguments(variables):

@@ -296,7 +296,8 @@ DETECTOR = FittedSchema(
         "scale_": Array("float64", ("network_features",), positive=True),
         "backbone_": Fitted(),
         "backbone_name_": Choice(*BACKBONES),
-        "training_scores_": Array("float64", (None,), min_size=1),
+        # the training data's precision (scores keep float32)
+        "training_scores_": Array("floats", (None,), min_size=1),
         "offset_": Real(),
     },
     dimensions={"network_features": network_features},

@@ -528,7 +528,4 @@ class AutoencoderOutlierDetector(
         is_inlier : ndarray of shape (n_samples,)
             -1 where ``decision_function(X) < 0``, +1 elsewhere.
         """
-        decision = self.decision_function(X)
-        is_inlier = np.ones(decision.shape[0], dtype=int)
-        is_inlier[decision < 0] = -1
-        return is_inlier
+        return np.where(self.decision_function(X) < 0, -1, 1)

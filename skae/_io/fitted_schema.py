@@ -196,9 +196,10 @@ class Range(Spec):
 class Array(Spec):
     """A NumPy array of one dtype and shape.
 
-    ``dtype``: a NumPy dtype name, ``"strings"`` (an object array of
-    ``str``, as ``feature_names_in_``) or ``"labels"`` (integers, floats,
-    strings: what ``np.unique`` returns for class labels). ``shape``: one
+    ``dtype``: a NumPy dtype name, ``"floats"`` (float32 or float64: what
+    follows the precision of the training data), ``"strings"`` (an object
+    array of ``str``, as ``feature_names_in_``) or ``"labels"`` (integers,
+    floats, strings: what ``np.unique`` returns for class labels). ``shape``: one
     entry per axis, an int, a dimension name or None (any size). Floats must
     be finite; ``positive`` and ``nonpositive`` bound every value;
     ``increasing``: strictly increasing (sorted and unique, as
@@ -229,7 +230,11 @@ class Array(Spec):
         )
 
     def expected(self, dims):
-        kind = {"strings": "an array of str", "labels": "an array of labels"}.get(
+        kind = {
+            "strings": "an array of str",
+            "labels": "an array of labels",
+            "floats": "a float32 or float64 array",
+        }.get(
             self.dtype, f"a {self.dtype} array"
         )
         shape = self._shape(dims)
@@ -242,6 +247,8 @@ class Array(Spec):
             if value.dtype == object:
                 return all(type(v) is str for v in value.ravel())
             return value.dtype.kind in "biufU"
+        if self.dtype == "floats":
+            return value.dtype in (np.float32, np.float64)
         return value.dtype == np.dtype(self.dtype)
 
     def problem(self, value, dims):
