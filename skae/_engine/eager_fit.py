@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from .._input.bundle import Rows, first_rows
-from .epochs import build, floats, run_epochs
+from .epochs import MetricLogs, build, floats, run_epochs
 
 # False: every fit on PyTorch goes through Keras's Model.fit
 # (benchmarks/backends.py times both in one run)
@@ -37,7 +37,7 @@ def usable(estimator):
     return ENABLED and keras.backend.backend() == "torch"
 
 
-class _EagerEpochs:
+class _EagerEpochs(MetricLogs):
     """Keras's train and test functions of one model, batch by batch."""
 
     def __init__(self, model):
@@ -47,21 +47,6 @@ class _EagerEpochs:
         self._torch = torch
         model.make_train_function()
         model.make_test_function()
-
-    def logs(self):
-        """The metrics' results, as tensors."""
-        logs = {}
-        for metric in self.model.metrics:
-            result = metric.result()
-            if isinstance(result, dict):
-                logs.update(result)
-            else:
-                logs[metric.name] = result
-        return logs
-
-    def reset(self):
-        for metric in self.model.metrics:
-            metric.reset_state()
 
     def _function(self, training):
         # the torch module's mode too, as fit sets it: a user's layer of

@@ -8,7 +8,8 @@ would around an epoch of one batch. What they share is here: that driver
 epoch's logs as floats.
 
 An epoch function (``function`` below) has ``reset()`` (start an epoch's
-metrics), ``logs()`` (the metrics' results), and ``steps(group, *, training)``
+metrics) and ``logs()`` (the metrics' results), as ``MetricLogs`` gives
+them, and ``steps(group, *, training)``
 (train or test on each batch of a group of batches, a ``Rows``).
 """
 
@@ -22,6 +23,25 @@ def floats(train_logs, val_logs):
     logs = {k: float(v) for k, v in train_logs.items()}
     logs.update({f"val_{k}": float(v) for k, v in val_logs.items()})
     return logs
+
+
+class MetricLogs:
+    """An epoch function's ``logs()`` and ``reset()``, over its ``model``'s metrics."""
+
+    def logs(self):
+        """The metrics' results: tensors in a traced function, else eager."""
+        logs = {}
+        for metric in self.model.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                logs.update(result)
+            else:
+                logs[metric.name] = result
+        return logs
+
+    def reset(self):
+        for metric in self.model.metrics:
+            metric.reset_state()
 
 
 class Streamed:

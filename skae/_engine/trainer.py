@@ -11,12 +11,12 @@ first use: another model's variables (``copy_state``), or a recipe's tensors
 
 from .._compat import no_retracing_warning
 from .._input.bundle import Rows
-from .epochs import floats
+from .epochs import MetricLogs, floats
 from .initial_state import state_variables as state
 from .training import register_trainer
 
 
-class EpochFunction:
+class EpochFunction(MetricLogs):
     """The compiled epoch of one model: train on every batch, then validate."""
 
     def __init__(self, model):
@@ -39,21 +39,6 @@ class EpochFunction:
             for autograph in (False, True)
         }
         self._train_step, self._test_step = self._steps[False]
-
-    def logs(self):
-        """The metrics' results: tensors in a traced function, else eager."""
-        logs = {}
-        for metric in self.model.metrics:
-            result = metric.result()
-            if isinstance(result, dict):
-                logs.update(result)
-            else:
-                logs[metric.name] = result
-        return logs
-
-    def reset(self):
-        for metric in self.model.metrics:
-            metric.reset_state()
 
     def _loop(self, n, body):
         """``body(i)`` for ``i`` in ``range(n)``, ``n`` a scalar tensor: one graph loop."""

@@ -17,7 +17,6 @@ from .._input.bundle import Rows
 from .._input.condition_columns import HANDLE_UNKNOWN, ColumnConditions
 from .._input.conditions import CONDITION_TYPES
 from .._input.dask import lazy_on_dask
-from .._validation import check_finite_scores
 from ..architectures._blocks import model_name
 from ..architectures.conditional import (
     ConditionalVariationalAutoencoderModel,
@@ -467,10 +466,7 @@ class ConditionalVariationalAutoencoder(ConditionsMixin, VariationalAutoencoderT
             The ELBO of each sample, computed in float64 and returned in
             X's float dtype (float32 for float32 X).
         """
-        rows = self._conditioned(X, y, "score_samples")
-        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
-            scores = self._score_samples(rows)
-        return check_finite_scores(scores, type(self).__name__, rows.inputs.dtype)
+        return self._finite_scores(self._conditioned(X, y, "score_samples"))
 
     def score(self, X, y=None, sample_weight=None):
         """Mean ELBO of the samples given their conditions, in nats per sample.

@@ -18,7 +18,6 @@ from sklearn.utils.validation import check_is_fitted  # noqa: E402
 from .._concurrency import consistent
 from .._input.bundle import Rows  # noqa: E402
 from .._input.conditions import ConditionEncoding  # noqa: E402
-from .._validation import check_finite_scores  # noqa: E402
 from ..architectures._blocks import model_name  # noqa: E402
 from ..architectures.conditional import condition_decoder, condition_encoder  # noqa: E402
 from .autoencoder import AutoencoderTransformer  # noqa: E402
@@ -114,7 +113,4 @@ class ConditionalAutoencoder(AutoencoderTransformer):
     @consistent
     def score_samples(self, X, y=None):
         """Minus the mean squared reconstruction error of each sample, given y."""
-        rows = self._conditioned(X, y, "score_samples")
-        with np.errstate(over="ignore", invalid="ignore"):
-            scores = self._score_samples(rows)
-        return check_finite_scores(scores, type(self).__name__, rows.inputs.dtype)
+        return self._finite_scores(self._conditioned(X, y, "score_samples"))

@@ -207,10 +207,18 @@ class PredictionMixin:
             and returned in X's float dtype (float32 for float32 X).
         """
         check_fitted(self)
-        X = self._check_input(X, reset=False)
+        return self._finite_scores(self._check_input(X, reset=False))
+
+    def _finite_scores(self, X):
+        """``_score_samples`` of validated X (rows, or a ``Rows``), in X's float dtype.
+
+        Refused with a clear error where a score is not finite
+        (``check_finite_scores``). Every ``score_samples`` ends here.
+        """
+        dtype = (X.inputs if isinstance(X, Rows) else X).dtype
         with np.errstate(over="ignore", invalid="ignore"):  # refused just below
             scores = self._score_samples(X)
-        return check_finite_scores(scores, type(self).__name__, X.dtype)
+        return check_finite_scores(scores, type(self).__name__, dtype)
 
     def score(self, X, y=None, sample_weight=None):
         """Mean of ``score_samples``: minus the mean squared reconstruction error.

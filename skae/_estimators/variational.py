@@ -20,7 +20,6 @@ from sklearn.utils.validation import check_is_fitted
 from .._input.bundle import Rows
 from .._input.chunks import INFERENCE_BATCH_SIZE
 from .._input.dask import lazy_on_dask
-from .._validation import check_finite_scores
 from ..architectures._blocks import model_name
 from ..architectures.variational import (
     VariationalAutoencoderModel,
@@ -471,10 +470,7 @@ class VariationalAutoencoderTransformer(
             X's float dtype (float32 for float32 X).
         """
         check_is_fitted(self)
-        X = self._check_input(X, reset=False)
-        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
-            scores = self._score_samples(X)
-        return check_finite_scores(scores, type(self).__name__, X.dtype)
+        return self._finite_scores(self._check_input(X, reset=False))
 
     def _score_samples(self, X):
         # X: validated rows, or a Rows of them with their condition
