@@ -128,7 +128,9 @@ class OneRowProgram:
 
     def __init__(self, concrete, arguments, sample_shape, dtype, *, cast=False):
         self._concrete = concrete
-        self._arguments = list(arguments)
+        # whether the graph takes weights: the first estimator to bind its
+        # own gives their shapes and dtypes (held no longer than the build)
+        self._takes_weights = bool(arguments)
         self._shape = (1,) + tuple(sample_shape)
         self._dtype = np.dtype(dtype).name
         self._cast = cast
@@ -143,28 +145,30 @@ class OneRowProgram:
             return list(variables)
         return [tf.cast(v, self._dtype) for v in variables]
 
-    def compiled(self):
-        """The XLA program's concrete function, or None if XLA cannot compile the graph."""
+    def compiled(self, variables):
+        """The XLA program's concrete function, or None if XLA cannot compile the graph.
+
+        Built by the first call, for weights like ``variables``.
+        """
         import tensorflow as tf
 
         with self._lock:
             if self._program is None and not self._failed:
-                concrete = self._concrete
+                concrete, variables = self._concrete, list(variables)
                 tensor = tf.TensorSpec(self._shape, self._dtype)
                 if self._cast:
                     function = concrete
-                    weights = [tf.TensorSpec(w.shape, self._dtype) for w in self._arguments]
-                    signature = (tensor, weights)
-                elif self._arguments:
+                    signature = (tensor, [tf.TensorSpec(w.shape, self._dtype) for w in variables])
+                elif self._takes_weights:
                     function = lambda tensor, weights: concrete(tensor, weights)  # noqa: E731
-                    signature = (tensor, self._arguments)
+                    signature = (tensor, variables)
                 else:
                     function = lambda tensor: concrete(tensor)  # noqa: E731
                     signature = (tensor,)
                 try:
                     program = tf.function(function, jit_compile=True, autograph=False)
                     program = program.get_concrete_function(*signature)
-                    weights = (self._weights(self._arguments),) if self._arguments else ()
+                    weights = (self._weights(variables),) if self._takes_weights else ()
                     with call_options(self._dtype)(), quiet_native_logs():
                         program(tf.zeros(self._shape, self._dtype), *weights)
                 except (tf.errors.OpError, NotImplementedError, ValueError, TypeError):
@@ -175,7 +179,7 @@ class OneRowProgram:
 
     def bind(self, variables):
         """A call of a one-row tensor reading ``variables``; None without XLA."""
-        program = self.compiled()
+        program = self.compiled(variables)
         if program is None:
             return None
         return concrete_function_call(
