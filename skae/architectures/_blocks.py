@@ -40,6 +40,17 @@ def glorot_uniform(next_seed):
     return keras.initializers.GlorotUniform(seed=next_seed())
 
 
+def seeded_dense(units, next_seed, *, name, dtype, activation=None):
+    """A ``Dense`` layer whose kernel initializer is seeded from ``next_seed``."""
+    return keras.layers.Dense(
+        units,
+        activation=activation,
+        kernel_initializer=glorot_uniform(next_seed),
+        name=name,
+        dtype=dtype,
+    )
+
+
 def join_condition(x, condition, *, name, dtype=None):
     """``x`` with ``condition`` appended: more features, or more channels.
 
@@ -152,12 +163,8 @@ def strided_codes(x, conv, dropout_layer, filters, n_components, *, latent_activ
     name, dtype, next_seed = options["name"], options["dtype"], options["next_seed"]
     x = conv_blocks(x, conv, dropout_layer, filters, **{**options, "name": f"{name}_conv"})
     x = keras.layers.Flatten(name=f"{name}_flatten", dtype=dtype)(x)
-    return keras.layers.Dense(
-        n_components,
-        activation=latent_activation,
-        kernel_initializer=glorot_uniform(next_seed),
-        name=f"{name}_codes",
-        dtype=dtype,
+    return seeded_dense(
+        n_components, next_seed, activation=latent_activation, name=f"{name}_codes", dtype=dtype
     )(x)
 
 
@@ -175,12 +182,8 @@ def decoder_input(n_components, map_shape, *, activation, n_conditions, dtype, n
     size = 1
     for dimension in map_shape:
         size *= dimension
-    x = keras.layers.Dense(
-        size,
-        activation=activation,
-        kernel_initializer=glorot_uniform(next_seed),
-        name=f"{name}_dense",
-        dtype=dtype,
-    )(inputs)
+    x = seeded_dense(size, next_seed, activation=activation, name=f"{name}_dense", dtype=dtype)(
+        inputs
+    )
     x = keras.layers.Reshape(tuple(map_shape), name=f"{name}_reshape", dtype=dtype)(x)
     return inputs, condition, next_seed, x

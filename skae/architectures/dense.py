@@ -5,7 +5,7 @@ from functools import partial
 import keras
 
 from .._validation import as_int, as_int_tuple
-from ._blocks import glorot_uniform, hidden_layers, layer_seeds, trailing_condition
+from ._blocks import hidden_layers, layer_seeds, seeded_dense, trailing_condition
 from ._docs import fill_builder_docs
 
 
@@ -49,11 +49,8 @@ def _dense_network(
         next_seed=next_seed,
         condition=trailing_condition(inputs, n_conditions, name=name, dtype=dtype),
     )
-    outputs = keras.layers.Dense(
-        n_outputs,
-        activation=output_activation,
-        kernel_initializer=glorot_uniform(next_seed),
-        name=f"{name}_{output_layer}",
+    outputs = seeded_dense(
+        n_outputs, next_seed, activation=output_activation, name=f"{name}_{output_layer}",
         dtype=dtype,
     )(x)
     return keras.Model(inputs, outputs, name=name)
