@@ -513,3 +513,25 @@ def test_predict_confidence(fitted, digits):
 def test_training_scores_are_the_fitted_scores(fitted, digits):
     X, _ = digits
     np.testing.assert_array_equal(fitted.training_scores_, fitted.score_samples(X))
+
+
+def test_predict_and_decision_follow_a_subclass_that_scores_its_own_way(digits):
+    # predict and decision_function score through score_samples, as
+    # scikit-learn's detectors do, also where a subclass builds on it
+    X = digits[0].astype(np.float32)
+
+    class Shifted(AutoencoderOutlierDetector):
+        def score_samples(self, X):
+            return super().score_samples(X) + 1.0
+
+    plain = AutoencoderOutlierDetector(2, **FAST).fit(X)
+    shifted = Shifted(2, **FAST).fit(X)
+    np.testing.assert_allclose(shifted.score_samples(X), plain.score_samples(X) + 1.0, rtol=1e-6)
+    np.testing.assert_array_equal(
+        shifted.decision_function(X), shifted.score_samples(X) - shifted.offset_
+    )
+    np.testing.assert_array_equal(
+        shifted.predict(X), np.where(shifted.decision_function(X) < 0, -1, 1)
+    )
+    # one plain row: the detector's own scores, as a batch's row
+    np.testing.assert_allclose(plain.decision_function(X[:1]), plain.decision_function(X)[:1], rtol=1e-5)

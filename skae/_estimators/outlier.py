@@ -493,10 +493,16 @@ class AutoencoderOutlierDetector(
             dtype (float32 for float32 X, as ``LocalOutlierFactor``'s).
         """
         check_fitted(self)
-        return self._scores(X)
+        return self._backbone_scores(X)
 
     def _scores(self, X):
-        """``score_samples(X)`` of the fitted detector, for the methods built on it.
+        """``score_samples(X)``, for the methods built on it, without re-entering it."""
+        if type(self).score_samples is not AutoencoderOutlierDetector.score_samples:
+            return self.score_samples(X)  # a subclass's scores
+        return self._backbone_scores(X)
+
+    def _backbone_scores(self, X):
+        """The backbone's scores of X.
 
         Plain rows in memory are validated and scaled once, here, and the
         backbone scores them as they are (``_finite_scores``): its own
@@ -506,18 +512,14 @@ class AutoencoderOutlierDetector(
         """
         backbone = self.backbone_
         if (
-            type(self).score_samples is AutoencoderOutlierDetector.score_samples
-            and backbone.image_shape_ is None
+            backbone.image_shape_ is None
             and not self._reads_condition_columns(False)
             and isinstance(X, np.ndarray)
             and X.ndim == 2
         ):
-            rows, _, _ = self._rows(X, reset=False)
-            scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
+            scaled = self._standardized(self._rows(X, reset=False)[0])
             if np.isfinite(scaled).all():
                 return backbone._finite_scores(scaled)
-        if type(self).score_samples is not AutoencoderOutlierDetector.score_samples:
-            return self.score_samples(X)
         return backbone.score_samples(*self._backbone_input(X, reset=False, stream=True))
 
     @consistent

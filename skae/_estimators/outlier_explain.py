@@ -32,8 +32,7 @@ class ExplanationMixin:
             restored = self.backbone_.reconstruct(scaled, condition) * self.scale_ + self.center_
             return restored.astype(scaled.dtype, copy=False)
         rows, shape, ndim = self._rows(X, reset=False)
-        scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
-        restored = self.backbone_.reconstruct(rows_as_given(scaled, shape, ndim))
+        restored = self.backbone_.reconstruct(rows_as_given(self._standardized(rows), shape, ndim))
         restored = restored.reshape(len(rows), -1) * self.scale_ + self.center_
         return rows_as_given(restored.astype(rows.dtype, copy=False), shape, ndim)
 

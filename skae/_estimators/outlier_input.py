@@ -55,8 +55,11 @@ class ScaledInputMixin:
             # the form rows_as_given gives in-memory X
             sample_shape = rows_as_given(np.empty((0, rows.shape[1])), shape, ndim).shape[1:]
             return ScaledRows(rows, self.center_, self.scale_, sample_shape)
-        scaled = ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
-        return rows_as_given(scaled, shape, ndim)
+        return rows_as_given(self._standardized(rows), shape, ndim)
+
+    def _standardized(self, rows):
+        """Validated rows scaled with ``center_`` and ``scale_``, in the rows' dtype."""
+        return ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False)
 
     def _fit_scaling(self, rows):
         self.scaling_ = resolved_scaling(self.scaling, self.loss, rows)
@@ -78,7 +81,7 @@ class ScaledInputMixin:
         rows, condition = self._split_condition_columns(X, reset=reset)
         if reset:
             self._fit_scaling(rows)
-        return ((rows - self.center_) / self.scale_).astype(rows.dtype, copy=False), condition
+        return self._standardized(rows), condition
 
     @consistent
     def encode_conditions(self, y):
