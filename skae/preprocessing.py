@@ -21,10 +21,9 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._time_points import covering_counts, covering_maxima, reduce_covering
 from ._validation import FLOAT_DTYPES, reject_non_numeric
 
-# time points per block when point_scores gathers the windows covering them
-_POINTS_PER_BLOCK = 2**18
 REDUCTIONS = ("min", "max", "mean")
 
 
@@ -397,7 +396,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
                 f"and stride={self.stride}: pass one value per window of this "
                 "transformer's windows of that series."
             )
-        points = _reduce_covering(scores, starts, self.width, n_times, reduce)
+        points = reduce_covering(scores, starts, self.width, n_times, reduce)
         if index is None:
             return points
         import pandas as pd
@@ -439,12 +438,86 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         >>> windows.point_values(values, series).ravel()  # window i adds i
         array([0. , 1.5, 3. , 5. , 6.5, 8. ])
         """
+        values, starts, n_times, frame = self._gathered(window_values, series, "window_values")
+        n_features = self.n_features_in_
+        sums = np.zeros((n_times, n_features))
+        for k in range(self.width):  # starts are unique, so no index repeats
+            sums[starts + k] += values[:, k]
+        counts = covering_counts(starts, self.width, n_times)
+        points = sums / counts[:, None]
+        if frame is None or not _is_frame(frame):
+            return points
+        import pandas as pd
+
+        return pd.DataFrame(points, index=frame.index, columns=frame.columns)
+
+    def point_errors(self, window_errors, series):
+        """One anomaly score per time point from a detector's errors on the windows.
+
+        Where :meth:`point_scores` knows one score per window, a
+        reconstruction detector knows where in each window its errors lie
+        (``AutoencoderOutlierDetector.feature_errors``: a squared error per
+        time step and feature). A time point's score adds two mean squared
+        errors, each the largest over the windows covering the point:
+
+        - **its own**: its errors at its step of the window, averaged over
+          the features. It picks the point out of its windows: a spike
+          shares every window covering it with its neighbours, so window
+          scores alone rate them all as high as the spike.
+        - **the window's**: the errors averaged over the window's steps and
+          features (minus the detector's ``score_samples`` of it): an
+          anomaly spread over a segment (a changed shape or season) makes
+          each point moderately wrong and the whole window clearly so.
+
+        The two are in the same units, and a point is as abnormal as its
+        worst window, as in :meth:`point_scores`. Higher is more abnormal.
+        ``benchmarks/time_series.py`` measures this rule against window
+        scores alone and against other ways of gathering the errors.
+
+        Parameters
+        ----------
+        window_errors : array-like of shape (n_windows, width, n_features)
+            Non-negative errors of the windows of ``transform(series)``, in
+            their order: ``detector.feature_errors(windows)``, say. Flattened
+            windows ``(n_windows, width * n_features)`` are read too (a
+            dense detector's). A Dask array is computed.
+        series : int, array-like, DataFrame or Series
+            The series the windows were cut from, or its length. A pandas
+            object gives a pandas Series on its index (the time stamps).
+
+        Returns
+        -------
+        point_errors : ndarray of shape (n_times,) or pandas.Series
+            Each time point's score, as float64.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skae.preprocessing import SlidingWindows
+        >>> windows = SlidingWindows(width=3, stride=1).fit(np.zeros((6, 1)))
+        >>> errors = np.zeros((4, 3, 1))
+        >>> errors[1, 2] = 3.0  # window 1 misses its last step, time point 3
+        >>> windows.point_errors(errors, 6)
+        array([0., 1., 1., 4., 0., 0.])
+        """
+        values, starts, n_times, frame = self._gathered(window_errors, series, "window_errors")
+        own = covering_maxima(values.mean(axis=2), starts, n_times)
+        whole = reduce_covering(values.mean(axis=(1, 2)), starts, self.width, n_times, "max")
+        points = own + whole
+        if frame is None:
+            return points
+        import pandas as pd
+
+        return pd.Series(points, index=frame.index, name="point_error")
+
+    def _gathered(self, window_values, series, name):
+        """``(values (n_windows, width, n_features) float64, starts, n_times, pandas series or None)``."""
         check_is_fitted(self)
         if isinstance(series, numbers.Integral) and not isinstance(series, bool):
             n_times, frame = int(series), None
         else:
             n_times = _length(series)
-            frame = series if _is_frame(series) and not _is_dask(series) else None
+            frame = series if hasattr(series, "iloc") and not _is_dask(series) else None
         starts = self.window_starts(n_times)
         if _is_dask(window_values):
             window_values = window_values.compute()
@@ -454,21 +527,12 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
             values = values.reshape(len(values), self.width, n_features)
         if values.shape != (len(starts), self.width, n_features):
             raise ValueError(
-                f"window_values has shape {values.shape}, but a series of {n_times} "
+                f"{name} has shape {values.shape}, but a series of {n_times} "
                 f"time steps is cut into {len(starts)} windows of shape "
                 f"({self.width}, {n_features}): pass the values of this "
                 "transformer's windows of that series, in their order."
             )
-        sums = np.zeros((n_times, n_features))
-        for k in range(self.width):  # starts are unique, so no index repeats
-            sums[starts + k] += values[:, k]
-        counts = _covering_counts(starts, self.width, n_times)
-        points = sums / counts[:, None]
-        if frame is None:
-            return points
-        import pandas as pd
-
-        return pd.DataFrame(points, index=frame.index, columns=frame.columns)
+        return values, starts, n_times, frame
 
 
 def _length(series):
@@ -477,14 +541,6 @@ def _length(series):
         series = series.to_dask_array(lengths=True)
     shape = getattr(series, "shape", None)
     return int(shape[0]) if shape is not None else len(series)
-
-
-def _covering_counts(starts, width, n_times):
-    """Number of windows (sorted ``starts``, ``width`` steps) covering each time point."""
-    t = np.arange(n_times)
-    last = np.searchsorted(starts, t, side="right") - 1
-    first = np.searchsorted(starts, t - width + 1, side="left")
-    return last - first + 1
 
 
 def _rows(X, begin, end):
@@ -517,31 +573,3 @@ def _values(X):
     if values.dtype not in FLOAT_DTYPES:
         values = values.astype(np.float64)
     return values
-
-
-def _reduce_covering(scores, starts, width, n_times, reduce):
-    """For each time point, ``reduce`` of the scores of the windows covering it.
-
-    The windows covering point ``t`` are a run ``first[t] .. last[t]`` of the
-    sorted starts; points are gathered a block at a time, so memory is a few
-    arrays of ``_POINTS_PER_BLOCK`` values beside the result.
-    """
-    if reduce == "mean":
-        cumulative = np.concatenate([[0.0], np.cumsum(scores, dtype=np.float64)])
-        out = np.empty(n_times, dtype=np.float64)
-    else:
-        out = np.empty(n_times, dtype=scores.dtype)
-        combine = np.minimum if reduce == "min" else np.maximum
-    for begin in range(0, n_times, _POINTS_PER_BLOCK):
-        t = np.arange(begin, min(begin + _POINTS_PER_BLOCK, n_times))
-        last = np.searchsorted(starts, t, side="right") - 1
-        first = np.searchsorted(starts, t - width + 1, side="left")
-        if reduce == "mean":
-            out[t] = (cumulative[last + 1] - cumulative[first]) / (last - first + 1)
-            continue
-        block = scores[first]
-        for offset in range(1, int(np.max(last - first)) + 1):
-            # past a point's last window, the index stays on it: no change
-            block = combine(block, scores[np.minimum(first + offset, last)])
-        out[t] = block
-    return out

@@ -253,6 +253,46 @@ def test_point_values_average_the_windows_covering_each_point(n_times, width, st
         sliding.point_values(cut[1:], series)
 
 
+@pytest.mark.parametrize("n_times, width, stride", [(50, 7, 3), (33, 5, 1), (41, 8, 8)])
+def test_point_errors_add_a_points_worst_error_and_its_worst_windows(n_times, width, stride):
+    sliding = SlidingWindows(width, stride).fit(np.zeros((n_times, 2)))
+    starts = sliding.window_starts(n_times)
+    errors = np.random.RandomState(n_times).rand(len(starts), width, 2)
+    expected = []
+    for t in range(n_times):
+        covering = [(i, t - start) for i, start in enumerate(starts) if start <= t < start + width]
+        own = max(errors[i, k].mean() for i, k in covering)
+        whole = max(errors[i].mean() for i, _ in covering)
+        expected.append(own + whole)
+    np.testing.assert_allclose(sliding.point_errors(errors, n_times), expected)
+    # a dense detector's flattened errors read alike
+    np.testing.assert_allclose(
+        sliding.point_errors(errors.reshape(len(starts), -1), n_times), expected
+    )
+    with pytest.raises(ValueError, match="window_errors has shape"):
+        sliding.point_errors(errors[1:], n_times)
+
+
+def test_point_errors_pick_a_spike_out_of_the_windows_covering_it():
+    series, _ = _series_with_an_anomaly()
+    series = series.copy()
+    series[130, 0] += 8.0  # one spike, in one feature
+    windows = SlidingWindows(16, stride=1).fit(series[:100])
+    detector = AutoencoderOutlierDetector(
+        4, architecture="sequence", filters=(8, 16), kernel_size=5, epochs=20,
+        early_stopping=False, random_state=0,
+    ).fit(windows.transform(series[:100]))
+    cut = windows.transform(series)
+    points = windows.point_errors(detector.feature_errors(cut), series)
+    window_rule = -windows.point_scores(detector.score_samples(cut), series)
+    assert np.argmax(points) == 130
+    # window scores alone rate the spike's neighbours (in its windows) almost
+    # as high as the spike: the point's own error sets it apart
+    assert points[130] / points[125] > 2 * window_rule[130] / window_rule[125]
+    frame = pd.DataFrame(series, index=pd.date_range("2024-01-01", periods=len(series), freq="min"))
+    assert windows.point_errors(detector.feature_errors(cut), frame).index.equals(frame.index)
+
+
 def test_frames_keep_feature_names_and_time_index():
     index = pd.date_range("2024-01-01", periods=10, freq="h")
     frame = pd.DataFrame(np.arange(20.0).reshape(10, 2), columns=["temp", "load"], index=index)

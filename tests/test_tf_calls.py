@@ -93,3 +93,68 @@ def test_a_float64_call_of_float32_weights_needs_its_python_function():
     # the Python function, with float64 weights, or not made at all
     assert tf_calls.one_row_program(None, ["weights"], (3,), "float64") is None
     assert tf_calls.one_row_program(None, ["weights"], (3,), "float16") is None
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_rows_score_is_computed_in_its_program_as_numpy_computes_it(digits, dtype):
+    X = digits[0][:30].astype(dtype)
+    estimator = skae.AutoencoderTransformer(2, **FAST).fit(X)
+    scores = _one_rows(estimator, X, "score_samples")
+    assert scores.dtype == dtype
+    assert estimator._one_row_scorer(np.dtype(dtype)) is not None
+    expected = -np.mean((X.astype(np.float64) - estimator.reconstruct(X)) ** 2, axis=1)
+    tolerance = 1e-6 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(scores, expected, rtol=tolerance)
+
+
+class _PoweredError(skae.AutoencoderTransformer):
+    """A score reading a parameter, without ``_inference_key`` to declare it."""
+
+    def __init__(self, n_components=2, *, power=1.0, hidden_layer_sizes=(8,), epochs=2, random_state=0):
+        super().__init__(
+            n_components, hidden_layer_sizes=hidden_layer_sizes, epochs=epochs, random_state=random_state
+        )
+        self.power = power
+
+    def _score_batch(self, rows, reconstruction, xp):
+        return -xp.mean(xp.abs(rows - reconstruction) ** self.power, axis=1)
+
+
+def test_a_score_reading_undeclared_parameters_keeps_numpys_formula_for_one_row(digits):
+    X = digits[0][:20].astype(np.float32)
+    linear = _PoweredError(power=1.0).fit(X)
+    squared = _PoweredError(power=2.0).fit(X)
+    for estimator in (linear, squared):
+        # no program shared by the two: each row is scored by its own estimator's formula
+        assert estimator._one_row_scorer(np.dtype(np.float32)) is None
+        np.testing.assert_allclose(
+            _one_rows(estimator, X, "score_samples"), estimator.score_samples(X), rtol=1e-5
+        )
+
+
+def test_without_xla_one_rows_score_is_numpys(digits, monkeypatch):
+    X = digits[0][:20].astype(np.float32)
+    monkeypatch.setattr(tf_calls, "ONE_ROW_XLA", False)
+    estimator = skae.AutoencoderOutlierDetector(2, **FAST).fit(X)
+    assert estimator.backbone_._one_row_scorer(np.dtype(np.float32)) is None
+    np.testing.assert_array_equal(
+        _one_rows(estimator, X, "score_samples"), estimator.score_samples(X)
+    )
+
+
+def test_a_row_tensor_is_a_private_copy_of_any_row(monkeypatch):
+    import tensorflow as tf
+
+    X = np.asfortranarray(np.arange(12.0, dtype=np.float32).reshape(3, 4))
+    row = X[1:2]  # not C-contiguous, and not aligned
+    tensor = tf_calls.row_tensor(row)
+    np.testing.assert_array_equal(tensor.numpy(), row)
+    row[0, 0] = -1.0  # the tensor holds its own copy
+    assert tensor.numpy()[0, 0] == 4.0
+    # without DLPack: tf.constant, the same values
+    monkeypatch.setattr(tf.experimental.dlpack, "from_dlpack", _no_dlpack)
+    np.testing.assert_array_equal(tf_calls.row_tensor(X[2:3]).numpy(), X[2:3])
+
+
+def _no_dlpack(capsule):
+    raise RuntimeError("no DLPack here")

@@ -308,7 +308,7 @@ class _SharedFunction:
             networks = estimator.encoder_, estimator.decoder_
         encoder, decoder = (network_copy(network, dtype) for network in networks)
         private = _unique_variables([encoder] * encode + [decoder] * decode)
-        network = _hooks(estimator, encoder, decoder, encode, decode)
+        network = network_hooks(estimator, encoder, decoder, encode, decode)
 
         def function(batch, weights):
             values = [(v, keras.ops.cast(w, v.dtype)) for v, w in zip(private, weights)]
@@ -316,24 +316,25 @@ class _SharedFunction:
                 return network(batch)
 
         spec = tf.TensorSpec((None,) + tuple(sample_shape), dtype)
-        arguments = _arguments(own)
+        arguments = weight_arguments(own)
         self.signature = _signature(own)
         self.dtype = dtype
+        self.function, self.sample_shape = function, tuple(sample_shape)
         self.concrete = concrete = traced(function, spec, arguments)
         self.one_row = one_row_program(concrete, arguments, sample_shape, dtype, function)
 
     def bind(self, variables):
         """A numpy call reading ``variables`` (Keras variables of this architecture, or
         the tensors of a fit's state)."""
-        return numpy_call(self.concrete, _arguments(variables), self.dtype, self.one_row)
+        return numpy_call(self.concrete, weight_arguments(variables), self.dtype, self.one_row)
 
 
-def _arguments(variables):
+def weight_arguments(variables):
     """What a shared call is given: each Keras variable's own, or a state's tensor."""
     return [v.value if isinstance(v, keras.Variable) else v for v in variables]
 
 
-def _hooks(estimator, encoder, decoder, encode, decode):
+def network_hooks(estimator, encoder, decoder, encode, decode):
     """``estimator``'s ``_encode_batch`` and/or ``_decode_batch`` as one function of a batch."""
 
     def network(batch):
@@ -404,6 +405,12 @@ def shared_inference_function(estimator, dtype, sample_shape, *, encode, decode)
     the first fit of each architecture does. None when not shared: the
     estimator compiles its own (``inference_function``).
     """
+    found = shared_function(estimator, dtype, sample_shape, encode, decode)
+    return None if found is None else found[0].bind(found[1])
+
+
+def shared_function(estimator, dtype, sample_shape, encode, decode):
+    """``(the architecture's _SharedFunction, estimator's own weights)``, or None."""
     if keras.backend.backend() != "tensorflow" or not _shares_inference(type(estimator)):
         return None
     dtype = np.dtype(dtype).name
@@ -447,7 +454,7 @@ def shared_inference_function(estimator, dtype, sample_shape, *, encode, decode)
         _shared.move_to_end(key)
     if _signature(own) != shared.signature:
         return None
-    return shared.bind(own)
+    return shared, own
 
 
 class InferenceCache:
@@ -514,7 +521,7 @@ def _own_inference_function(
 ):
     """``estimator``'s inference compiled for it alone (its networks, or their float64 copy)."""
     encoder, decoder = networks_for(estimator, cache, dtype)
-    network = _hooks(estimator, encoder, decoder, encode, decode)
+    network = network_hooks(estimator, encoder, decoder, encode, decode)
     variables = _unique_variables([encoder] * encode + [decoder] * decode)
     with no_retracing_warning():
         return compile_for_inference(network, variables, sample_shape, dtype, condition_shape)

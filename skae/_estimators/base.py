@@ -467,6 +467,11 @@ class BaseAutoencoder(DocLinkMixin, SaveMixin, ExportMixin, PredictionMixin, Bas
         return self._score_batch(ops.cast(rows, dtype), ops.cast(reconstruction, dtype), ops)
 
     def _score_samples(self, X):
+        if isinstance(X, np.ndarray) and len(X) == 1:
+            scorer = self._one_row_scorer(X.dtype)  # the score inside XLA's one-row program
+            if scorer is not None:
+                return scorer(X)
+
         def scores(rows):
             return self._score_batch(np.asarray(rows, dtype=np.float64), self._forward(rows), np)
 

@@ -19,6 +19,7 @@ from .._engine.inference import (
     networks_for,
     run_in_chunks,
 )
+from .._engine.one_row_scores import one_row_scorer
 from .._input.bundle import Rows
 from .._input.dask import lazy_on_dask
 from .._input.streaming import StreamedRows
@@ -67,6 +68,10 @@ class PredictionMixin:
     def _networks_for(self, dtype):
         """Encoder and decoder computing in ``dtype`` (built once per fit)."""
         return networks_for(self, self._inference, dtype)
+
+    def _one_row_scorer(self, dtype):
+        """One row's float64 score in one compiled call (``one_row_scorer``), or None."""
+        return one_row_scorer(self, self._inference, dtype, self._network_shape())
 
     def _inference_function(self, dtype, sample_shape, *, encode, decode, condition_shape=None):
         """The compiled ``_encode_batch`` and/or ``_decode_batch`` (looked up once per fit)."""
