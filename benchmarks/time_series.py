@@ -36,9 +36,9 @@ What it measures
   its default rule (a point is as abnormal as the most abnormal window
   covering it), for every method but skae's: a reconstruction detector
   knows where in a window its errors lie, and its point scores are
-  ``SlidingWindows.point_errors`` of its ``feature_errors`` (a point's worst
-  own error plus its worst window's error, both over the windows covering
-  it). The sequence detector's window scores through ``point_scores`` are
+  ``SlidingWindows.point_errors`` of its ``feature_errors`` (each
+  feature's largest error at the point, averaged over the features, plus
+  its worst window's error, both over the windows covering it). The sequence detector's window scores through ``point_scores`` are
   reported beside it (``skae sequence, window scores``), as a reference,
   not a baseline. Methods:
 
@@ -588,9 +588,9 @@ def main(argv=None):
         + "; window scores become point scores by `SlidingWindows.point_scores` "
         "(a point is as abnormal as its most abnormal window), except skae's: "
         "a reconstruction detector's `feature_errors` become point scores by "
-        "`SlidingWindows.point_errors` (a point's worst own error, averaged over "
-        "the features, plus its worst window's error, each over the windows "
-        "covering it). The sequence detector's window scores through "
+        "`SlidingWindows.point_errors` (each feature's largest error at the point, "
+        "averaged over the features, plus its worst window's error, both over the "
+        "windows covering it). The sequence detector's window scores through "
         "`point_scores` are shown as a reference (`skae sequence, window "
         "scores`), not a baseline. The skae detectors use their defaults (`architecture=\"sequence\"`, or dense on the flattened "
         "windows); the matrix profile is each window's z-normalised distance to "

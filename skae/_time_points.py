@@ -50,11 +50,12 @@ def reduce_covering(scores, starts, width, n_times, reduce):
 def covering_maxima(values, starts, n_times):
     """For each time point, the largest value it takes in the windows covering it.
 
-    ``values``: ``(n_windows, width)``, window ``i``'s value at each of its
-    steps (``starts[i] + k``). Starts are unique, so at a given step ``k``
-    no point repeats: one vectorised maximum per step.
+    ``values``: ``(n_windows, width, ...)``, window ``i``'s values at each of
+    its steps (``starts[i] + k``); the result is ``(n_times, ...)``, each
+    trailing entry (a feature) reduced on its own. Starts are unique, so at
+    a given step ``k`` no point repeats: one vectorised maximum per step.
     """
-    out = np.full(n_times, -np.inf)
+    out = np.full((n_times, *values.shape[2:]), -np.inf)
     for k in range(values.shape[1]):
         points = starts + k
         out[points] = np.maximum(out[points], values[:, k])

@@ -458,16 +458,18 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         reconstruction detector knows where in each window its errors lie
         (``AutoencoderOutlierDetector.feature_errors``: a squared error per
         time step and feature). A time point's score adds two mean squared
-        errors, each the largest over the windows covering the point:
+        errors, each from the largest errors over the windows covering the
+        point:
 
-        - **its own**: its errors at its step of the window, averaged over
-          the features. It picks the point out of its windows: a spike
+        - **its own**: each feature's largest error at the point, averaged
+          over the features. It picks the point out of its windows: a spike
           shares every window covering it with its neighbours, so window
           scores alone rate them all as high as the spike.
-        - **the window's**: the errors averaged over the window's steps and
-          features (minus the detector's ``score_samples`` of it): an
-          anomaly spread over a segment (a changed shape or season) makes
-          each point moderately wrong and the whole window clearly so.
+        - **the window's**: the largest of the covering windows' errors
+          averaged over their steps and features (minus the detector's
+          ``score_samples`` of each): an anomaly spread over a segment (a
+          changed shape or season) makes each point moderately wrong and
+          the whole window clearly so.
 
         The two are in the same units, and a point is as abnormal as its
         worst window, as in :meth:`point_scores`. Higher is more abnormal.
@@ -501,7 +503,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         array([0., 1., 1., 4., 0., 0.])
         """
         values, starts, n_times, frame = self._gathered(window_errors, series, "window_errors")
-        own = covering_maxima(values.mean(axis=2), starts, n_times)
+        own = covering_maxima(values, starts, n_times).mean(axis=1)
         whole = reduce_covering(values.mean(axis=(1, 2)), starts, self.width, n_times, "max")
         points = own + whole
         if frame is None:

@@ -261,7 +261,7 @@ def test_point_errors_add_a_points_worst_error_and_its_worst_windows(n_times, wi
     expected = []
     for t in range(n_times):
         covering = [(i, t - start) for i, start in enumerate(starts) if start <= t < start + width]
-        own = max(errors[i, k].mean() for i, k in covering)
+        own = np.max([errors[i, k] for i, k in covering], axis=0).mean()
         whole = max(errors[i].mean() for i, _ in covering)
         expected.append(own + whole)
     np.testing.assert_allclose(sliding.point_errors(errors, n_times), expected)
