@@ -19,6 +19,19 @@ def covering_counts(starts, width, n_times):
     return last - first + 1
 
 
+def covering_means(values, starts, n_times):
+    """For each time point, the mean of the values it takes in the windows covering it.
+
+    ``values``: ``(n_windows, width, ...)`` as in ``covering_maxima``; float64.
+    """
+    width = values.shape[1]
+    sums = np.zeros((n_times, *values.shape[2:]))
+    for k in range(width):  # starts are unique, so no index repeats
+        sums[starts + k] += values[:, k]
+    counts = covering_counts(starts, width, n_times)
+    return sums / counts.reshape((-1,) + (1,) * (sums.ndim - 1))
+
+
 def reduce_covering(scores, starts, width, n_times, reduce):
     """For each time point, ``reduce`` of the scores of the windows covering it.
 

@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._time_points import covering_counts, covering_maxima, reduce_covering
+from ._time_points import covering_maxima, covering_means, reduce_covering
 from ._validation import FLOAT_DTYPES, reject_non_numeric
 
 REDUCTIONS = ("min", "max", "mean")
@@ -379,12 +379,8 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         check_is_fitted(self)
         if reduce not in REDUCTIONS:
             raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}.")
-        if isinstance(series, numbers.Integral) and not isinstance(series, bool):
-            n_times, index = int(series), None
-        else:
-            n_times = _length(series)
-            # a pandas DataFrame or Series: keep its time stamps
-            index = series.index if hasattr(series, "iloc") and not _is_dask(series) else None
+        n_times, pandas_series = _time_axis(series)
+        index = None if pandas_series is None else pandas_series.index
         starts = self.window_starts(n_times)
         if _is_dask(window_scores):
             window_scores = window_scores.compute()
@@ -439,12 +435,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
         array([0. , 1.5, 3. , 5. , 6.5, 8. ])
         """
         values, starts, n_times, frame = self._gathered(window_values, series, "window_values")
-        n_features = self.n_features_in_
-        sums = np.zeros((n_times, n_features))
-        for k in range(self.width):  # starts are unique, so no index repeats
-            sums[starts + k] += values[:, k]
-        counts = covering_counts(starts, self.width, n_times)
-        points = sums / counts[:, None]
+        points = covering_means(values, starts, n_times)
         if frame is None or not _is_frame(frame):
             return points
         import pandas as pd
@@ -515,11 +506,7 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
     def _gathered(self, window_values, series, name):
         """``(values (n_windows, width, n_features) float64, starts, n_times, pandas series or None)``."""
         check_is_fitted(self)
-        if isinstance(series, numbers.Integral) and not isinstance(series, bool):
-            n_times, frame = int(series), None
-        else:
-            n_times = _length(series)
-            frame = series if hasattr(series, "iloc") and not _is_dask(series) else None
+        n_times, frame = _time_axis(series)
         starts = self.window_starts(n_times)
         if _is_dask(window_values):
             window_values = window_values.compute()
@@ -535,6 +522,18 @@ class SlidingWindows(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None
                 "transformer's windows of that series, in their order."
             )
         return values, starts, n_times, frame
+
+
+def _time_axis(series):
+    """``(n_times, the series if it is a pandas object in memory, else None)``.
+
+    ``series`` is a series (any array-like, frame or Dask collection) or its
+    length; a pandas DataFrame or Series keeps its time stamps.
+    """
+    if isinstance(series, numbers.Integral) and not isinstance(series, bool):
+        return int(series), None
+    pandas_series = series if hasattr(series, "iloc") and not _is_dask(series) else None
+    return _length(series), pandas_series
 
 
 def _length(series):
