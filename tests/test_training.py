@@ -159,3 +159,40 @@ def test_a_user_s_global_seeds_do_not_change_a_seeded_fit(digits):
     tf.random.set_seed(7)
     keras.utils.set_random_seed(7)
     _assert_same(_outputs(AutoencoderTransformer(4, **PARAMS).fit(X), X), reference)
+
+
+def _keras_early_stopping(monitor, patience, min_delta):
+    return keras.callbacks.EarlyStopping(
+        monitor=monitor, patience=patience, min_delta=min_delta, restore_best_weights=True
+    )
+
+
+def _keras_plateau(monitor, factor, patience, min_delta, min_lr):
+    return keras.callbacks.ReduceLROnPlateau(
+        monitor=monitor, factor=factor, patience=patience, min_delta=min_delta, min_lr=min_lr
+    )
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(epochs=40, n_iter_no_change=2, tol=1e-3),  # stops early, halves the rate
+        dict(epochs=15, early_stopping=False, n_iter_no_change=2, tol=0.1),  # on the loss
+    ],
+)
+def test_skaes_early_stopping_and_plateau_decide_as_keras_callbacks(digits, monkeypatch, params):
+    from skae._engine import training
+
+    X = digits[0][:200]
+    ours = AutoencoderTransformer(2, random_state=0, **params).fit(X)
+    monkeypatch.setattr(training, "_EarlyStopping", _keras_early_stopping)
+    monkeypatch.setattr(training, "_ReduceLROnPlateau", _keras_plateau)
+    theirs = AutoencoderTransformer(2, random_state=0, **params).fit(X)
+    # the same epochs, learning rates and restored weights, bit for bit
+    assert ours.history_.keys() == theirs.history_.keys()
+    for key, values in theirs.history_.items():
+        np.testing.assert_array_equal(ours.history_[key], values)
+    assert len(set(ours.history_["learning_rate"])) > 1  # the rate was reduced
+    if params.get("early_stopping", True):
+        assert len(ours.history_["loss"]) < params["epochs"]  # and training stopped early
+    np.testing.assert_array_equal(ours.transform(X), theirs.transform(X))

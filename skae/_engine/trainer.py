@@ -256,7 +256,7 @@ class Trainer:
     def weight_snapshots(self):
         """``(read, write)``: ``model.weights``'s values as tensors, and back; one call each.
 
-        What Keras's ``EarlyStopping(restore_best_weights=True)`` takes at
+        What early stopping (``training._EarlyStopping``) takes at
         every better epoch: ``get_weights`` reads each variable to NumPy from
         Python, about 4 ms for a small network, more than the epoch. A read
         here is one compiled call returning immutable tensors (TensorFlow

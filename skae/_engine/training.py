@@ -206,25 +206,91 @@ class _StepCountProgbar(keras.callbacks.ProgbarLogger):
         super().on_train_batch_end(batch, logs)
 
 
-class _EarlyStopping(keras.callbacks.EarlyStopping):
-    """Keras's EarlyStopping; on a pooled trainer, a snapshot of the weights is one call.
+def _improved(current, best, min_delta):
+    """Whether the loss ``current`` beats ``best`` by more than ``min_delta``.
 
-    With ``restore_best_weights``, Keras reads every weight to NumPy at each
-    better epoch (``model.get_weights``). On a model of the compiled loop's
-    pool, ``get_weights`` and ``set_weights`` are that trainer's compiled
-    snapshots instead (``weight_snapshots``): the same values,
-    about a tenth of the time.
+    The comparison Keras's ``EarlyStopping`` and ``ReduceLROnPlateau`` make
+    (``MonitorCallback._is_improvement``): ``current + min_delta < best``,
+    both sides in float32, as ``keras.ops.less`` of two Python floats
+    computes it; here on the host, where Keras runs an eager op for it at
+    every epoch of every fit (``benchmarks/outlier_fit_time.py``).
     """
+    return best is None or np.float32(current + min_delta) < np.float32(best)
+
+
+class _EarlyStopping(keras.callbacks.Callback):
+    """Stop when the loss stops improving; restore the best epoch's weights.
+
+    Keras's ``EarlyStopping(restore_best_weights=True)`` as Keras 3.15
+    decides it (the same epochs, the same weights), without its per-epoch
+    eager comparison (``_improved``) and its snapshot of the first epoch's
+    weights taken twice. On a model of the compiled loop's pool, the
+    snapshots are that trainer's compiled reads and writes
+    (``weight_snapshots``): the same values, about a tenth of the time of
+    ``get_weights``.
+    """
+
+    def __init__(self, monitor, patience, min_delta):
+        super().__init__()
+        self.monitor, self.patience, self.min_delta = monitor, patience, abs(min_delta)
 
     def set_model(self, model):
         super().set_model(model)
-        self._snapshots = weight_snapshots(model)
+        snapshots = weight_snapshots(model)
+        self._read, self._write = snapshots or (model.get_weights, model.set_weights)
 
-    @property
-    def model(self):
-        model = super().model
-        snapshots = getattr(self, "_snapshots", None)
-        return model if snapshots is None else _SnapshotWeights(model, *snapshots)
+    def on_train_begin(self, logs=None):
+        self.wait, self.stopped_epoch, self.best_epoch = 0, 0, 0
+        self.best = self.best_weights = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = (logs or {}).get(self.monitor)
+        if current is None:
+            return
+        self.wait += 1
+        if _improved(current, self.best, self.min_delta):
+            self.best, self.best_epoch, self.wait = float(current), epoch, 0
+            self.best_weights = self._read()
+        elif self.wait >= self.patience and epoch > 0:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.best_weights is not None:
+            self._write(self.best_weights)
+
+
+class _ReduceLROnPlateau(keras.callbacks.Callback):
+    """Halve the learning rate when the loss stops improving.
+
+    Keras's ``ReduceLROnPlateau`` (no cooldown) as Keras 3.15 decides it,
+    the learning rate of each epoch logged as ``learning_rate``, without its
+    per-epoch eager comparison (``_improved``).
+    """
+
+    def __init__(self, monitor, factor, patience, min_delta, min_lr):
+        super().__init__()
+        self.monitor, self.factor, self.patience = monitor, factor, patience
+        self.min_delta, self.min_lr = abs(min_delta), min_lr
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait = None, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        optimizer = self.model.optimizer
+        logs = logs if logs is not None else {}
+        learning_rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+        logs["learning_rate"] = learning_rate  # History records it, as Keras's does
+        current = logs.get(self.monitor)
+        if current is None:
+            return
+        if _improved(current, self.best, self.min_delta):
+            self.best, self.wait = float(current), 0
+            return
+        self.wait += 1
+        if self.wait >= self.patience and learning_rate > np.float32(self.min_lr):
+            optimizer.learning_rate = max(learning_rate * self.factor, self.min_lr)
+            self.wait = 0
 
 
 # a pooled trainer's model -> a weak reference to its trainer
@@ -251,21 +317,6 @@ def weight_snapshots(model):
     return None if trainer is None else trainer.weight_snapshots()
 
 
-class _SnapshotWeights:
-    """``model`` whose ``get_weights``/``set_weights`` are compiled snapshots."""
-
-    def __init__(self, model, read, write):
-        object.__setattr__(self, "_model", model)
-        object.__setattr__(self, "get_weights", read)
-        object.__setattr__(self, "set_weights", write)
-
-    def __getattr__(self, name):
-        return getattr(self._model, name)
-
-    def __setattr__(self, name, value):  # e.g. stop_training
-        setattr(self._model, name, value)
-
-
 def training_callbacks(estimator, validation, partial):
     """skae's callbacks for one fit (plus the user's).
 
@@ -278,18 +329,13 @@ def training_callbacks(estimator, validation, partial):
     user_callbacks = list(estimator.callbacks or [])
     if validation:
         callbacks.append(
-            _EarlyStopping(
-                monitor=monitor,
-                patience=estimator.n_iter_no_change,
-                min_delta=estimator.tol,
-                restore_best_weights=True,
-            )
+            _EarlyStopping(monitor, patience=estimator.n_iter_no_change, min_delta=estimator.tol)
         )
     schedule_given = not isinstance(estimator.learning_rate, numbers.Real)
     if estimator.reduce_lr_on_plateau and not partial and not schedule_given:
         callbacks.append(
-            keras.callbacks.ReduceLROnPlateau(
-                monitor=monitor,
+            _ReduceLROnPlateau(
+                monitor,
                 factor=0.5,
                 patience=max(1, estimator.n_iter_no_change // 2),
                 min_delta=estimator.tol,
