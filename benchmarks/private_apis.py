@@ -102,8 +102,6 @@ INTERNALS = (
      "early stopping's weight snapshots (was `_compat.flat_call`)", False),
     ("call_flat_copies", "`ConcreteFunction.inference_fn.call_flat`",
      "state copies into and out of a trainer (was `_compat.variables_call`)", False),
-    ("is_improvement", "`MonitorCallback._is_improvement`",
-     "early stopping, learning-rate reduction (was `_CompareInPython`)", False),
     ("symbolic_build", "`Trainer._symbolic_build`",
      "building a trainer (was `_compat.symbolic_build`)", False),
     ("build_at_init", "`Layer._build_at_init`",
@@ -144,18 +142,6 @@ def _reference_variables_call(concrete):
 def _reference_symbolic_build(model, arrays):
     """``_compat.symbolic_build``: Keras's ``Trainer._symbolic_build`` on one row."""
     model._symbolic_build(data_batch=tuple(a[:1] for a in arrays))
-
-
-def _reference_is_improvement(self, monitor_value, reference_value):
-    """``_CompareInPython._is_improvement``: the comparison in Python floats."""
-    if reference_value is None:
-        return True
-    value = float(monitor_value) - self.min_delta
-    if self.monitor_op is keras.ops.less:
-        return value < float(reference_value)
-    if self.monitor_op is keras.ops.greater:
-        return value > float(reference_value)
-    return self.monitor_op(monitor_value - self.min_delta, reference_value)
 
 
 def _reference_save(model):
@@ -410,13 +396,6 @@ def fit_figures(quick):
         Arm("call_flat_epoch", after_warmup=lambda pool: _wrap_trainers(pool, epoch=True)),
         Arm("call_flat_snapshots", after_warmup=lambda pool: _wrap_trainers(pool, snapshots=True)),
         Arm("call_flat_copies", after_warmup=lambda pool: _wrap_trainers(pool, copies=True)),
-        Arm(
-            "is_improvement",
-            patches=[
-                (training._EarlyStopping, "_is_improvement", _reference_is_improvement),
-                (keras.callbacks.ReduceLROnPlateau, "_is_improvement", _reference_is_improvement),
-            ],
-        ),
     ]
     small = lambda seed: AutoencoderTransformer(2, random_state=seed)  # noqa: E731
     results = {"small fit (s)": fits(arms, small, X_wine, rounds)}
@@ -554,7 +533,6 @@ FIGURES = {
     "call_flat_epoch": ("small fit (s)", "digits, 50 epochs (s)"),
     "call_flat_snapshots": ("small fit (s)",),
     "call_flat_copies": ("small fit (s)", "digits, 50 epochs (s)"),
-    "is_improvement": ("small fit (s)",),
     "symbolic_build": ("small fit, own callback (s)",),
     "build_at_init": ("small denoiser fit (s)",),
 }
