@@ -24,8 +24,7 @@ then slows both alike):
 
 "Without" an internal skae still keeps is its fallback, forced: the
 internal hidden (``ConcreteFunction.inference_fn``) or made to fail
-(``seeded_shuffle``'s private op); without the single-threaded executor,
-one row's program on TensorFlow's default executor. "With" an internal skae dropped is the code skae had, put back
+(``seeded_shuffle``'s private op). "With" an internal skae dropped is the code skae had, put back
 for the run (``_reference_*`` below): wrapped around the trainers' compiled
 functions, or patched over the public path that replaced it. Each "with"
 and "without" has its own trainer pool and its own shared inference
@@ -75,7 +74,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import skae  # noqa: E402
 from skae import AutoencoderTransformer, DenoisingAutoencoder  # noqa: E402
 from skae import _compat  # noqa: E402
-from skae._engine import compiled_fit, inference, training  # noqa: E402
+from skae._engine import compiled_fit, inference, tf_calls, training  # noqa: E402
 from skae._io import keras_archive  # noqa: E402
 from skae.layers import Corruption  # noqa: E402
 
@@ -89,8 +88,8 @@ _CONCRETE_FUNCTION = type(tf.function(lambda: tf.constant(0)).get_concrete_funct
 INTERNALS = (
     ("call_flat_inference", "`ConcreteFunction.inference_fn`, `eager.execute.execute`",
      "inference calls (`_compat.concrete_function_call`)", True),
-    ("executor", "`tf.experimental.function_executor_type`'s single-threaded executor",
-     "one row's XLA program (`_compat.concrete_function_call(single_threaded=True)`)", True),
+    ("executor", "`tf.experimental.function_executor_type`",
+     "inference calls (was `_engine.inference.single_threaded_executor`)", False),
     ("seeded_shuffle", "`tensorflow.python.data.ops`, `gen_dataset_ops`",
      "`Model.fit`'s shuffle (`_compat.seeded_shuffle`)", True),
     ("save", "`keras.src.saving.saving_lib.save_model`",
@@ -167,6 +166,35 @@ def _reference_corruption_init(original):
         self._build_at_init()
 
     return __init__
+
+
+def _reference_single_threaded_call(concrete, variables=(), *, remapper=True):
+    """``_compat.concrete_function_call`` as skae called inference until issue 27.
+
+    The same ``execute`` of the traced function's op, its
+    ``executor_type`` attribute the single-threaded executor
+    (``tf.experimental.function_executor_type`` names it so).
+    """
+    from tensorflow.python.eager import context, execute
+
+    call = _compat.concrete_function_call(concrete, variables, remapper=remapper)
+    ctx = context.context()
+    options = ctx.function_call_options
+    if not remapper:
+        options = _compat._remapper_off(options.config_proto_serialized, options.executor_type)
+    attrs = (
+        "executor_type", "SINGLE_THREADED_EXECUTOR",
+        "config_proto", options.as_attrs()["config_proto"],
+    )
+    inputs = [v.handle if isinstance(v, tf.Variable) else v for v in variables]
+    inputs += list(concrete.captured_inputs)
+    name = concrete.inference_fn.name.decode()
+
+    def on_one_thread(tensor):
+        return execute.execute(name, 1, inputs=[tensor, *inputs], attrs=attrs, ctx=ctx)[0]
+
+    on_one_thread.concrete = call.concrete  # keeps the function registered
+    return on_one_thread
 
 
 def _wrap_trainers(pool, *, epoch=False, snapshots=False, copies=False):
@@ -428,8 +456,7 @@ def inference_figures(quick):
     arms = [
         Arm("current"),
         Arm("call_flat_inference", patches=[(_CONCRETE_FUNCTION, "inference_fn", _ABSENT)]),
-        # one row's programs on the default executor
-        Arm("executor", patches=[(_compat, "SINGLE_THREADED_EXECUTOR", "")]),
+        Arm("executor", patches=[(tf_calls, "concrete_function_call", _reference_single_threaded_call)]),
     ]
     estimators, outputs = {}, {}
     for arm in arms:
@@ -494,9 +521,12 @@ FIGURES = {
     "call_flat_inference": (
         "transform, 1 row (ms)", "score_samples, 1 row (ms)", "transform, 100 rows (ms)"
     ),
-    # one row runs an XLA program (``_engine.tf_calls.OneRowProgram``) on
-    # the single-threaded executor; batches on the default one
-    "executor": ("transform, 1 row (ms)", "score_samples, 1 row (ms)"),
+    # one row runs an XLA program (``_engine.tf_calls.OneRowProgram``), on
+    # no executor: the executor serves batches
+    "executor": (
+        "transform, 1 row (ms)", "score_samples, 1 row (ms)", "transform, 100 rows (ms)",
+        "transform, 10,000 rows (ms)",
+    ),
     "seeded_shuffle": ("digits, 50 epochs, Model.fit (s)",),
     "save": ("save (ms)", "pickle.dumps (ms)"),
     "load": ("skae.load (ms)", "pickle.loads (ms)"),

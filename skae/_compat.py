@@ -46,12 +46,7 @@ def no_retracing_warning():
 # ----------------------------------------------------------------------
 
 
-# TensorFlow's single-threaded function executor, as
-# ``tf.experimental.function_executor_type`` names it
-SINGLE_THREADED_EXECUTOR = "SINGLE_THREADED_EXECUTOR"
-
-
-def concrete_function_call(concrete, variables=(), *, remapper=True, single_threaded=False):
+def concrete_function_call(concrete, variables=(), *, remapper=True):
     """``concrete``, a TensorFlow ``ConcreteFunction`` of one tensor, as a plain call.
 
     ``ConcreteFunction.__call__`` binds and canonicalises its arguments in
@@ -72,29 +67,19 @@ def concrete_function_call(concrete, variables=(), *, remapper=True, single_thre
     (traced as ``function(tensor, variables)``); each call passes their
     handles, so the graph reads the variables' values of the moment. Or
     tensors (traced as tensors), passed as they are.
-
-    ``single_threaded``: run the graph on TensorFlow's single-threaded
-    executor (``SINGLE_THREADED_EXECUTOR``, as
-    ``tf.experimental.function_executor_type`` sets it), which schedules
-    the ops inline instead of through the thread pool: a tenth or more off a
-    one-row call, nothing for batches (``benchmarks/private_apis.py``). The
-    fallback calls ``concrete`` inside that public context manager.
     """
     variables = list(variables)
-    executor = SINGLE_THREADED_EXECUTOR if single_threaded else ""
     try:
-        return _direct_call(concrete, variables, remapper, executor)
+        return _direct_call(concrete, variables, remapper)
     except Exception:  # noqa: BLE001 - TensorFlow moved its internals
         pass
     call = (lambda tensor: concrete(tensor, variables)) if variables else concrete
-    if executor:
-        call = _on_executor_call(call, executor)
     if remapper:
         return call
     return _without_remapper_call(call)
 
 
-def _direct_call(concrete, variables, remapper, executor=""):
+def _direct_call(concrete, variables, remapper):
     """``concrete`` as one ``execute`` of its function's op, the call options fixed."""
     from tensorflow.python.eager import context, execute
 
@@ -106,7 +91,7 @@ def _direct_call(concrete, variables, remapper, executor=""):
     options = ctx.function_call_options
     if not remapper:
         options = _remapper_off(options.config_proto_serialized, options.executor_type)
-    attrs = ("executor_type", executor, "config_proto", options.as_attrs()["config_proto"])
+    attrs = ("executor_type", "", "config_proto", options.as_attrs()["config_proto"])
     from tensorflow import Variable
 
     # a variable's handle (read at each call), or a tensor as it is
@@ -123,17 +108,6 @@ def _direct_call(concrete, variables, remapper, executor=""):
     # function lives: the call holds it, as call_flat's bound method did
     call.concrete = concrete
     return call
-
-
-def _on_executor_call(call, executor):
-    """``call`` made on the function executor ``executor`` (public API)."""
-    from tensorflow import experimental
-
-    def on_executor(tensor):
-        with experimental.function_executor_type(executor):
-            return call(tensor)
-
-    return on_executor
 
 
 def _without_remapper_call(call):

@@ -71,9 +71,6 @@ def _inference_outputs(estimator, X):
         estimator.inverse_transform(estimator.transform(X)),
         estimator.score_samples(X),
         estimator.score_samples(X.astype(np.float32)),
-        # one row: its XLA program, on the single-threaded executor
-        estimator.transform(X[:1]),
-        estimator.score_samples(X[:1]),
     ]
 
 
@@ -145,47 +142,6 @@ def test_direct_call_takes_variables_and_tensors_alike():
     np.testing.assert_array_equal(call(tf.constant([1.0])).numpy(), [5.0])
     weights[0].assign([4.0])  # a variable is read at each call
     np.testing.assert_array_equal(call(tf.constant([1.0])).numpy(), [7.0])
-
-
-def test_single_threaded_calls_name_the_executor_direct_or_public(monkeypatch):
-    # one row's programs run on TensorFlow's single-threaded executor: the
-    # direct call sets the op's executor_type, its fallback the public
-    # context manager; the results are those of the default executor
-    import tensorflow as tf
-    from tensorflow.python.eager import execute
-
-    concrete = tf.function(lambda x: 2 * x + 1).get_concrete_function(
-        tf.TensorSpec(None, tf.float32)
-    )
-    seen = []
-    run = execute.execute
-
-    def recorded(name, num_outputs, inputs, attrs, ctx):
-        seen.append(attrs[attrs.index("executor_type") + 1])
-        return run(name, num_outputs=num_outputs, inputs=inputs, attrs=attrs, ctx=ctx)
-
-    monkeypatch.setattr(execute, "execute", recorded)
-    x = tf.constant([1.0, 2.0])
-    default = concrete_function_call(concrete)(x).numpy()
-    single = concrete_function_call(concrete, single_threaded=True)(x).numpy()
-    assert seen == ["", _compat.SINGLE_THREADED_EXECUTOR]
-    np.testing.assert_array_equal(single, default)
-
-    executors = []
-    public = tf.experimental.function_executor_type
-
-    @contextlib.contextmanager
-    def spied(executor_type):
-        executors.append(executor_type)
-        with public(executor_type):
-            yield
-
-    monkeypatch.setattr(_compat, "_direct_call", _fail)
-    monkeypatch.setattr(tf.experimental, "function_executor_type", spied)
-    for remapper in (True, False):
-        call = concrete_function_call(concrete, remapper=remapper, single_threaded=True)
-        np.testing.assert_array_equal(call(x).numpy(), default)
-    assert executors == [_compat.SINGLE_THREADED_EXECUTOR] * 2
 
 
 def test_direct_call_keeps_its_function_alive():

@@ -58,9 +58,10 @@ def numpy_call(concrete, variables, dtype, one_row=None):
     what ``tf.convert_to_tensor`` does to a NumPy array, without the
     dispatch around it.
 
-    One row's program runs on TensorFlow's single-threaded executor
-    (``OneRowProgram.bind``); batches on the default one, which runs their
-    independent ops in parallel (``benchmarks/private_apis.py``).
+    TensorFlow's single-threaded executor
+    (``tf.experimental.function_executor_type``) ran these calls until
+    issue 27: with one row on XLA it no longer bought a tenth of any figure
+    (``benchmarks/private_apis.py``).
     """
     import tensorflow as tf
 
@@ -206,6 +207,5 @@ class OneRowProgram:
         if program is None:
             return None
         return concrete_function_call(
-            program, self._weights(variables), remapper=self._dtype != "float64",
-            single_threaded=True,
+            program, self._weights(variables), remapper=self._dtype != "float64"
         )
