@@ -71,6 +71,9 @@ def _inference_outputs(estimator, X):
         estimator.inverse_transform(estimator.transform(X)),
         estimator.score_samples(X),
         estimator.score_samples(X.astype(np.float32)),
+        # one row: its XLA program
+        estimator.transform(X[:1]),
+        estimator.score_samples(X[:1]),
     ]
 
 
