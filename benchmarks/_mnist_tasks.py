@@ -126,6 +126,32 @@ def tutorial_conv_networks(n_components, filters, *, seed=0):
     return encoder, keras.Model(code_input, outputs, name="decoder")
 
 
+def output_stage_decoder(n_components, channels, *, seed=100):
+    """skae's default conv decoder for a 28x28 image, its output stage at full resolution.
+
+    Dense to 4x4x128, Conv2DTranspose 64 and 32 (stride 2, ReLU) as skae's
+    ``build_conv_decoder``, then a stride-2 Conv2DTranspose to ``channels``
+    at 32x32 (ReLU) and a 3x3 stride-1 convolution to the image's one
+    channel, linear, cropped to 28x28: the output stage of the tutorial's
+    and of Keras's examples' decoders, where skae's ends in a stride-2
+    transposed convolution to the one channel.
+    """
+    seeds = iter(range(seed, seed + 100))
+
+    def init():
+        return keras.initializers.GlorotUniform(seed=next(seeds))
+
+    inputs = keras.Input((n_components,))
+    x = keras.layers.Dense(4 * 4 * 128, activation="relu", kernel_initializer=init())(inputs)
+    x = keras.layers.Reshape((4, 4, 128))(x)
+    for n in (64, 32, channels):
+        x = keras.layers.Conv2DTranspose(
+            n, 3, strides=2, padding="same", activation="relu", kernel_initializer=init()
+        )(x)
+    x = keras.layers.Conv2D(1, 3, padding="same", kernel_initializer=init())(x)
+    return keras.Model(inputs, keras.layers.Cropping2D(2)(x))
+
+
 def joined(encoder, decoder):
     """``decoder(encoder(x))`` as one Keras model, compiled as the tutorial does."""
     inputs = keras.Input(encoder.input_shape[1:])

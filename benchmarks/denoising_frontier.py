@@ -47,7 +47,6 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import _mnist_tasks as tasks  # noqa: E402  (this folder's)
-import keras  # noqa: E402
 from _common import load_mnist, measured_by  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
@@ -104,29 +103,6 @@ def run(X_train, X_test, *, quick):
     return rows
 
 
-def refined_decoder(channels, *, seed=100):
-    """skae's default conv decoder for 32 codes of a 28x28 digit, its output stage refined.
-
-    Dense to 4x4x128, Conv2DTranspose 64 and 32 (stride 2, ReLU) as skae's,
-    then a stride-2 Conv2DTranspose to ``channels`` at 32x32 (ReLU) and a 3x3
-    stride-1 convolution to the image's one channel, cropped to 28x28.
-    """
-    seeds = iter(range(seed, seed + 100))
-
-    def init():
-        return keras.initializers.GlorotUniform(seed=next(seeds))
-
-    inputs = keras.Input((CODES,))
-    x = keras.layers.Dense(4 * 4 * 128, activation="relu", kernel_initializer=init())(inputs)
-    x = keras.layers.Reshape((4, 4, 128))(x)
-    for n in (64, 32, channels):
-        x = keras.layers.Conv2DTranspose(
-            n, 3, strides=2, padding="same", activation="relu", kernel_initializer=init()
-        )(x)
-    x = keras.layers.Conv2D(1, 3, padding="same", kernel_initializer=init())(x)
-    return keras.Model(inputs, keras.layers.Cropping2D(2)(x))
-
-
 def run_reconstruction(X_train, X_test, *, quick):
     """Rows ``(method, mse / PCA's, seconds, epochs)``, the tutorial's first."""
     side = tasks.SIDE
@@ -151,7 +127,7 @@ def run_reconstruction(X_train, X_test, *, quick):
         if stage is not None:
             networks = {
                 "encoder": build_conv_encoder((side, side, 1), CODES, seed=0),
-                "decoder": refined_decoder(stage),
+                "decoder": tasks.output_stage_decoder(CODES, stage),
             }
         estimator = AutoencoderTransformer(
             CODES, architecture="conv", random_state=0, **networks, **settings
