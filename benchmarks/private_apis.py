@@ -32,7 +32,9 @@ functions, so neither reuses what the other compiled. A throwaway
 estimator is fitted and called before the arms' own: the process's first
 one serves a row some 10% slower than any later one (two estimators of the
 same code, measured in either order), which gave the arm fitted first, the
-current code, a handicap.
+current code, a handicap. A control arm, the current code again with its
+own compiled programs, shows what remains: the inference figures' noise
+floor (an A/A check, in the notes).
 
 The gain is ``1 - with / without``, the median over the rounds of each
 round's ratio: the share of the figure the internal saves. Verdict: keep at a gain of at least 10% on one of
@@ -461,6 +463,9 @@ def inference_figures(quick):
         Arm("current"),
         Arm("call_flat_inference", patches=[(_CONCRETE_FUNCTION, "inference_fn", _ABSENT)]),
         Arm("executor", patches=[(tf_calls, "concrete_function_call", _reference_single_threaded_call)]),
+        # the current code again, with its own compiled programs: an A/A
+        # check, the figures' noise floor
+        Arm("control"),
     ]
     # the process's first fitted and called estimator serves one row some 10%
     # slower than any later one (measured A/A: two estimators of the same
@@ -526,6 +531,14 @@ def saving_figures(quick):
     return results
 
 
+def _gain(with_, without):
+    """``1 - with / without``, the median of the rounds' ratios.
+
+    A round compares runs made close in time.
+    """
+    return 1 - float(np.median(np.array(with_) / np.array(without)))
+
+
 # which figures each internal serves, and the arm that runs it the other way
 FIGURES = {
     "call_flat_inference": (
@@ -574,8 +587,7 @@ def main(argv=None):
             times = results[figure][0]
             # an internal skae keeps runs in "current"; a dropped one in its own arm
             with_, without = (times["current"], times[arm]) if kept else (times[arm], times["current"])
-            # the gain from the rounds' ratios: a round compares runs made close in time
-            gain = 1 - float(np.median(np.array(with_) / np.array(without)))
+            gain = _gain(with_, without)
             rows.append((figure, np.median(with_), np.median(without), gain))
         best = max(gain for *_, gain in rows)
         verdict = "keep" if best >= GOAL_GAIN else "drop"
@@ -596,6 +608,13 @@ def main(argv=None):
         "Outputs of the fallbacks skae keeps, against the internals: "
         + ("identical" if inference_same else "DIFFERENT")
         + " (`transform` and `score_samples` of the digits, bit for bit).",
+        "A/A check, the current code against itself with its own compiled programs (the "
+        "noise floor of the inference figures): "
+        + ", ".join(
+            f"{figure} {100 * _gain(results[figure][0]['current'], results[figure][0]['control']):+.1f}%"
+            for figure in FIGURES["executor"]
+        )
+        + ".",
     ]
     for figure, (times, epochs, losses) in results.items():
         if epochs is None:
