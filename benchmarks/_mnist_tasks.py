@@ -152,6 +152,29 @@ def output_stage_decoder(n_components, channels, *, seed=100):
     return keras.Model(inputs, keras.layers.Cropping2D(2)(x))
 
 
+def fit_conv_autoencoder(n_components, train, test, *, stage=None, seed=0, **settings):
+    """``(test MSE, fit seconds, epochs)`` of a conv ``AutoencoderTransformer`` on images.
+
+    ``train`` and ``test`` of shape (n, height, width); ``stage`` None for
+    skae's own networks, else skae's conv encoder (seeded by ``seed``) and
+    ``output_stage_decoder(n_components, stage)`` (seeded by ``100 + 100 *
+    seed``); ``settings`` go to the estimator.
+    """
+    networks = {}
+    if stage is not None:
+        networks = {
+            "encoder": build_conv_encoder(train.shape[1:] + (1,), n_components, seed=seed),
+            "decoder": output_stage_decoder(n_components, stage, seed=100 + 100 * seed),
+        }
+    estimator = AutoencoderTransformer(
+        n_components, architecture="conv", random_state=seed, **networks, **settings
+    )
+    start = time.perf_counter()
+    estimator.fit(train[..., None])
+    seconds = time.perf_counter() - start
+    return mse(test, estimator.reconstruct(test[..., None])), seconds, estimator.n_iter_
+
+
 def joined(encoder, decoder):
     """``decoder(encoder(x))`` as one Keras model, compiled as the tutorial does."""
     inputs = keras.Input(encoder.input_shape[1:])

@@ -33,7 +33,6 @@ from skae._startup import quiet_tensorflow_startup
 quiet_tensorflow_startup()
 
 import argparse  # noqa: E402
-import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import _mnist_tasks as tasks  # noqa: E402  (this folder's)
@@ -42,8 +41,6 @@ from _common import load_mnist, measured_by  # noqa: E402
 from conv_digits import digits_28x28  # noqa: E402
 from sklearn.decomposition import PCA  # noqa: E402
 
-from skae import AutoencoderTransformer  # noqa: E402
-from skae.architectures import build_conv_encoder  # noqa: E402
 
 SCRIPT = "benchmarks/conv_output_stage.py"
 # None: skae's decoder; an int: the full-resolution output stage's channels
@@ -63,25 +60,6 @@ def data_sets():
     return sets
 
 
-def measure(n_components, train, test, stage, seed, *, quick):
-    """``(test MSE, fit seconds)`` of one conv autoencoder."""
-    networks = {}
-    if stage is not None:
-        networks = {
-            "encoder": build_conv_encoder(train.shape[1:] + (1,), n_components, seed=seed),
-            "decoder": tasks.output_stage_decoder(n_components, stage, seed=100 + 100 * seed),
-        }
-    estimator = AutoencoderTransformer(
-        n_components, architecture="conv", random_state=seed,
-        **({"epochs": 2} if quick else {}), **networks,
-    )
-    start = time.perf_counter()
-    estimator.fit(train[..., None])
-    seconds = time.perf_counter() - start
-    error = float(np.mean((test[..., None] - estimator.reconstruct(test[..., None])) ** 2))
-    return error, seconds
-
-
 def run(*, quick):
     """Rows ``(data set, n_components, decoder, [MSE / PCA per seed], mean seconds)``."""
     rows = []
@@ -94,7 +72,10 @@ def run(*, quick):
             label = "skae's decoder" if stage is None else f"output stage of {stage} channels"
             ratios, times = [], []
             for seed in seeds:
-                error, seconds = measure(n_components, train, test, stage, seed, quick=quick)
+                error, seconds, _ = tasks.fit_conv_autoencoder(
+                    n_components, train, test, stage=stage, seed=seed,
+                    **({"epochs": 2} if quick else {}),
+                )
                 ratios.append(error / pca_mse)
                 times.append(seconds)
                 print(f"  {name}, {label}, seed {seed}: {ratios[-1]:.4f}x PCA in {seconds:.1f} s",
